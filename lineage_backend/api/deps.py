@@ -1,0 +1,56 @@
+"""FastAPI dependencies: the database, the caller, and scope checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from lineage_backend.auth import ADMIN, INGEST, READ, Authenticator, Principal
+from lineage_backend.config import Settings
+from lineage_backend.db import Database
+from lineage_backend.errors import ForbiddenError, NotAuthenticatedError
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_principal(request: Request) -> Principal | None:
+    authenticators: list[Authenticator] = request.app.state.authenticators
+    for authenticator in authenticators:
+        principal = authenticator.authenticate(request)
+        if principal is not None:
+            return principal
+    return None
+
+
+_HOW = {
+    INGEST: "send 'Authorization: Bearer <ingest key>' (keys from FLOWLYTICS_INGEST_API_KEYS or "
+    "[flowlytics] ingest_api_keys)",
+    READ: "log in to Airflow or send 'Authorization: Bearer <read key>' (FLOWLYTICS_READ_API_KEYS or "
+    "[flowlytics] read_api_keys)",
+    ADMIN: "send 'Authorization: Bearer <admin key>' (FLOWLYTICS_ADMIN_API_KEYS or [flowlytics] admin_api_keys)",
+}
+
+
+def require(scope: str) -> Callable[..., Principal]:
+    def dependency(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:
+        if principal is None:
+            raise NotAuthenticatedError(f"Not authenticated: {_HOW[scope]}")
+        if scope not in principal.scopes:
+            raise ForbiddenError(f"These credentials may not {scope}: {_HOW[scope]}")
+        return principal
+
+    return dependency
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+IngestPrincipal = Annotated[Principal, Depends(require(INGEST))]
+ReadPrincipal = Annotated[Principal, Depends(require(READ))]

@@ -1,0 +1,123 @@
+"""Engines, sessions and the unit of work that retries lock contention."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+READ_ONLY_OPTION = "flowlytics_read_only"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
+        configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://") and not _importable("psycopg2") and _importable("psycopg"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, **kwargs)
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue on the busy timeout instead of
+    failing at the read→write lock upgrade."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let us issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def is_contention(error: BaseException) -> bool:
+    """Errors that a retry of the same transaction can fix: SQLite busy/locked, PG deadlock/serialization."""
+    if not isinstance(error, (OperationalError, DBAPIError)):
+        return False
+    text = str(getattr(error, "orig", error)).lower()
+    code = getattr(getattr(error, "orig", None), "sqlstate", None)
+    return (
+        "database is locked" in text
+        or "database table is locked" in text
+        or "deadlock detected" in text
+        or "could not serialize" in text
+        or code in {"40001", "40P01", "55P03"}
+    )
+
+
+class Database:
+    """One engine and the unit of work over it: `run` commits (retrying the whole function on lock
+    contention), `read` never writes."""
+
+    def __init__(self, engine: Engine, attempts: int = 8) -> None:
+        self.engine = engine
+        self.session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self.read_session_factory = sessionmaker(
+            bind=engine.execution_options(**{READ_ONLY_OPTION: True}), expire_on_commit=False
+        )
+        self.attempts = attempts
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> Database:
+        return cls(make_engine(url, **kwargs))
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        for attempt in range(1, self.attempts + 1):
+            session = self.session_factory()
+            try:
+                result = work(session)
+                session.commit()
+                return result
+            except Exception as error:
+                session.rollback()
+                if attempt == self.attempts or not is_contention(error):
+                    raise
+                delay = min(2.0, 0.02 * 2**attempt) * random.uniform(0.5, 1.5)  # noqa: S311
+                log.info("retrying after lock contention (attempt %s): %s", attempt, error)
+                time.sleep(delay)
+            finally:
+                session.close()
+        raise AssertionError("unreachable")
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        session = self.read_session_factory()
+        try:
+            return work(session)
+        finally:
+            session.rollback()
+            session.close()

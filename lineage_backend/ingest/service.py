@@ -1,0 +1,122 @@
+"""Ingestion: decode a body, parse its events, store them in one transaction (2xx only after commit)."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
+from lineage_backend.db import Database, is_contention
+from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
+from lineage_backend.ingest.parse import ParsedEvent, parse_event
+from lineage_backend.ingest.projection import IngestOutcome, store_events
+
+log = logging.getLogger(__name__)
+
+
+async def read_body(
+    chunks: AsyncIterator[bytes], *, content_length: str | None, content_encoding: str | None, limit: int
+) -> bytes:
+    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes."""
+    too_large = f"request body exceeds {limit} bytes; send fewer events per request (or raise FLOWLYTICS_MAX_BODY_BYTES)"
+    if content_length and content_length.isdigit() and int(content_length) > limit:
+        raise BodyTooLargeError(too_large)
+    received = bytearray()
+    async for chunk in chunks:
+        received.extend(chunk)
+        if len(received) > limit:
+            raise BodyTooLargeError(too_large)
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return bytes(received)
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise MalformedBodyError(
+            f"unsupported Content-Encoding {content_encoding!r}: send gzip or no encoding"
+        )
+    wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        body = decompressor.decompress(bytes(received), limit + 1)
+    except zlib.error as error:
+        raise MalformedBodyError(f"the body is not valid {encoding} data: {error}") from None
+    if len(body) > limit or decompressor.unconsumed_tail:
+        raise BodyTooLargeError(f"decompressed {too_large}")
+    return body
+
+
+def decode_json(body: bytes) -> Any:
+    if not body.strip():
+        raise MalformedBodyError("empty body: send one OpenLineage event as JSON")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        raise MalformedBodyError(f"the body is not valid JSON: {error}") from None
+
+
+def ingest_one(database: Database, document: Any) -> IngestOutcome:
+    if isinstance(document, list):
+        raise InvalidEventError("this endpoint takes one event; post a JSON array to /api/v1/lineage/batch")
+    event = parse_event(document)
+    received_at = datetime.now(timezone.utc)
+    return database.run(lambda session: store_events([event], session=session, received_at=received_at))[0]
+
+
+def ingest_batch(database: Database, document: Any, *, max_events: int) -> BatchIngestResponse:
+    if not isinstance(document, list):
+        raise InvalidEventError(
+            "the batch endpoint takes a JSON array of events; post a single event to /api/v1/lineage"
+        )
+    if len(document) > max_events:
+        raise BodyTooLargeError(
+            f"a batch holds at most {max_events} events, this one has {len(document)}; split it"
+        )
+    failed: list[FailedEvent] = []
+    parsed: list[tuple[int, ParsedEvent]] = []
+    for index, item in enumerate(document):
+        try:
+            parsed.append((index, parse_event(item, where=f"[{index}]")))
+        except FlowlyticsError as error:
+            failed.append(FailedEvent(index=index, reason=error.detail, retriable=False))
+
+    received_at = datetime.now(timezone.utc)
+    events = [event for _, event in parsed]
+    try:
+        database.run(lambda session: store_events(events, session=session, received_at=received_at))
+    except Exception as error:
+        if is_contention(error):
+            raise
+        # One event the projection cannot take must not sink the others: store them one by one.
+        log.warning("batch insert failed (%s); storing its events one by one", error)
+        for index, event in parsed:
+            try:
+                database.run(
+                    lambda session, event=event: store_events(
+                        [event], session=session, received_at=received_at
+                    )
+                )
+            except Exception as single_error:
+                log.exception("could not store event %s of a batch", index)
+                failed.append(
+                    FailedEvent(index=index, reason=f"could not be stored: {single_error}", retriable=True)
+                )
+
+    failed.sort(key=lambda item: item.index)
+    retriable = sum(1 for item in failed if item.retriable)
+    successful = len(document) - len(failed)
+    status = "success" if not failed else ("failure" if successful == 0 else "partial_success")
+    return BatchIngestResponse(
+        status=status,
+        summary=BatchSummary(
+            received=len(document),
+            successful=successful,
+            failed=len(failed),
+            retriable=retriable,
+            non_retriable=len(failed) - retriable,
+        ),
+        failed_events=failed,
+    )

@@ -1,0 +1,78 @@
+"""Node ids: `job:<namespace>:<name>` and `dataset:<namespace>:<name>`.
+
+Namespaces hold ':' (`postgres://host:5432`), so an id is resolved by trying each split against what is
+stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from lineage_backend.errors import InvalidParameterError, NotFoundError
+from lineage_backend.store.models import Dataset, Job
+
+NODE_TYPES = {"job": Job, "dataset": Dataset}
+
+
+@dataclass(frozen=True)
+class NodeId:
+    type: str  # job | dataset
+    namespace: str
+    name: str
+
+
+def job_node_id(namespace: str, name: str) -> str:
+    return f"job:{namespace}:{name}"
+
+
+def dataset_node_id(namespace: str, name: str) -> str:
+    return f"dataset:{namespace}:{name}"
+
+
+def candidate_splits(node_id: str, expected_type: str) -> list[tuple[str, str]]:
+    prefix, sep, rest = node_id.partition(":")
+    if not sep or prefix != expected_type:
+        raise InvalidParameterError(
+            f"node id {node_id!r} must look like '{expected_type}:<namespace>:<name>', "
+            f"e.g. '{expected_type}:postgres://db:5432:public.orders' (URL-encode it in a path)"
+        )
+    splits = [(rest[:i], rest[i + 1 :]) for i, char in enumerate(rest) if char == ":"]
+    splits = [(ns, name) for ns, name in splits if ns and name]
+    if not splits:
+        raise InvalidParameterError(
+            f"node id {node_id!r} has no name part: expected '{expected_type}:<namespace>:<name>'"
+        )
+    return splits
+
+
+def resolve_job(node_id: str, *, session: Session) -> Job:
+    job = _resolve(node_id, "job", session=session)
+    assert isinstance(job, Job)
+    return job
+
+
+def resolve_dataset(node_id: str, *, session: Session) -> Dataset:
+    dataset = _resolve(node_id, "dataset", session=session)
+    assert isinstance(dataset, Dataset)
+    return dataset
+
+
+def _resolve(node_id: str, expected_type: str, *, session: Session) -> Job | Dataset:
+    model = NODE_TYPES[expected_type]
+    splits = candidate_splits(node_id, expected_type)
+    rows = (
+        session.execute(
+            select(model).where(tuple_(model.namespace, model.name).in_(splits))  # type: ignore[attr-defined]
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        raise NotFoundError(
+            f"no {expected_type} with id {node_id!r}; list them with GET /api/v1/{expected_type}s"
+        )
+    # With several matches, the longest namespace is the most specific reading.
+    return max(rows, key=lambda row: len(row.namespace))

@@ -1,0 +1,192 @@
+"""Flowlytics' own tables, on their own MetaData so they never mix with Airflow's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from lineage_backend.store.types import JsonType, UtcDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# SQLite only auto-increments INTEGER PRIMARY KEY, PostgreSQL wants BIGINT for event volumes.
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+class RawEvent(Base):
+    """Every accepted event, kept whole; `event_hash` makes replays no-ops."""
+
+    __tablename__ = "flowlytics_raw_event"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    event_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    event_kind: Mapped[str] = mapped_column(String(16))  # RunEvent | DatasetEvent | JobEvent
+    event_type: Mapped[str | None] = mapped_column(String(16))
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    job_namespace: Mapped[str | None] = mapped_column(Text)
+    job_name: Mapped[str | None] = mapped_column(Text)
+    producer: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)  # the event's JSON as received
+
+
+class Job(Base):
+    __tablename__ = "flowlytics_job"
+    __table_args__ = (UniqueConstraint("namespace", "name"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    namespace: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(String(1000))
+    # Set for Airflow DAG and task jobs: drives per-DAG visibility.
+    dag_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    job_type: Mapped[str | None] = mapped_column(String(64))
+    integration: Mapped[str | None] = mapped_column(String(64))
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # eventTime per facet key: the newest event wins a key whatever the arrival order.
+    facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Dataset(Base):
+    __tablename__ = "flowlytics_dataset"
+    __table_args__ = (UniqueConstraint("namespace", "name"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    namespace: Mapped[str] = mapped_column(String(1000))
+    name: Mapped[str] = mapped_column(String(1000))
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Run(Base):
+    __tablename__ = "flowlytics_run"
+    __table_args__ = (
+        Index("ix_flowlytics_run_job_started", "job_id", "started_at"),
+        Index("ix_flowlytics_run_sort_time", "sort_time"),
+    )
+
+    run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_job.id"), index=True)
+    # None until an event of the run itself arrives (a parent known only from a child's facet).
+    state: Mapped[str | None] = mapped_column(String(16), index=True)
+    # (terminal, eventTime, type rank) of the event that set `state`: the maximum always wins.
+    state_rank: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    first_event_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_event_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Newest-first ordering key: start time, else the first event seen.
+    sort_time: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    nominal_start_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    nominal_end_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    parent_run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    root_run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RunDataset(Base):
+    """A run's inputs and outputs with their statistics; accumulated over the run's events."""
+
+    __tablename__ = "flowlytics_run_dataset"
+    __table_args__ = (UniqueConstraint("run_uuid", "dataset_id", "direction"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    run_uuid: Mapped[str] = mapped_column(String(36), ForeignKey("flowlytics_run.run_uuid"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_dataset.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # IN | OUT
+    row_count: Mapped[int | None] = mapped_column(BigInteger)
+    bytes: Mapped[int | None] = mapped_column(BigInteger)
+    file_count: Mapped[int | None] = mapped_column(BigInteger)
+    facets: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class LineageEdge(Base):
+    """job → output dataset (OUT) and input dataset → job (IN)."""
+
+    __tablename__ = "flowlytics_lineage_edge"
+    __table_args__ = (UniqueConstraint("job_id", "dataset_id", "direction"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_job.id"))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_dataset.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ColumnEdge(Base):
+    __tablename__ = "flowlytics_column_edge"
+    __table_args__ = (
+        UniqueConstraint(
+            "output_dataset_id",
+            "output_field",
+            "input_dataset_id",
+            "input_field",
+            "transformation_type",
+            "transformation_subtype",
+            name="uq_flowlytics_column_edge_identity",
+        ),
+        Index("ix_flowlytics_column_edge_input", "input_dataset_id", "input_field"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    output_dataset_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_dataset.id"))
+    output_field: Mapped[str] = mapped_column(String(1000))
+    input_dataset_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_dataset.id"))
+    # "" for dataset-level dependencies (filters, joins) that feed the whole output.
+    input_field: Mapped[str] = mapped_column(String(1000))
+    transformation_type: Mapped[str] = mapped_column(String(32))
+    transformation_subtype: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    masking: Mapped[bool | None] = mapped_column()
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("flowlytics_job.id"))
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DatasetSymlink(Base):
+    __tablename__ = "flowlytics_dataset_symlink"
+    __table_args__ = (
+        UniqueConstraint(
+            "dataset_id", "alias_namespace", "alias_name", name="uq_flowlytics_dataset_symlink_alias"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_dataset.id"))
+    alias_namespace: Mapped[str] = mapped_column(String(1000))
+    alias_name: Mapped[str] = mapped_column(String(1000))
+    alias_type: Mapped[str | None] = mapped_column(String(64))
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,135 @@
+"""Checks that the committed UI bundle (flowlytics_plugin/www/dist) is present,
+loadable by the Airflow UI, and was built from the current sources.
+
+Runs without Node: the source fingerprint is recomputed here exactly as
+``flowlytics_plugin/www/scripts/write-manifest.mjs`` computes it during
+``npm run build`` and compared with ``dist/manifest.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+WWW = Path(__file__).resolve().parents[2] / "flowlytics_plugin" / "www"
+DIST = WWW / "dist"
+BUNDLE = DIST / "flowlytics.js"
+MANIFEST = DIST / "manifest.json"
+
+REBUILD_HINT = "run `npm ci && npm run build` in flowlytics_plugin/www and commit dist/"
+
+# Keep in sync with scripts/write-manifest.mjs.
+INPUT_FILES = ("package.json", "package-lock.json", "tsconfig.json", "vite.config.ts")
+INPUT_DIRS = ("src",)
+
+
+def _normalized_bytes(path: Path) -> bytes:
+    return path.read_bytes().replace(b"\r\n", b"\n")
+
+
+def _list_inputs(root: Path) -> list[str]:
+    files: list[str] = []
+    for rel in INPUT_FILES:
+        path = root / rel
+        assert path.is_file() and not path.is_symlink(), f"missing build input {rel}"
+        files.append(rel)
+
+    def walk(rel_dir: str) -> None:
+        with os.scandir(root / rel_dir) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = f"{rel_dir}/{entry.name}"
+                if entry.is_dir(follow_symlinks=False):
+                    walk(rel)
+                elif entry.is_file(follow_symlinks=False):
+                    files.append(rel)
+
+    for rel_dir in INPUT_DIRS:
+        walk(rel_dir)
+    return sorted(files, key=lambda rel: rel.encode("utf-8"))
+
+
+def compute_source_fingerprint(root: Path) -> tuple[str, dict[str, str]]:
+    """sha256 over ``relpath \\0 content \\0`` of every input, sorted by UTF-8 relpath."""
+    total = hashlib.sha256()
+    per_file: dict[str, str] = {}
+    for rel in _list_inputs(root):
+        content = _normalized_bytes(root / rel)
+        total.update(rel.encode("utf-8"))
+        total.update(b"\0")
+        total.update(content)
+        total.update(b"\0")
+        per_file[rel] = hashlib.sha256(content).hexdigest()
+    return total.hexdigest(), per_file
+
+
+def _load_manifest() -> dict:
+    assert MANIFEST.is_file(), f"{MANIFEST.relative_to(WWW.parent.parent)} is missing: {REBUILD_HINT}"
+    return json.loads(MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_bundle_exists_and_is_non_trivial() -> None:
+    assert BUNDLE.is_file(), f"dist/flowlytics.js is missing: {REBUILD_HINT}"
+    assert BUNDLE.stat().st_size > 5_000, "dist/flowlytics.js is suspiciously small"
+
+
+def test_bundle_registers_airflow_plugin_component() -> None:
+    text = BUNDLE.read_text(encoding="utf-8")
+    # The host imports the module, then reads globalThis.Flowlytics / globalThis.AirflowPlugin
+    # and requires a function (React component).
+    assert re.search(r"\.AirflowPlugin\s*=\s*App\s*;", text), "bundle must assign the App component to AirflowPlugin"
+    assert re.search(r"\.Flowlytics\s*=\s*App\s*;", text), "bundle must assign the App component to Flowlytics"
+    assert re.search(r"^function App\(", text, re.MULTILINE), "App must be a function component"
+
+
+def test_bundle_uses_host_react_and_has_no_bare_imports() -> None:
+    text = BUNDLE.read_text(encoding="utf-8")
+    # A browser cannot resolve bare specifiers such as `import ... from "react"`.
+    bare = re.findall(r"""(?m)^\s*import\b[^;]*?["']([^"'./][^"']*)["']""", text)
+    assert not bare, f"bundle contains bare imports {bare}; react* must be mapped to host globals"
+    assert "globalThis.React;" in text and "globalThis.ReactJSXRuntime;" in text
+    # React itself must not be bundled (two Reacts break hooks in the host).
+    for marker in ("__CLIENT_INTERNALS_DO_NOT_USE_OR_WARN_USERS_THEY_CANNOT_UPGRADE", "react.production"):
+        assert marker not in text, f"bundle appears to include React itself ({marker})"
+
+
+def test_bundle_never_injects_raw_html() -> None:
+    text = BUNDLE.read_text(encoding="utf-8")
+    for sink in ("dangerouslySetInnerHTML", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
+        assert sink not in text, f"bundle uses {sink}; untrusted OpenLineage names must be rendered as text"
+
+
+def test_bundle_matches_manifest() -> None:
+    manifest = _load_manifest()
+    bundle = _normalized_bytes(BUNDLE)
+    assert manifest["bundle"]["path"] == "flowlytics.js"
+    assert manifest["bundle"]["sha256"] == hashlib.sha256(bundle).hexdigest(), (
+        f"dist/flowlytics.js does not match dist/manifest.json (edited by hand or partial build): {REBUILD_HINT}"
+    )
+
+
+def test_bundle_is_fresh() -> None:
+    manifest = _load_manifest()
+    fingerprint, per_file = compute_source_fingerprint(WWW)
+    if fingerprint == manifest["sourceSha256"]:
+        return
+    recorded: dict[str, str] = manifest.get("files", {})
+    changed = sorted(rel for rel in per_file.keys() & recorded.keys() if per_file[rel] != recorded[rel])
+    added = sorted(per_file.keys() - recorded.keys())
+    removed = sorted(recorded.keys() - per_file.keys())
+    details = "; ".join(
+        f"{label}: {', '.join(names)}"
+        for label, names in (("changed", changed), ("added", added), ("removed", removed))
+        if names
+    )
+    pytest.fail(
+        "The committed UI bundle flowlytics_plugin/www/dist/ is stale: its sources changed "
+        f"since it was built ({details or 'fingerprint differs'}). To fix, {REBUILD_HINT}.",
+        pytrace=False,
+    )
