@@ -24,7 +24,7 @@ class Principal:
 
 
 class Authenticator(Protocol):
-    def authenticate(self, request: Request) -> Principal | None:
+    async def authenticate(self, request: Request) -> Principal | None:
         """The caller, or None when this authenticator does not recognise the credentials."""
 
 
@@ -48,7 +48,7 @@ class ApiKeyAuthenticator:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def authenticate(self, request: Request) -> Principal | None:
+    async def authenticate(self, request: Request) -> Principal | None:
         token = bearer_token(request)
         if token is None:
             return None

@@ -21,10 +21,10 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_principal(request: Request) -> Principal | None:
+async def get_principal(request: Request) -> Principal | None:
     authenticators: list[Authenticator] = request.app.state.authenticators
     for authenticator in authenticators:
-        principal = authenticator.authenticate(request)
+        principal = await authenticator.authenticate(request)
         if principal is not None:
             return principal
     return None
@@ -35,7 +35,8 @@ _HOW = {
     "[flowlytics] ingest_api_keys)",
     READ: "log in to Airflow or send 'Authorization: Bearer <read key>' (FLOWLYTICS_READ_API_KEYS or "
     "[flowlytics] read_api_keys)",
-    ADMIN: "send 'Authorization: Bearer <admin key>' (FLOWLYTICS_ADMIN_API_KEYS or [flowlytics] admin_api_keys)",
+    ADMIN: "send 'Authorization: Bearer <admin key>' (FLOWLYTICS_ADMIN_API_KEYS or "
+    "[flowlytics] admin_api_keys)",
 }
 
 

@@ -1,0 +1,3 @@
+"""Flowlytics' Airflow 3 plugin. Importing it has no side effects: task processes import plugins too."""
+
+from __future__ import annotations

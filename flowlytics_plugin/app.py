@@ -1,0 +1,43 @@
+"""The backend as Airflow mounts it: Airflow's metadata DB, Airflow users, and the UI bundle."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+URL_PREFIX = "/flowlytics"
+BUNDLE_DIR = Path(__file__).resolve().parent / "www" / "dist"
+
+
+def create_plugin_app() -> FastAPI:
+    from flowlytics_plugin import conf
+    from flowlytics_plugin.auth import AirflowUserAuthenticator
+    from lineage_backend.app import create_app
+
+    app = create_app(conf.settings(), authenticators=[AirflowUserAuthenticator()])
+    if BUNDLE_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=BUNDLE_DIR), name="static")
+    return app
+
+
+class LazyApp:
+    """An ASGI app that builds the real one on first request, so that importing the plugin (also done in
+    task processes, where DB access is blocked) creates no engine and reads no config."""
+
+    def __init__(self) -> None:
+        self._app: FastAPI | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> FastAPI:
+        if self._app is None:
+            with self._lock:
+                if self._app is None:
+                    self._app = create_plugin_app()
+        return self._app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.get()(scope, receive, send)

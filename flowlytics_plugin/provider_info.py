@@ -1,0 +1,60 @@
+"""Provider metadata: registers the DB manager, so `pip install` + `airflow db migrate` is all it takes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "flowlytics",
+        "name": "Flowlytics",
+        "description": "OpenLineage lineage, batch health and impact analysis in the Airflow UI.",
+        "versions": ["0.1.0"],
+        "db-managers": ["flowlytics_plugin.db_manager.FlowlyticsDBManager"],
+        "config": {
+            "flowlytics": {
+                "description": "Flowlytics: OpenLineage receiver and views.",
+                "options": {
+                    "ingest_api_keys": {
+                        "description": "Comma-separated bearer keys that emitters use to post events.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "k1,k2",
+                        "default": "",
+                        "sensitive": True,
+                    },
+                    "read_api_keys": {
+                        "description": "Comma-separated bearer keys for tools that read the API.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "",
+                        "sensitive": True,
+                    },
+                    "admin_api_keys": {
+                        "description": "Comma-separated bearer keys that may read and edit metadata.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "",
+                        "sensitive": True,
+                    },
+                    "max_body_bytes": {
+                        "description": "Largest accepted request body, before and after gzip.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": None,
+                        "default": "8388608",
+                    },
+                    "db_url": {
+                        "description": "Database for Flowlytics' tables; empty means Airflow's metadata DB.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": None,
+                        "default": "",
+                    },
+                },
+            }
+        },
+    }

@@ -1,0 +1,102 @@
+/**
+ * Minimal fetch wrapper for the Flowlytics backend.
+ *
+ * All endpoints live under `<airflow base>/flowlytics/api/v1/` and are
+ * resolved against `document.baseURI`, so the plugin works when Airflow is
+ * served under a sub-path. Authentication is the Airflow `_token` cookie, which
+ * the browser sends for same-origin requests.
+ */
+
+export const API_PREFIX = "flowlytics/api/v1/";
+
+export type QueryValue = string | number | boolean | null | undefined;
+
+/** Error raised for non-2xx responses; `message` is the server's `detail` when present. */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+  }
+}
+
+function defaultBase(): string {
+  if (typeof document !== "undefined" && document.baseURI) {
+    return document.baseURI;
+  }
+  return "http://localhost/";
+}
+
+/**
+ * Absolute URL for an API path (relative to `flowlytics/api/v1/`).
+ * `null`/`undefined`/empty-string query values are omitted.
+ */
+export function apiUrl(
+  path: string,
+  query: Record<string, QueryValue> = {},
+  base: string = defaultBase(),
+): URL {
+  const url = new URL(API_PREFIX + path.replace(/^\/+/, ""), base);
+  for (const [key, value] of Object.entries(query)) {
+    if (value === null || value === undefined || value === "") continue;
+    url.searchParams.set(key, String(value));
+  }
+  return url;
+}
+
+/** Absolute URL of the Flowlytics root (what an OpenLineage emitter should point at). */
+export function flowlyticsBaseUrl(base: string = defaultBase()): string {
+  return new URL("flowlytics/", base).href;
+}
+
+/**
+ * Extracts a human-readable error message from an error response body.
+ * Handles `{"detail": "..."}` and FastAPI-style `{"detail": [{"msg": ...}]}`.
+ */
+export function errorDetail(body: unknown, fallback: string): string {
+  if (body && typeof body === "object" && "detail" in body) {
+    const detail = (body as { detail: unknown }).detail;
+    if (typeof detail === "string" && detail.trim() !== "") return detail;
+    if (Array.isArray(detail)) {
+      const msgs = detail
+        .map((d) => (d && typeof d === "object" && "msg" in d ? String((d as { msg: unknown }).msg) : ""))
+        .filter((m) => m !== "");
+      if (msgs.length > 0) return msgs.join("; ");
+    }
+  }
+  return fallback;
+}
+
+export async function getJson<T>(
+  path: string,
+  query: Record<string, QueryValue> = {},
+  signal?: AbortSignal,
+): Promise<T> {
+  const response = await fetch(apiUrl(path, query), {
+    method: "GET",
+    credentials: "same-origin",
+    headers: { Accept: "application/json" },
+    signal,
+  });
+
+  let body: unknown = undefined;
+  const text = await response.text();
+  if (text !== "") {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+  }
+
+  if (!response.ok) {
+    const fallback = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
+    throw new ApiError(response.status, errorDetail(body, fallback));
+  }
+  if (body === undefined) {
+    throw new ApiError(response.status, "The server returned a response that is not JSON.");
+  }
+  return body as T;
+}

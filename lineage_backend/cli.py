@@ -1,0 +1,111 @@
+"""`flowlytics` command: serve the API, migrate the database, replay event files."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flowlytics", description="Flowlytics OpenLineage backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the HTTP API (standalone, without Airflow)")
+    serve.add_argument("--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"), help="SQLAlchemy URL")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-migrate", action="store_true", help="do not create or upgrade tables at start")
+
+    db = commands.add_parser("db", help="database commands")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    migrate = db_commands.add_parser("migrate", help="create or upgrade Flowlytics' tables")
+    migrate.add_argument("--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"))
+
+    replay = commands.add_parser("replay", help="post the events of a file (JSON, JSON array or NDJSON)")
+    replay.add_argument("file", type=Path)
+    replay.add_argument("--url", default=os.environ.get("FLOWLYTICS_URL", "http://127.0.0.1:5000/"))
+    replay.add_argument("--api-key", default=os.environ.get("FLOWLYTICS_API_KEY"))
+    replay.add_argument("--batch-size", type=int, default=500)
+
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "db":
+        return _migrate(args.db_url)
+    return _replay(args)
+
+
+def _require_db_url(url: str | None) -> str:
+    if not url:
+        raise SystemExit("flowlytics: no database; pass --db-url (e.g. sqlite:///flowlytics.db) or set FLOWLYTICS_DB_URL")
+    return url
+
+
+def _migrate(url: str | None) -> int:
+    from lineage_backend.db import make_engine
+    from lineage_backend.store.migrate import current_revision, upgrade
+
+    engine = make_engine(_require_db_url(url))
+    upgrade(engine)
+    print(f"flowlytics: database at revision {current_revision(engine)}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    url = _require_db_url(args.db_url)
+    if not args.no_migrate:
+        _migrate(url)
+    os.environ["FLOWLYTICS_DB_URL"] = url
+    uvicorn.run(
+        "lineage_backend.app:create_app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def read_events(path: Path) -> list[Any]:
+    text = path.read_text()
+    stripped = text.strip()
+    if stripped.startswith("["):
+        return list(json.loads(stripped))
+    try:
+        return [json.loads(stripped)]
+    except json.JSONDecodeError:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _replay(args: argparse.Namespace) -> int:
+    import httpx
+
+    events = read_events(args.file)
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    endpoint = args.url.rstrip("/") + "/api/v1/lineage/batch"
+    failed = 0
+    with httpx.Client(timeout=60) as client:
+        for start in range(0, len(events), args.batch_size):
+            response = client.post(endpoint, json=events[start : start + args.batch_size], headers=headers)
+            if response.status_code >= 400 and response.status_code != 422:
+                print(f"flowlytics: {endpoint} answered {response.status_code}: {response.text}", file=sys.stderr)
+                return 1
+            body = response.json()
+            failed += body["summary"]["failed"]
+            for item in body["failedEvents"]:
+                print(f"event {start + item['index']}: {item['reason']}", file=sys.stderr)
+    print(f"flowlytics: posted {len(events)} events, {failed} rejected")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
