@@ -1,0 +1,165 @@
+"""A real Airflow for the end-to-end tests: `airflow standalone` with the Flowlytics plugin, the real
+OpenLineage provider posting to it, SQLite, and the demo DAGs from dags/.
+
+One Airflow per test session (it takes ~25-40 s to start on 2 cores), configured by the same
+scripts/airflow_env.sh the demo uses, on free ports and in a temporary AIRFLOW_HOME. The whole process
+group is killed at teardown; a failing test gets the tail of the Airflow log in its report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.harness import (
+    EXPECTED_TASKS,
+    RUN_TIMEOUT,
+    START_TIMEOUT,
+    Airflow,
+    DemoRuns,
+    airflow_env,
+    flowlytics_dag_run,
+    free_port,
+    log_paths,
+    log_tail,
+    skip_or_fail,
+    stop_process_group,
+    wait_until,
+)
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
+    if importlib.util.find_spec("airflow.providers.openlineage") is None:
+        skip_or_fail(
+            "apache-airflow and its OpenLineage provider are not installed (pip install -e '.[airflow]')"
+        )
+    executable = Path(sys.executable).parent / "airflow"
+    if not executable.exists():
+        skip_or_fail(f"no airflow executable beside {sys.executable}")
+
+    root = tmp_path_factory.mktemp("airflow")
+    home, data_dir = root / "home", root / "data"
+    home.mkdir()
+    data_dir.mkdir()
+    port = free_port()
+    ingest_key = secrets.token_hex(16)
+    password = secrets.token_urlsafe(12)
+    # SimpleAuthManager keeps passwords already in this file: the tests know the admin's.
+    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": password}))
+    env = airflow_env(home, data_dir, port, ingest_key)
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+
+    log_path = root / "airflow.log"
+    log_paths.append(log_path)
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(executable), "standalone"],
+            cwd=root,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: one killpg stops every component
+        )
+    server = Airflow(
+        base_url=f"http://127.0.0.1:{port}",
+        home=home,
+        data_dir=data_dir,
+        log_path=log_path,
+        env=env,
+        password=password,
+        ingest_key=ingest_key,
+        process=process,
+    )
+    try:
+
+        def healthy() -> bool:
+            if not server.alive():
+                pytest.fail(f"airflow standalone exited with {process.returncode}\n{log_tail(log_path)}")
+            with server.client() as client:
+                return client.get("/api/v2/monitor/health").status_code == 200
+
+        wait_until("Airflow's health endpoint", healthy, START_TIMEOUT)
+        server.timings["ready"] = time.monotonic() - started
+
+        def parsed() -> bool:
+            with server.api() as client:
+                errors = client.get("/api/v2/importErrors").json()["import_errors"]
+                if errors:
+                    pytest.fail(f"DAG import errors: {json.dumps(errors, indent=1)}")
+                return all(
+                    client.get(f"/api/v2/dags/{dag_id}").status_code == 200 for dag_id in EXPECTED_TASKS
+                )
+
+        wait_until("the demo DAGs to be parsed", parsed, START_TIMEOUT, interval=2.0)
+        server.timings["parsed"] = time.monotonic() - started
+        yield server
+    finally:
+        stop_process_group(process)
+        print(f"\nAirflow e2e timings (s): {server.timings}", file=sys.stderr)
+
+
+@pytest.fixture(scope="session")
+def demo_runs(airflow: Airflow) -> DemoRuns:
+    """Trigger both demo DAGs once and wait until Flowlytics has every run in a final state."""
+    triggered = time.monotonic()
+    dag_run_ids: dict[str, str] = {}
+    with airflow.api() as client:
+        for dag_id in EXPECTED_TASKS:
+            client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+            response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None})
+            response.raise_for_status()
+            dag_run_ids[dag_id] = response.json()["dag_run_id"]
+
+        def airflow_done() -> bool:
+            states = {
+                dag_id: client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
+                for dag_id, run_id in dag_run_ids.items()
+            }
+            return all(state in ("success", "failed") for state in states.values())
+
+        wait_until("the demo DAG runs to finish in Airflow", airflow_done, RUN_TIMEOUT, interval=2.0)
+        airflow.timings["dag_runs_done_after_trigger"] = time.monotonic() - triggered
+
+        def flowlytics_done() -> DemoRuns | None:
+            dag_runs: dict[str, dict[str, Any]] = {}
+            task_runs: dict[str, dict[str, dict[str, Any]]] = {}
+            runs = client.get("/flowlytics/api/v1/runs", params={"limit": 1000}).json()["items"]
+            for dag_id, run_id in dag_run_ids.items():
+                dag_run = flowlytics_dag_run(client, dag_id, run_id)
+                if dag_run is None or dag_run["state"] == "RUNNING":
+                    return None
+                dag_runs[dag_id] = dag_run
+                task_runs[dag_id] = {
+                    run["job"]["name"].removeprefix(f"{dag_id}."): run
+                    for run in runs
+                    if run["parentRunId"] == dag_run["runId"]
+                }
+                if set(task_runs[dag_id]) != EXPECTED_TASKS[dag_id] or any(
+                    run["state"] == "RUNNING" for run in task_runs[dag_id].values()
+                ):
+                    return None
+            return DemoRuns(dag_run_ids, dag_runs, task_runs)
+
+        result: DemoRuns = wait_until("Flowlytics to have every demo run", flowlytics_done, 60.0, 1.0)
+    airflow.timings["lineage_complete_after_trigger"] = time.monotonic() - triggered
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.failed and log_paths and "airflow" in getattr(item, "fixturenames", ()):
+        report.sections.append(("Airflow log (tail)", log_tail(log_paths[-1])))
+    return report

@@ -1,0 +1,168 @@
+"""Helpers for the end-to-end tests: starting, polling and stopping a real Airflow (see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
+NAMESPACE = "flowlytics_demo"
+PIPELINE = "flowlytics_demo_pipeline"
+PAYMENTS = "flowlytics_demo_payments"
+# Task runs that emit OpenLineage events; payments' publish task never starts (its upstream fails).
+EXPECTED_TASKS = {
+    PIPELINE: {"extract_orders", "transform_orders", "load_orders", "build_customer_revenue"},
+    PAYMENTS: {"extract_payments", "reconcile_payments"},
+}
+START_TIMEOUT = 240.0  # seconds: cold start is ~25-40 s here, more under load
+RUN_TIMEOUT = 180.0
+LOG_TAIL_LINES = 80
+# CI sets this so that a missing Airflow or Chromium fails the run instead of skipping.
+REQUIRE_ALL = os.environ.get("FLOWLYTICS_REQUIRE_ALL") == "1"
+
+log_paths: list[Path] = []  # the running Airflow's log, for failure reports
+
+
+def skip_or_fail(reason: str) -> None:
+    if REQUIRE_ALL:
+        pytest.fail(f"{reason} (FLOWLYTICS_REQUIRE_ALL=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError as error:
+        return f"(no log: {error})"
+
+
+def wait_until(what: str, check: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
+    """Poll `check` until it returns something truthy; fail with `what` and the Airflow log on timeout."""
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            last_error, result = error, None
+        if result:
+            return result
+        time.sleep(interval)
+    tail = log_tail(log_paths[-1]) if log_paths else ""
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last_error})\n{tail}")
+
+
+@dataclass
+class Airflow:
+    base_url: str
+    home: Path
+    data_dir: Path
+    log_path: Path
+    env: dict[str, str]
+    password: str
+    ingest_key: str
+    process: subprocess.Popen[bytes]
+    timings: dict[str, float] = field(default_factory=dict)
+    _token: str | None = None
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=30.0)
+
+    @property
+    def token(self) -> str:
+        """An Airflow JWT for the admin, from the same endpoint the UI's login uses."""
+        if self._token is None:
+            with self.client() as client:
+                response = client.post("/auth/token", json={"username": "admin", "password": self.password})
+                response.raise_for_status()
+                self._token = str(response.json()["access_token"])
+        return self._token
+
+    def api(self) -> httpx.Client:
+        return self.client(self.token)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+
+def airflow_env(home: Path, data_dir: Path, port: int, ingest_key: str) -> dict[str, str]:
+    """The demo's configuration (scripts/airflow_env.sh) on top of a clean environment."""
+    base = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AIRFLOW", "OPENLINEAGE", "FLOWLYTICS"))
+    }
+    inputs = {
+        "FLOWLYTICS_AIRFLOW_HOME": str(home),
+        "FLOWLYTICS_INGEST_KEY": ingest_key,
+        "FLOWLYTICS_DEMO_PORT": str(port),
+        "FLOWLYTICS_DEMO_DATA": str(data_dir),
+        "FLOWLYTICS_LOG_SERVER_PORT": str(free_port()),
+        "FLOWLYTICS_TRIGGER_LOG_SERVER_PORT": str(free_port()),
+    }
+    dump = subprocess.run(
+        ["bash", "-c", 'source "$1" && env -0', "bash", str(REPO / "scripts" / "airflow_env.sh")],
+        env={**base, **inputs},
+        check=True,
+        capture_output=True,
+    ).stdout
+    env = dict(item.split("=", 1) for item in dump.decode().split("\0") if "=" in item)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop `airflow standalone` and everything it started (its own process group)."""
+    for sig, grace in ((signal.SIGTERM, 30.0), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)  # any process of the group left?
+            except ProcessLookupError:
+                process.poll()
+                return
+            process.poll()  # reap the leader so that the group can empty
+            time.sleep(0.3)
+
+
+@dataclass
+class DemoRuns:
+    """The triggered demo runs, as Airflow and Flowlytics report them."""
+
+    dag_run_ids: dict[str, str]  # dag_id -> Airflow dag_run_id
+    dag_runs: dict[str, dict[str, Any]]  # dag_id -> Flowlytics run of the DAG run
+    task_runs: dict[str, dict[str, dict[str, Any]]]  # dag_id -> task_id -> Flowlytics run
+
+
+def flowlytics_dag_run(client: httpx.Client, dag_id: str, dag_run_id: str) -> dict[str, Any] | None:
+    """The Flowlytics run of one Airflow DAG run, matched on the run_id in its `airflowDagRun` facet."""
+    response = client.get("/flowlytics/api/v1/runs", params={"jobNodeId": f"job:{NAMESPACE}:{dag_id}"})
+    response.raise_for_status()
+    for item in response.json()["items"]:
+        detail = client.get(f"/flowlytics/api/v1/runs/{item['runId']}").json()
+        if detail["facets"].get("airflowDagRun", {}).get("dagRun", {}).get("run_id") == dag_run_id:
+            return dict(detail)
+    return None
