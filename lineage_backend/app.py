@@ -24,9 +24,7 @@ def create_app(
     settings = settings or Settings.from_env()
     if database is None:
         if not settings.db_url:
-            raise ValueError(
-                "no database: pass --db-url or set FLOWLYTICS_DB_URL (e.g. sqlite:///flowlytics.db)"
-            )
+            raise ValueError("no database: pass --db-url or set FLOWLYTICS_DB_URL (e.g. sqlite:///flowlytics.db)")
         database = Database.from_url(settings.db_url)
     app = FastAPI(
         title="Flowlytics",

@@ -42,7 +42,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _require_db_url(url: str | None) -> str:
     if not url:
-        raise SystemExit("flowlytics: no database; pass --db-url (e.g. sqlite:///flowlytics.db) or set FLOWLYTICS_DB_URL")
+        raise SystemExit(
+            "flowlytics: no database; pass --db-url (e.g. sqlite:///flowlytics.db) or set FLOWLYTICS_DB_URL"
+        )
     return url
 
 

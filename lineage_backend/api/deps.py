@@ -14,11 +14,13 @@ from lineage_backend.errors import ForbiddenError, NotAuthenticatedError
 
 
 def get_database(request: Request) -> Database:
-    return request.app.state.database  # type: ignore[no-any-return]
+    database: Database = request.app.state.database
+    return database
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_principal(request: Request) -> Principal | None:
@@ -35,8 +37,7 @@ _HOW = {
     "[flowlytics] ingest_api_keys)",
     READ: "log in to Airflow or send 'Authorization: Bearer <read key>' (FLOWLYTICS_READ_API_KEYS or "
     "[flowlytics] read_api_keys)",
-    ADMIN: "send 'Authorization: Bearer <admin key>' (FLOWLYTICS_ADMIN_API_KEYS or "
-    "[flowlytics] admin_api_keys)",
+    ADMIN: "send 'Authorization: Bearer <admin key>' (FLOWLYTICS_ADMIN_API_KEYS or [flowlytics] admin_api_keys)",
 }
 
 

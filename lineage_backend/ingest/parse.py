@@ -153,9 +153,7 @@ def _parse_run_event(
     elif isinstance(raw_type, str) and raw_type.upper() in RUN_EVENT_TYPES:
         event_type = raw_type.upper()
     else:
-        raise InvalidEventError(
-            f"{where}.eventType: {_show(raw_type)} is not one of {', '.join(RUN_EVENT_TYPES)}"
-        )
+        raise InvalidEventError(f"{where}.eventType: {_show(raw_type)} is not one of {', '.join(RUN_EVENT_TYPES)}")
 
     run_facets = _facets(run.get("facets"), f"{where}.run.facets")
     if "parent" not in run_facets and isinstance(run_facets.get("parentRun"), dict):
@@ -219,9 +217,7 @@ def _datasets(items: Any, where: str, io_key: str) -> tuple[DatasetRef, ...]:
 
 def _dataset(item: Any, where: str, io_key: str | None) -> DatasetRef:
     if not isinstance(item, dict):
-        raise InvalidEventError(
-            f"{where}: expected a dataset object with namespace and name, got {_kind(item)}"
-        )
+        raise InvalidEventError(f"{where}: expected a dataset object with namespace and name, got {_kind(item)}")
     ns = _required_str(item, "namespace", where)
     name = _required_str(item, "name", where)
     facets = _facets(item.get("facets"), f"{where}.facets")
@@ -349,9 +345,7 @@ def _check_dq_metrics(facet: Any, where: str) -> None:
     # The spec requires columnMetrics; real producers send rowCount alone. A facet with neither
     # carries no metrics at all and is a producer bug.
     if "columnMetrics" not in facet and "rowCount" not in facet:
-        raise InvalidEventError(
-            f"{where}: needs 'rowCount' or 'columnMetrics' (the spec requires columnMetrics)"
-        )
+        raise InvalidEventError(f"{where}: needs 'rowCount' or 'columnMetrics' (the spec requires columnMetrics)")
     for key in ("rowCount", "bytes", "fileCount"):
         _check_count(facet.get(key), f"{where}.{key}")
     if "columnMetrics" in facet and not isinstance(facet["columnMetrics"], dict):

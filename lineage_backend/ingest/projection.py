@@ -92,9 +92,7 @@ def _canonical(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
-def store_events(
-    events: Sequence[ParsedEvent], *, session: Session, received_at: datetime
-) -> list[IngestOutcome]:
+def store_events(events: Sequence[ParsedEvent], *, session: Session, received_at: datetime) -> list[IngestOutcome]:
     """Append each event to the raw log and project the new ones. Never commits."""
     outcomes = []
     for event in events:
@@ -131,9 +129,7 @@ def _project(event: ParsedEvent, *, session: Session) -> None:
     if event.kind == "DatasetEvent":
         assert event.dataset is not None
         ids = _dataset_ids([event.dataset], session=session)
-        _merge_dataset(
-            ids[(event.dataset.namespace, event.dataset.name)], event.dataset, moment, session=session
-        )
+        _merge_dataset(ids[(event.dataset.namespace, event.dataset.name)], event.dataset, moment, session=session)
         return
 
     assert event.job_namespace is not None and event.job_name is not None
@@ -148,9 +144,7 @@ def _project(event: ParsedEvent, *, session: Session) -> None:
 
     for direction, refs in (("IN", event.inputs), ("OUT", event.outputs)):
         for ref in refs:
-            _touch_edge(
-                job_id, dataset_ids[(ref.namespace, ref.name)], direction, event.event_time, session=session
-            )
+            _touch_edge(job_id, dataset_ids[(ref.namespace, ref.name)], direction, event.event_time, session=session)
 
     for ref in event.outputs:
         lineage = ref.facets.get("columnLineage")
@@ -175,9 +169,7 @@ def _project(event: ParsedEvent, *, session: Session) -> None:
 
 def _job_id(namespace: str, name: str, *, session: Session) -> int:
     table = Job.__table__
-    found = session.execute(
-        select(table.c.id).where(table.c.namespace == namespace, table.c.name == name)
-    ).first()
+    found = session.execute(select(table.c.id).where(table.c.namespace == namespace, table.c.name == name)).first()
     if found is not None:
         return int(found[0])
     now = _now()
@@ -187,9 +179,7 @@ def _job_id(namespace: str, name: str, *, session: Session) -> int:
         .on_conflict_do_nothing(index_elements=["namespace", "name"])
     )
     return int(
-        session.execute(
-            select(table.c.id).where(table.c.namespace == namespace, table.c.name == name)
-        ).scalar_one()
+        session.execute(select(table.c.id).where(table.c.namespace == namespace, table.c.name == name)).scalar_one()
     )
 
 
@@ -247,9 +237,7 @@ def _merge_job(job_id: int, event: ParsedEvent, moment: str, *, session: Session
     if changed:
         job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
         assert job is not None
-        facets, times, changed = merge_facets(
-            job.facets or {}, job.facet_times or {}, event.job_facets, moment
-        )
+        facets, times, changed = merge_facets(job.facets or {}, job.facet_times or {}, event.job_facets, moment)
     if changed:
         job.facets, job.facet_times = facets, times
         job_type = facets.get("jobType") or {}
@@ -283,9 +271,7 @@ def _merge_dataset(dataset_id: int, ref: DatasetRef, moment: str, *, session: Se
     if changed:
         dataset = session.get(Dataset, dataset_id, with_for_update=True, populate_existing=True)
         assert dataset is not None
-        facets, times, changed = merge_facets(
-            dataset.facets or {}, dataset.facet_times or {}, ref.facets, moment
-        )
+        facets, times, changed = merge_facets(dataset.facets or {}, dataset.facet_times or {}, ref.facets, moment)
     if changed:
         dataset.facets, dataset.facet_times = facets, times
         dataset.updated_at = _now()
@@ -444,9 +430,7 @@ def _merge_run(job_id: int, event: ParsedEvent, moment: str, *, session: Session
     # A parent known only from this facet gets a placeholder, so links hold before its own events arrive.
     for ref in (event.parent, event.root):
         if ref is not None and ref.run_uuid != event.run_uuid:
-            _ensure_run(
-                ref.run_uuid, _job_id(ref.job_namespace, ref.job_name, session=session), session=session
-            )
+            _ensure_run(ref.run_uuid, _job_id(ref.job_namespace, ref.job_name, session=session), session=session)
 
     _ensure_run(event.run_uuid, job_id, session=session)
     run = session.get(Run, event.run_uuid, with_for_update=True, populate_existing=True)
@@ -479,9 +463,7 @@ def _derive_from_run_facets(run: Run) -> None:
         run.parent_run_uuid = normalise_run_id((parent.get("run") or {}).get("runId"), "parent.run.runId")
         root = parent.get("root")
         if isinstance(root, dict):
-            run.root_run_uuid = normalise_run_id(
-                (root.get("run") or {}).get("runId"), "parent.root.run.runId"
-            )
+            run.root_run_uuid = normalise_run_id((root.get("run") or {}).get("runId"), "parent.root.run.runId")
     nominal = facets.get("nominalTime")
     if isinstance(nominal, dict):
         run.nominal_start_at = parse_time(nominal.get("nominalStartTime"), "nominalTime.nominalStartTime")
@@ -515,9 +497,7 @@ def _merge_run_dataset(
     row.row_count, row.bytes, row.file_count = dataset_statistics(direction, facets)
 
 
-def dataset_statistics(
-    direction: str, io_facets: dict[str, Any]
-) -> tuple[int | None, int | None, int | None]:
+def dataset_statistics(direction: str, io_facets: dict[str, Any]) -> tuple[int | None, int | None, int | None]:
     """(rows, bytes, files) of one input or output, from the facets that carry them."""
     if direction == "OUT":
         stats = io_facets.get("outputStatistics") or {}

@@ -6,7 +6,7 @@ import logging
 import zlib
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -23,7 +23,9 @@ async def read_body(
     chunks: AsyncIterator[bytes], *, content_length: str | None, content_encoding: str | None, limit: int
 ) -> bytes:
     """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes."""
-    too_large = f"request body exceeds {limit} bytes; send fewer events per request (or raise FLOWLYTICS_MAX_BODY_BYTES)"
+    too_large = (
+        f"request body exceeds {limit} bytes; send fewer events per request (or raise FLOWLYTICS_MAX_BODY_BYTES)"
+    )
     if content_length and content_length.isdigit() and int(content_length) > limit:
         raise BodyTooLargeError(too_large)
     received = bytearray()
@@ -35,9 +37,7 @@ async def read_body(
     if encoding in ("", "identity"):
         return bytes(received)
     if encoding not in ("gzip", "x-gzip", "deflate"):
-        raise MalformedBodyError(
-            f"unsupported Content-Encoding {content_encoding!r}: send gzip or no encoding"
-        )
+        raise MalformedBodyError(f"unsupported Content-Encoding {content_encoding!r}: send gzip or no encoding")
     wbits = 16 + zlib.MAX_WBITS if "gzip" in encoding else zlib.MAX_WBITS
     decompressor = zlib.decompressobj(wbits)
     try:
@@ -72,9 +72,7 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
             "the batch endpoint takes a JSON array of events; post a single event to /api/v1/lineage"
         )
     if len(document) > max_events:
-        raise BodyTooLargeError(
-            f"a batch holds at most {max_events} events, this one has {len(document)}; split it"
-        )
+        raise BodyTooLargeError(f"a batch holds at most {max_events} events, this one has {len(document)}; split it")
     failed: list[FailedEvent] = []
     parsed: list[tuple[int, ParsedEvent]] = []
     for index, item in enumerate(document):
@@ -94,21 +92,17 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
-                database.run(
-                    lambda session, event=event: store_events(
-                        [event], session=session, received_at=received_at
-                    )
-                )
+                _store_one(database, event, received_at)
             except Exception as single_error:
                 log.exception("could not store event %s of a batch", index)
-                failed.append(
-                    FailedEvent(index=index, reason=f"could not be stored: {single_error}", retriable=True)
-                )
+                failed.append(FailedEvent(index=index, reason=f"could not be stored: {single_error}", retriable=True))
 
     failed.sort(key=lambda item: item.index)
     retriable = sum(1 for item in failed if item.retriable)
     successful = len(document) - len(failed)
-    status = "success" if not failed else ("failure" if successful == 0 else "partial_success")
+    status: Literal["success", "partial_success", "failure"] = "success"
+    if failed:
+        status = "failure" if successful == 0 else "partial_success"
     return BatchIngestResponse(
         status=status,
         summary=BatchSummary(
@@ -120,3 +114,7 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
         ),
         failed_events=failed,
     )
+
+
+def _store_one(database: Database, event: ParsedEvent, received_at: datetime) -> None:
+    database.run(lambda session: store_events([event], session=session, received_at=received_at))

@@ -55,16 +55,12 @@ def list_jobs(
     if namespace:
         query = query.where(Job.namespace == namespace)
     if q:
-        query = query.where(
-            or_(Job.name.ilike(_like(q), escape="\\"), Job.namespace.ilike(_like(q), escape="\\"))
-        )
+        query = query.where(or_(Job.name.ilike(_like(q), escape="\\"), Job.namespace.ilike(_like(q), escape="\\")))
     clause = visible_jobs_clause(principal)
     if clause is not None:
         query = query.where(clause)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    jobs = (
-        session.execute(query.order_by(Job.namespace, Job.name).limit(limit).offset(offset)).scalars().all()
-    )
+    jobs = session.execute(query.order_by(Job.namespace, Job.name).limit(limit).offset(offset)).scalars().all()
     latest = _latest_runs([job.id for job in jobs], session=session)
     return [_job_summary(job, latest.get(job.id)) for job in jobs], int(total)
 
@@ -116,9 +112,7 @@ def list_datasets(
             or_(Dataset.name.ilike(_like(q), escape="\\"), Dataset.namespace.ilike(_like(q), escape="\\"))
         )
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Dataset.namespace, Dataset.name).limit(limit).offset(offset)
-    ).scalars()
+    rows = session.execute(query.order_by(Dataset.namespace, Dataset.name).limit(limit).offset(offset)).scalars()
     return [_dataset_summary(dataset) for dataset in rows], int(total)
 
 
@@ -144,9 +138,7 @@ def get_dataset(node_id: str, *, session: Session, principal: Principal) -> Data
         run_query = run_query.where(clause)
     edges = session.execute(edge_query).all()
     aliases = session.execute(
-        select(DatasetSymlink.alias_namespace, DatasetSymlink.alias_name).where(
-            DatasetSymlink.dataset_id == dataset.id
-        )
+        select(DatasetSymlink.alias_namespace, DatasetSymlink.alias_name).where(DatasetSymlink.dataset_id == dataset.id)
     ).all()
     runs = [(run, job) for run, job in session.execute(run_query).all()]
     return DatasetResponse(
@@ -161,16 +153,12 @@ def get_dataset(node_id: str, *, session: Session, principal: Principal) -> Data
 
 
 def metadata_from_facets(facets: dict[str, Any]) -> NodeMetadataResponse:
-    owners = [
-        str(o["name"]) for o in (facets.get("ownership") or {}).get("owners") or [] if isinstance(o, dict)
-    ]
+    owners = [str(o["name"]) for o in (facets.get("ownership") or {}).get("owners") or [] if isinstance(o, dict)]
     tags = []
     for tag in (facets.get("tags") or {}).get("tags") or []:
         if isinstance(tag, dict) and "key" in tag:
             tags.append(
-                f"{tag['key']}:{tag.get('value')}"
-                if tag.get("value") not in (None, "", "true")
-                else str(tag["key"])
+                f"{tag['key']}:{tag.get('value')}" if tag.get("value") not in (None, "", "true") else str(tag["key"])
             )
     description = (facets.get("documentation") or {}).get("description")
     return NodeMetadataResponse(owners=owners, tags=tags, description=description)

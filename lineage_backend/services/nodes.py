@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.store.models import Dataset, Job
 
-NODE_TYPES = {"job": Job, "dataset": Dataset}
+NODE_TYPES: dict[str, type[Job] | type[Dataset]] = {"job": Job, "dataset": Dataset}
 
 
 @dataclass(frozen=True)
@@ -63,16 +63,9 @@ def resolve_dataset(node_id: str, *, session: Session) -> Dataset:
 def _resolve(node_id: str, expected_type: str, *, session: Session) -> Job | Dataset:
     model = NODE_TYPES[expected_type]
     splits = candidate_splits(node_id, expected_type)
-    rows = (
-        session.execute(
-            select(model).where(tuple_(model.namespace, model.name).in_(splits))  # type: ignore[attr-defined]
-        )
-        .scalars()
-        .all()
-    )
+    found = session.execute(select(model).where(tuple_(model.namespace, model.name).in_(splits))).scalars()
+    rows = [row for row in found if isinstance(row, (Job, Dataset))]
     if not rows:
-        raise NotFoundError(
-            f"no {expected_type} with id {node_id!r}; list them with GET /api/v1/{expected_type}s"
-        )
+        raise NotFoundError(f"no {expected_type} with id {node_id!r}; list them with GET /api/v1/{expected_type}s")
     # With several matches, the longest namespace is the most specific reading.
     return max(rows, key=lambda row: len(row.namespace))

@@ -20,7 +20,7 @@ RUN_STATES = ("RUNNING", "COMPLETED", "FAILED", "ABORTED")
 MAX_ROOT_DEPTH = 20
 
 
-def visible_jobs_clause(principal: Principal):  # type: ignore[no-untyped-def]
+def visible_jobs_clause(principal: Principal):
     """Non-Airflow jobs are visible to every reader; Airflow jobs to those who may read their DAG."""
     if principal.readable_dag_ids is None:
         return None
@@ -50,9 +50,7 @@ def list_runs(
     if clause is not None:
         query = query.where(clause)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-    rows = session.execute(
-        query.order_by(Run.sort_time.desc(), Run.run_uuid.desc()).limit(limit).offset(offset)
-    ).all()
+    rows = session.execute(query.order_by(Run.sort_time.desc(), Run.run_uuid.desc()).limit(limit).offset(offset)).all()
     return summaries([(run, job) for run, job in rows], session=session), int(total)
 
 
@@ -99,9 +97,7 @@ def summaries(rows: Sequence[tuple[Run, Job]], *, session: Session) -> list[RunS
     return result
 
 
-def _inputs_outputs(
-    run_ids: list[str], *, session: Session
-) -> dict[tuple[str, str], list[RunDatasetResponse]]:
+def _inputs_outputs(run_ids: list[str], *, session: Session) -> dict[tuple[str, str], list[RunDatasetResponse]]:
     found: dict[tuple[str, str], list[RunDatasetResponse]] = defaultdict(list)
     if not run_ids:
         return found
@@ -139,9 +135,7 @@ def resolve_roots(runs: Sequence[Run], *, session: Session) -> dict[str, str | N
         if not climbing:
             break
         ancestors = session.execute(
-            select(Run.run_uuid, Run.parent_run_uuid, Run.root_run_uuid).where(
-                Run.run_uuid.in_(set(climbing.values()))
-            )
+            select(Run.run_uuid, Run.parent_run_uuid, Run.root_run_uuid).where(Run.run_uuid.in_(set(climbing.values())))
         ).all()
         by_id = {row[0]: (row[1], row[2]) for row in ancestors}
         next_round = {}

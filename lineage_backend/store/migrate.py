@@ -33,9 +33,7 @@ def current_revision(engine: Engine) -> str | None:
     from alembic.migration import MigrationContext
 
     with engine.connect() as connection:
-        return MigrationContext.configure(
-            connection, opts={"version_table": VERSION_TABLE}
-        ).get_current_revision()
+        return MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE}).get_current_revision()
 
 
 def head_revision() -> str | None:

@@ -179,9 +179,7 @@ class ColumnEdge(Base):
 class DatasetSymlink(Base):
     __tablename__ = "flowlytics_dataset_symlink"
     __table_args__ = (
-        UniqueConstraint(
-            "dataset_id", "alias_namespace", "alias_name", name="uq_flowlytics_dataset_symlink_alias"
-        ),
+        UniqueConstraint("dataset_id", "alias_namespace", "alias_name", name="uq_flowlytics_dataset_symlink_alias"),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)

@@ -44,7 +44,9 @@ def run_event(
     return event
 
 
-def parent_facet(run_id: str, job: str, namespace: str = "airflow", root: tuple[str, str] | None = None) -> dict[str, Any]:
+def parent_facet(
+    run_id: str, job: str, namespace: str = "airflow", root: tuple[str, str] | None = None
+) -> dict[str, Any]:
     facet: dict[str, Any] = {
         "_producer": PRODUCER,
         "_schemaURL": "https://openlineage.io/spec/facets/1-1-0/ParentRunFacet.json",

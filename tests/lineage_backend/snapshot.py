@@ -24,14 +24,33 @@ def snapshot(session: Session) -> dict[str, Any]:
         ),
         "runs": sorted(
             (
-                r.run_uuid, jobs[r.job_id], r.state, r.state_rank, r.started_at, r.ended_at, r.first_event_at,
-                r.last_event_at, r.nominal_start_at, r.parent_run_uuid, r.root_run_uuid, r.error_message,
-                _sorted(r.facets), r.event_count,
+                r.run_uuid,
+                jobs[r.job_id],
+                r.state,
+                r.state_rank,
+                r.started_at,
+                r.ended_at,
+                r.first_event_at,
+                r.last_event_at,
+                r.nominal_start_at,
+                r.parent_run_uuid,
+                r.root_run_uuid,
+                r.error_message,
+                _sorted(r.facets),
+                r.event_count,
             )
             for r in session.execute(select(Run)).scalars()
         ),
         "run_datasets": sorted(
-            (rd.run_uuid, datasets[rd.dataset_id], rd.direction, rd.row_count, rd.bytes, rd.file_count, _sorted(rd.facets))
+            (
+                rd.run_uuid,
+                datasets[rd.dataset_id],
+                rd.direction,
+                rd.row_count,
+                rd.bytes,
+                rd.file_count,
+                _sorted(rd.facets),
+            )
             for rd in session.execute(select(RunDataset)).scalars()
         ),
         "edges": sorted(
@@ -39,12 +58,21 @@ def snapshot(session: Session) -> dict[str, Any]:
             for e in session.execute(select(LineageEdge)).scalars()
         ),
         "column_edges": sorted(
-            (datasets[c.output_dataset_id], c.output_field, datasets[c.input_dataset_id], c.input_field,
-             c.transformation_type, c.transformation_subtype, c.first_seen, c.last_seen)
+            (
+                datasets[c.output_dataset_id],
+                c.output_field,
+                datasets[c.input_dataset_id],
+                c.input_field,
+                c.transformation_type,
+                c.transformation_subtype,
+                c.first_seen,
+                c.last_seen,
+            )
             for c in session.execute(select(ColumnEdge)).scalars()
         ),
         "symlinks": sorted(
-            (datasets[s.dataset_id], s.alias_namespace, s.alias_name) for s in session.execute(select(DatasetSymlink)).scalars()
+            (datasets[s.dataset_id], s.alias_namespace, s.alias_name)
+            for s in session.execute(select(DatasetSymlink)).scalars()
         ),
     }
 

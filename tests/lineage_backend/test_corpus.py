@@ -89,7 +89,9 @@ def test_real_event_file_ingests_and_derives_the_right_rows(
 
     datasets = {(d["namespace"], d["name"]) for e in events for d in (e.get("inputs") or []) + (e.get("outputs") or [])}
     datasets |= {(e["dataset"]["namespace"], e["dataset"]["name"]) for e in events if "dataset" in e and "run" not in e}
-    stored_datasets = {tuple(d) for d in database.read(lambda s: s.execute(select(Dataset.namespace, Dataset.name)).all())}
+    stored_datasets = {
+        tuple(d) for d in database.read(lambda s: s.execute(select(Dataset.namespace, Dataset.name)).all())
+    }
     assert datasets <= stored_datasets
 
     edges = {
@@ -163,7 +165,9 @@ def test_dbt_run_models_form_the_dependency_graph_the_events_describe(corpus_dir
     models = {e["job"]["name"]: e for e in events if e.get("eventType") == "COMPLETE" and e.get("outputs")}
     assert models, "the dbt run should have model COMPLETE events with outputs"
     for name, event in models.items():
-        job = client.get("/api/v1/jobs/" + quote(f"job:{event['job']['namespace']}:{name}", safe=""), headers=READ).json()
+        job = client.get(
+            "/api/v1/jobs/" + quote(f"job:{event['job']['namespace']}:{name}", safe=""), headers=READ
+        ).json()
         assert set(job["inputs"]) == {f"dataset:{d['namespace']}:{d['name']}" for d in event["inputs"]}
         assert set(job["outputs"]) == {f"dataset:{d['namespace']}:{d['name']}" for d in event["outputs"]}
         run = client.get(f"/api/v1/runs/{event['run']['runId']}", headers=READ).json()

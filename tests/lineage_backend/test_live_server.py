@@ -40,7 +40,9 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     env = {**os.environ, "FLOWLYTICS_INGEST_API_KEYS": INGEST_KEY, "FLOWLYTICS_READ_API_KEYS": READ_KEY}
     process = subprocess.Popen(
         [*FLOWLYTICS, "serve", "--db-url", url, "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60)
@@ -76,27 +78,54 @@ def test_real_openlineage_client_posts_with_api_key_and_gzip(server: tuple[str, 
     client = OpenLineageClient(transport=HttpTransport(config))
     parent_id, run_id = str(generate_new_uuid()), str(generate_new_uuid())
     producer = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
-    facets = {"parent": parent_run.ParentRunFacet(run=parent_run.Run(runId=parent_id),
-                                                  job=parent_run.Job(namespace="spark", name="app"))}
+    facets = {
+        "parent": parent_run.ParentRunFacet(
+            run=parent_run.Run(runId=parent_id), job=parent_run.Job(namespace="spark", name="app")
+        )
+    }
     output = OutputDataset(
-        namespace="s3://bucket", name="/warehouse/orders",
-        outputFacets={"outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=42, size=1024)},
+        namespace="s3://bucket",
+        name="/warehouse/orders",
+        outputFacets={
+            "outputStatistics": output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(
+                rowCount=42, size=1024
+            )
+        },
     )
     for state, when in ((RunState.START, "2024-05-01T10:00:00Z"), (RunState.COMPLETE, "2024-05-01T10:02:30Z")):
-        client.emit(RunEvent(eventType=state, eventTime=when, producer=producer,
-                             run=Run(runId=run_id, facets=facets), job=Job(namespace="spark", name="app.write_orders"),
-                             inputs=[InputDataset(namespace="s3://bucket", name="/raw/orders")], outputs=[output]))
+        client.emit(
+            RunEvent(
+                eventType=state,
+                eventTime=when,
+                producer=producer,
+                run=Run(runId=run_id, facets=facets),
+                job=Job(namespace="spark", name="app.write_orders"),
+                inputs=[InputDataset(namespace="s3://bucket", name="/raw/orders")],
+                outputs=[output],
+            )
+        )
     run = httpx.get(f"{base}/api/v1/runs/{run_id}", headers=READ).json()
     assert run["state"] == "COMPLETED" and run["durationSeconds"] == 150.0
     assert run["parentRunId"] == parent_id
-    assert run["outputs"] == [{"namespace": "s3://bucket", "name": "/warehouse/orders", "rowCount": 42, "bytes": 1024, "fileCount": None}]
+    assert run["outputs"] == [
+        {"namespace": "s3://bucket", "name": "/warehouse/orders", "rowCount": 42, "bytes": 1024, "fileCount": None}
+    ]
     assert stored_events(database) == 2
 
     # A wrong key is refused, and the client surfaces it.
-    bad = OpenLineageClient(transport=HttpTransport(HttpConfig(url=base + "/", auth=ApiKeyTokenProvider({"apiKey": "nope"}))))
+    bad = OpenLineageClient(
+        transport=HttpTransport(HttpConfig(url=base + "/", auth=ApiKeyTokenProvider({"apiKey": "nope"})))
+    )
     with pytest.raises(Exception, match="401"):
-        bad.emit(RunEvent(eventType=RunState.START, eventTime="2024-05-01T10:00:00Z", producer=producer,
-                          run=Run(runId=str(generate_new_uuid())), job=Job(namespace="spark", name="x")))
+        bad.emit(
+            RunEvent(
+                eventType=RunState.START,
+                eventTime="2024-05-01T10:00:00Z",
+                producer=producer,
+                run=Run(runId=str(generate_new_uuid())),
+                job=Job(namespace="spark", name="x"),
+            )
+        )
     assert stored_events(database) == 2
 
 
@@ -109,8 +138,11 @@ def test_concurrent_emitters_lose_nothing(server: tuple[str, Database]) -> None:
         parent = {"parent": parent_facet(dag_run, "hot_dag")}
         shared = {**dataset("pg", "shared.table"), "outputFacets": output_stats(i)}  # every run touches one row
         events.append(run_event("START", run_id=run_id, job=f"hot_dag.t{i % 5}", seconds=i, run_facets=parent))
-        events.append(run_event("COMPLETE", run_id=run_id, job=f"hot_dag.t{i % 5}", seconds=i + 1,
-                                outputs=[shared], run_facets=parent))
+        events.append(
+            run_event(
+                "COMPLETE", run_id=run_id, job=f"hot_dag.t{i % 5}", seconds=i + 1, outputs=[shared], run_facets=parent
+            )
+        )
 
     def post(event: dict) -> int:
         with httpx.Client(timeout=60) as http:

@@ -28,9 +28,7 @@ def namespaces(
     principal: ReadPrincipal, database: DatabaseDep, q: Text = None, limit: Limit = 100, offset: Offset = 0
 ) -> NamespaceCollectionResponse:
     items, total = database.read(
-        lambda session: catalog.list_namespaces(
-            session=session, principal=principal, q=q, limit=limit, offset=offset
-        )
+        lambda session: catalog.list_namespaces(session=session, principal=principal, q=q, limit=limit, offset=offset)
     )
     return NamespaceCollectionResponse(items=items, total_count=total)
 
@@ -68,9 +66,7 @@ def datasets(
     offset: Offset = 0,
 ) -> DatasetCollectionResponse:
     items, total = database.read(
-        lambda session: catalog.list_datasets(
-            session=session, namespace=namespace, q=q, limit=limit, offset=offset
-        )
+        lambda session: catalog.list_datasets(session=session, namespace=namespace, q=q, limit=limit, offset=offset)
     )
     return DatasetCollectionResponse(items=items, total_count=total)
 

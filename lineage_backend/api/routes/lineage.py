@@ -23,17 +23,13 @@ async def _document(request: Request, limit: int) -> object:
 
 
 @router.post("", status_code=201, response_class=Response, summary="Receive one OpenLineage event")
-async def post_event(
-    request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep
-) -> Response:
+async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     document = await _document(request, settings.max_body_bytes)
     await run_in_threadpool(ingest_one, database, document)
     return Response(status_code=201)
 
 
-@router.post(
-    "/batch", response_model=BatchIngestResponse, summary="Receive a JSON array of OpenLineage events"
-)
+@router.post("/batch", response_model=BatchIngestResponse, summary="Receive a JSON array of OpenLineage events")
 async def post_batch(
     request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep, response: Response
 ) -> BatchIngestResponse:

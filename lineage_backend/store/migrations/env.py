@@ -13,7 +13,7 @@ from lineage_backend.store.models import metadata
 config = context.config
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj, name, type_, reflected, compare_to):
     # Never touch tables that are not ours: they share the database with Airflow's.
     if type_ == "table":
         return name in metadata.tables

@@ -33,7 +33,9 @@ def test_single_event_is_stored_with_201_and_empty_body(client: TestClient, data
 def test_gzip_body_is_accepted(client: TestClient, database: Database) -> None:
     body = gzip.compress(json.dumps(run_event("COMPLETE")).encode())
     response = client.post(
-        "/api/v1/lineage", content=body, headers={**INGEST, "Content-Encoding": "gzip", "Content-Type": "application/json"}
+        "/api/v1/lineage",
+        content=body,
+        headers={**INGEST, "Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
     assert response.status_code == 201
     assert count(database, Run) == 1
@@ -54,7 +56,9 @@ def test_same_event_twice_changes_nothing(client: TestClient, database: Database
     ("headers", "status"),
     [({}, 401), ({"Authorization": "Bearer wrong"}, 401), (READ, 403), ({"Authorization": f"Bearer {ADMIN_KEY}"}, 403)],
 )
-def test_ingest_needs_an_ingest_key(client: TestClient, database: Database, headers: dict[str, str], status: int) -> None:
+def test_ingest_needs_an_ingest_key(
+    client: TestClient, database: Database, headers: dict[str, str], status: int
+) -> None:
     response = client.post("/api/v1/lineage", json=run_event("START"), headers=headers)
     assert response.status_code == status
     assert "ingest key" in response.json()["detail"]

@@ -19,19 +19,47 @@ def seeded(client: TestClient) -> dict[str, str]:
     dag_run, load_run, failed_run = (str(uuid.uuid4()) for _ in range(3))
     orders = {**dataset(PG_NS, "shop.public.orders"), "outputFacets": output_stats(120, 4096)}
     events = [
-        run_event("START", run_id=dag_run, job="shop_etl", seconds=0,
-                  job_facets={"jobType": {"jobType": "DAG", "integration": "AIRFLOW", "processingType": "BATCH"}}),
-        run_event("START", run_id=load_run, job="shop_etl.load", seconds=1,
-                  run_facets={"parent": parent_facet(dag_run, "shop_etl")}),
-        run_event("COMPLETE", run_id=load_run, job="shop_etl.load", seconds=61,
-                  inputs=[dataset("file", "/data/orders.csv")], outputs=[orders],
-                  run_facets={"parent": parent_facet(dag_run, "shop_etl")},
-                  job_facets={"ownership": {"owners": [{"name": "team:shop"}]}}),
-        run_event("START", run_id=failed_run, job="shop_etl.report", seconds=70,
-                  run_facets={"parent": parent_facet(dag_run, "shop_etl")}),
-        run_event("FAIL", run_id=failed_run, job="shop_etl.report", seconds=75,
-                  run_facets={"parent": parent_facet(dag_run, "shop_etl"),
-                              "errorMessage": {"message": "division by zero", "programmingLanguage": "python"}}),
+        run_event(
+            "START",
+            run_id=dag_run,
+            job="shop_etl",
+            seconds=0,
+            job_facets={"jobType": {"jobType": "DAG", "integration": "AIRFLOW", "processingType": "BATCH"}},
+        ),
+        run_event(
+            "START",
+            run_id=load_run,
+            job="shop_etl.load",
+            seconds=1,
+            run_facets={"parent": parent_facet(dag_run, "shop_etl")},
+        ),
+        run_event(
+            "COMPLETE",
+            run_id=load_run,
+            job="shop_etl.load",
+            seconds=61,
+            inputs=[dataset("file", "/data/orders.csv")],
+            outputs=[orders],
+            run_facets={"parent": parent_facet(dag_run, "shop_etl")},
+            job_facets={"ownership": {"owners": [{"name": "team:shop"}]}},
+        ),
+        run_event(
+            "START",
+            run_id=failed_run,
+            job="shop_etl.report",
+            seconds=70,
+            run_facets={"parent": parent_facet(dag_run, "shop_etl")},
+        ),
+        run_event(
+            "FAIL",
+            run_id=failed_run,
+            job="shop_etl.report",
+            seconds=75,
+            run_facets={
+                "parent": parent_facet(dag_run, "shop_etl"),
+                "errorMessage": {"message": "division by zero", "programmingLanguage": "python"},
+            },
+        ),
         run_event("FAIL", run_id=dag_run, job="shop_etl", seconds=80),
     ]
     response = client.post("/api/v1/lineage/batch", json=events, headers=INGEST)
@@ -47,7 +75,9 @@ def test_runs_newest_first_with_states_parents_and_statistics(client: TestClient
     assert load["state"] == "COMPLETED"
     assert load["durationSeconds"] == 60.0
     assert load["parentRunId"] == seeded["dag"] and load["rootRunId"] == seeded["dag"]
-    assert load["outputs"] == [{"namespace": PG_NS, "name": "shop.public.orders", "rowCount": 120, "bytes": 4096, "fileCount": None}]
+    assert load["outputs"] == [
+        {"namespace": PG_NS, "name": "shop.public.orders", "rowCount": 120, "bytes": 4096, "fileCount": None}
+    ]
     assert load["inputs"][0]["name"] == "/data/orders.csv"
     assert body["items"][0]["errorMessage"] == "division by zero"
     assert body["items"][2]["state"] == "FAILED"

@@ -25,8 +25,15 @@ def lifecycle(rng: random.Random, dag_index: int) -> list[dict[str, Any]]:
     """A DAG run and its tasks as the Airflow provider emits them, in emission order."""
     dag, dag_run = f"dag_{dag_index}", str(uuid.UUID(int=rng.getrandbits(128)))
     base = dag_index * 1000
-    events = [run_event("START", run_id=dag_run, job=dag, seconds=base,
-                        job_facets={"jobType": {"jobType": "DAG", "integration": "AIRFLOW", "processingType": "BATCH"}})]
+    events = [
+        run_event(
+            "START",
+            run_id=dag_run,
+            job=dag,
+            seconds=base,
+            job_facets={"jobType": {"jobType": "DAG", "integration": "AIRFLOW", "processingType": "BATCH"}},
+        )
+    ]
     final = "COMPLETE"
     for task in range(rng.randint(1, 4)):
         task_run = str(uuid.UUID(int=rng.getrandbits(128)))
@@ -35,17 +42,33 @@ def lifecycle(rng: random.Random, dag_index: int) -> list[dict[str, Any]]:
         table = dataset("pg", f"t_{dag_index}_{task}", schema={"fields": [{"name": "id", "type": "int"}]})
         events.append(run_event("START", run_id=task_run, job=f"{dag}.t{task}", seconds=start, run_facets=parent))
         if rng.random() < 0.5:  # Spark-style RUNNING with partial statistics
-            events.append(run_event("RUNNING", run_id=task_run, job=f"{dag}.t{task}", seconds=start + 1,
-                                    outputs=[{**table, "outputFacets": output_stats(rng.randint(1, 50))}], run_facets=parent))
+            events.append(
+                run_event(
+                    "RUNNING",
+                    run_id=task_run,
+                    job=f"{dag}.t{task}",
+                    seconds=start + 1,
+                    outputs=[{**table, "outputFacets": output_stats(rng.randint(1, 50))}],
+                    run_facets=parent,
+                )
+            )
         outcome = rng.choice(["COMPLETE", "COMPLETE", "FAIL", "ABORT"])
         facets = dict(parent)
         if outcome == "FAIL":
             facets["errorMessage"] = {"message": f"boom {task}", "programmingLanguage": "python"}
             final = "FAIL"
-        events.append(run_event(outcome, run_id=task_run, job=f"{dag}.t{task}", seconds=start + 5,
-                                inputs=[dataset("file", f"/in/{dag_index}.csv")],
-                                outputs=[{**table, "outputFacets": output_stats(rng.randint(51, 500))}],
-                                run_facets=facets, job_facets={"sql": {"query": f"insert {task}"}}))
+        events.append(
+            run_event(
+                outcome,
+                run_id=task_run,
+                job=f"{dag}.t{task}",
+                seconds=start + 5,
+                inputs=[dataset("file", f"/in/{dag_index}.csv")],
+                outputs=[{**table, "outputFacets": output_stats(rng.randint(51, 500))}],
+                run_facets=facets,
+                job_facets={"sql": {"query": f"insert {task}"}},
+            )
+        )
     events.append(run_event(final, run_id=dag_run, job=dag, seconds=base + 100))
     return events
 
@@ -68,8 +91,12 @@ def fresh(tmp_path: Path, template: Path, name: str) -> Database:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 2**32 - 1), dags=st.integers(1, 6), duplicate_ratio=st.floats(0, 0.5),
-       batch=st.sampled_from([1, 3, 50]))
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    dags=st.integers(1, 6),
+    duplicate_ratio=st.floats(0, 0.5),
+    batch=st.sampled_from([1, 3, 50]),
+)
 def test_any_arrival_order_with_duplicates_gives_the_in_order_state(
     tmp_path: Path, _sqlite_template: Path, seed: int, dags: int, duplicate_ratio: float, batch: int
 ) -> None:

@@ -56,7 +56,9 @@ def test_event_type_is_case_insensitive_and_validated() -> None:
         (lambda e: e.update(outputs=[{"namespace": "x"}]), r"event\.outputs\[0\]\.name: required"),
         (lambda e: e["run"].update(facets={"x": 3}), r"event\.run\.facets\.x: a facet must be a JSON object"),
         (
-            lambda e: e.update(outputs=[{"namespace": "n", "name": "t", "outputFacets": {"outputStatistics": {"rowCount": -1}}}]),
+            lambda e: e.update(
+                outputs=[{"namespace": "n", "name": "t", "outputFacets": {"outputStatistics": {"rowCount": -1}}}]
+            ),
             r"outputStatistics\.rowCount: expected a non-negative integer",
         ),
         (

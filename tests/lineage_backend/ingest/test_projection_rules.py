@@ -22,7 +22,9 @@ def test_newer_facet_replaces_older_never_the_reverse() -> None:
     assert changed
     facets, times, changed = merge_facets(facets, times, {"sql": {"q": "new"}}, "2024-01-01T00:00:02")
     assert changed and facets["sql"] == {"q": "new"}
-    facets, times, changed = merge_facets(facets, times, {"sql": {"q": "older"}, "doc": {"d": 1}}, "2024-01-01T00:00:00")
+    facets, times, changed = merge_facets(
+        facets, times, {"sql": {"q": "older"}, "doc": {"d": 1}}, "2024-01-01T00:00:00"
+    )
     assert facets["sql"] == {"q": "new"} and facets["doc"] == {"d": 1}
 
 
@@ -50,8 +52,12 @@ def test_column_edges_read_transformations_legacy_types_and_dataset_dependencies
             "fields": {
                 "total": {
                     "inputFields": [
-                        {"namespace": "n", "name": "orders", "field": "amount",
-                         "transformations": [{"type": "DIRECT", "subtype": "AGGREGATION", "masking": False}]},
+                        {
+                            "namespace": "n",
+                            "name": "orders",
+                            "field": "amount",
+                            "transformations": [{"type": "DIRECT", "subtype": "AGGREGATION", "masking": False}],
+                        },
                     ]
                 },
                 "email": {
@@ -59,8 +65,14 @@ def test_column_edges_read_transformations_legacy_types_and_dataset_dependencies
                     "transformationType": "MASKED",
                 },
             },
-            "dataset": [{"namespace": "n", "name": "orders", "field": "status",
-                         "transformations": [{"type": "INDIRECT", "subtype": "FILTER"}]}],
+            "dataset": [
+                {
+                    "namespace": "n",
+                    "name": "orders",
+                    "field": "status",
+                    "transformations": [{"type": "INDIRECT", "subtype": "FILTER"}],
+                }
+            ],
         }
     )
     by_output = {(r["output_field"], r["input_field"]): r for r in rows}

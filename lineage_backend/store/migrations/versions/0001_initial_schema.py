@@ -23,9 +23,7 @@ def upgrade() -> None:
 
     op.create_table(
         "flowlytics_dataset",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("namespace", sa.String(length=1000), nullable=False),
         sa.Column("name", sa.String(length=1000), nullable=False),
         sa.Column(
@@ -45,9 +43,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "flowlytics_job",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("namespace", sa.String(length=1000), nullable=False),
         sa.Column("name", sa.String(length=1000), nullable=False),
         sa.Column("dag_id", sa.String(length=250), nullable=True),
@@ -73,9 +69,7 @@ def upgrade() -> None:
 
     op.create_table(
         "flowlytics_raw_event",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_hash", sa.String(length=64), nullable=False),
         sa.Column("event_kind", sa.String(length=16), nullable=False),
         sa.Column("event_type", sa.String(length=16), nullable=True),
@@ -90,16 +84,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("event_hash", name=op.f("uq_flowlytics_raw_event_event_hash")),
     )
     with op.batch_alter_table("flowlytics_raw_event", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_flowlytics_raw_event_received_at"), ["received_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_flowlytics_raw_event_received_at"), ["received_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_flowlytics_raw_event_run_uuid"), ["run_uuid"], unique=False)
 
     op.create_table(
         "flowlytics_column_edge",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("output_dataset_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("output_field", sa.String(length=1000), nullable=False),
         sa.Column("input_dataset_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -116,9 +106,7 @@ def upgrade() -> None:
             ["flowlytics_dataset.id"],
             name=op.f("fk_flowlytics_column_edge_input_dataset_id"),
         ),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["flowlytics_job.id"], name=op.f("fk_flowlytics_column_edge_job_id")
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["flowlytics_job.id"], name=op.f("fk_flowlytics_column_edge_job_id")),
         sa.ForeignKeyConstraint(
             ["output_dataset_id"],
             ["flowlytics_dataset.id"],
@@ -136,15 +124,11 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("flowlytics_column_edge", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_flowlytics_column_edge_input", ["input_dataset_id", "input_field"], unique=False
-        )
+        batch_op.create_index("ix_flowlytics_column_edge_input", ["input_dataset_id", "input_field"], unique=False)
 
     op.create_table(
         "flowlytics_dataset_symlink",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("dataset_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("alias_namespace", sa.String(length=1000), nullable=False),
         sa.Column("alias_name", sa.String(length=1000), nullable=False),
@@ -163,9 +147,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "flowlytics_lineage_edge",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("job_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("dataset_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("direction", sa.String(length=3), nullable=False),
@@ -174,9 +156,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["flowlytics_dataset.id"], name=op.f("fk_flowlytics_lineage_edge_dataset_id")
         ),
-        sa.ForeignKeyConstraint(
-            ["job_id"], ["flowlytics_job.id"], name=op.f("fk_flowlytics_lineage_edge_job_id")
-        ),
+        sa.ForeignKeyConstraint(["job_id"], ["flowlytics_job.id"], name=op.f("fk_flowlytics_lineage_edge_job_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_flowlytics_lineage_edge")),
         sa.UniqueConstraint(
             "job_id",
@@ -186,9 +166,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("flowlytics_lineage_edge", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_flowlytics_lineage_edge_dataset_id"), ["dataset_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_flowlytics_lineage_edge_dataset_id"), ["dataset_id"], unique=False)
 
     op.create_table(
         "flowlytics_run",
@@ -223,18 +201,14 @@ def upgrade() -> None:
     with op.batch_alter_table("flowlytics_run", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_flowlytics_run_job_id"), ["job_id"], unique=False)
         batch_op.create_index("ix_flowlytics_run_job_started", ["job_id", "started_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_flowlytics_run_parent_run_uuid"), ["parent_run_uuid"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_flowlytics_run_parent_run_uuid"), ["parent_run_uuid"], unique=False)
         batch_op.create_index(batch_op.f("ix_flowlytics_run_root_run_uuid"), ["root_run_uuid"], unique=False)
         batch_op.create_index("ix_flowlytics_run_sort_time", ["sort_time"], unique=False)
         batch_op.create_index(batch_op.f("ix_flowlytics_run_state"), ["state"], unique=False)
 
     op.create_table(
         "flowlytics_run_dataset",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("run_uuid", sa.String(length=36), nullable=False),
         sa.Column("dataset_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("direction", sa.String(length=3), nullable=False),
@@ -266,9 +240,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("flowlytics_run_dataset", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_flowlytics_run_dataset_dataset_id"), ["dataset_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_flowlytics_run_dataset_dataset_id"), ["dataset_id"], unique=False)
 
 
 def downgrade() -> None:
