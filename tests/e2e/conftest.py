@@ -40,9 +40,7 @@ from tests.e2e.harness import (
 @pytest.fixture(scope="session")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     if importlib.util.find_spec("airflow.providers.openlineage") is None:
-        skip_or_fail(
-            "apache-airflow and its OpenLineage provider are not installed (pip install -e '.[airflow]')"
-        )
+        skip_or_fail("apache-airflow and its OpenLineage provider are not installed (pip install -e '.[airflow]')")
     executable = Path(sys.executable).parent / "airflow"
     if not executable.exists():
         skip_or_fail(f"no airflow executable beside {sys.executable}")
@@ -98,9 +96,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
                 errors = client.get("/api/v2/importErrors").json()["import_errors"]
                 if errors:
                     pytest.fail(f"DAG import errors: {json.dumps(errors, indent=1)}")
-                return all(
-                    client.get(f"/api/v2/dags/{dag_id}").status_code == 200 for dag_id in EXPECTED_TASKS
-                )
+                return all(client.get(f"/api/v2/dags/{dag_id}").status_code == 200 for dag_id in EXPECTED_TASKS)
 
         wait_until("the demo DAGs to be parsed", parsed, START_TIMEOUT, interval=2.0)
         server.timings["parsed"] = time.monotonic() - started

@@ -48,10 +48,12 @@ def free_port() -> int:
 
 
 def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    """The end of the Airflow log, without the API server's access log, which would drown the errors."""
     try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        text = path.read_text(errors="replace")
     except OSError as error:
         return f"(no log: {error})"
+    return "\n".join([line for line in text.splitlines() if "[http.access]" not in line][-lines:])
 
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float, interval: float = 1.0) -> Any:
@@ -107,9 +109,7 @@ class Airflow:
 def airflow_env(home: Path, data_dir: Path, port: int, ingest_key: str) -> dict[str, str]:
     """The demo's configuration (scripts/airflow_env.sh) on top of a clean environment."""
     base = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AIRFLOW", "OPENLINEAGE", "FLOWLYTICS"))
+        key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "OPENLINEAGE", "FLOWLYTICS"))
     }
     inputs = {
         "FLOWLYTICS_AIRFLOW_HOME": str(home),

@@ -66,10 +66,7 @@ def test_dag_runs_and_task_runs_reach_flowlytics(airflow: Airflow, demo_runs: De
     assert demo_runs.task_runs[PAYMENTS]["extract_payments"]["state"] == "COMPLETED"
     reconcile = demo_runs.task_runs[PAYMENTS]["reconcile_payments"]
     assert reconcile["state"] == "FAILED"
-    assert (
-        "Reconciliation failed: 5 of 60 payments reference orders that do not exist"
-        in (reconcile["errorMessage"])
-    )
+    assert "Reconciliation failed: 5 of 60 payments reference orders that do not exist" in (reconcile["errorMessage"])
 
 
 def test_row_counts_are_the_rows_the_tasks_wrote(airflow: Airflow, demo_runs: DemoRuns) -> None:
@@ -90,17 +87,13 @@ def test_row_counts_are_the_rows_the_tasks_wrote(airflow: Airflow, demo_runs: De
 
     transform = demo_runs.task_runs[PIPELINE]["transform_orders"]
     assert datasets(transform, "inputs", airflow.data_dir)["staging/orders.csv"]["rowCount"] == 120
-    assert {
-        rel: item["rowCount"] for rel, item in datasets(transform, "outputs", airflow.data_dir).items()
-    } == {
+    assert {rel: item["rowCount"] for rel, item in datasets(transform, "outputs", airflow.data_dir).items()} == {
         "curated/orders.csv": 109,
         "curated/orders_rejected.csv": 11,
     }
     # A failed task still reports what it read before failing.
     reconcile = demo_runs.task_runs[PAYMENTS]["reconcile_payments"]
-    assert {
-        rel: item["rowCount"] for rel, item in datasets(reconcile, "inputs", airflow.data_dir).items()
-    } == {
+    assert {rel: item["rowCount"] for rel, item in datasets(reconcile, "inputs", airflow.data_dir).items()} == {
         "staging/payments.csv": 60,
         "source/orders_feed.csv": 120,
     }
