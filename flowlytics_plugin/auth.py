@@ -7,7 +7,7 @@ import logging
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from lineage_backend.auth import READ, Principal, bearer_token
+from lineage_backend.auth import ADMIN, READ, Principal, bearer_token
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,12 @@ class AirflowUserAuthenticator:
             return None
         # The auth manager decides which DAGs this user may read; jobs of other DAGs stay hidden.
         dag_ids = await run_in_threadpool(auth_manager.get_authorized_dag_ids, user=user, method="GET")
+        scopes = {READ}
+        # Editing lineage metadata (owners, SLA, criticality) is for those who may edit DAGs.
+        if await run_in_threadpool(auth_manager.is_authorized_dag, method="PUT", user=user):
+            scopes.add(ADMIN)
         return Principal(
             name=f"airflow:{user.get_name()}",
-            scopes=frozenset({READ}),
+            scopes=frozenset(scopes),
             readable_dag_ids=frozenset(dag_ids),
         )

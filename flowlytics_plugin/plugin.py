@@ -10,12 +10,32 @@ from flowlytics_plugin.app import URL_PREFIX, LazyApp
 class FlowlyticsPlugin(AirflowPlugin):
     name = "flowlytics"
     fastapi_apps = [{"app": LazyApp(), "url_prefix": URL_PREFIX, "name": "Flowlytics"}]
+    # One bundle; the query string picks the view (ES modules are cached per URL, so each entry needs its own).
     react_apps = [
         {
             "name": "Flowlytics",
-            "bundle_url": "flowlytics/static/flowlytics.js",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=runs",
             "destination": "nav",
             "url_route": "flowlytics",
             "category": "browse",
+        },
+        {
+            "name": "Lineage",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=lineage",
+            "destination": "nav",
+            "url_route": "flowlytics_lineage",
+            "category": "browse",
+        },
+        {
+            "name": "Lineage (DAG)",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=dag-lineage",
+            "destination": "dag",
+            "url_route": "flowlytics_dag_lineage",
+        },
+        {
+            "name": "Inputs & outputs",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=task-io",
+            "destination": "task",
+            "url_route": "flowlytics_task_io",
         },
     ]

@@ -8,10 +8,11 @@ from fastapi import FastAPI
 
 from lineage_backend import __version__
 from lineage_backend.api.errors import install_error_handlers
-from lineage_backend.api.routes import catalog, health, lineage, runs
+from lineage_backend.api.routes import catalog, graph, health, lineage, metadata, runs
 from lineage_backend.auth import ApiKeyAuthenticator, Authenticator
 from lineage_backend.config import Settings
 from lineage_backend.db import Database
+from lineage_backend.graph.index import GraphIndex
 
 
 def create_app(
@@ -34,8 +35,9 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.authenticators = [ApiKeyAuthenticator(settings), *authenticators]
+    app.state.graph_index = GraphIndex()
     install_error_handlers(app)
-    for module in (health, lineage, runs, catalog):
+    for module in (health, lineage, runs, catalog, graph, metadata):
         app.include_router(module.router)
     return app
 

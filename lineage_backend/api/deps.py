@@ -41,12 +41,15 @@ _HOW = {
 }
 
 
+_VERB = {INGEST: "post events", READ: "read", ADMIN: "edit metadata"}
+
+
 def require(scope: str) -> Callable[..., Principal]:
     def dependency(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:
         if principal is None:
             raise NotAuthenticatedError(f"Not authenticated: {_HOW[scope]}")
         if scope not in principal.scopes:
-            raise ForbiddenError(f"These credentials may not {scope}: {_HOW[scope]}")
+            raise ForbiddenError(f"These credentials may not {_VERB[scope]}: {_HOW[scope]}")
         return principal
 
     return dependency
@@ -56,3 +59,4 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 IngestPrincipal = Annotated[Principal, Depends(require(INGEST))]
 ReadPrincipal = Annotated[Principal, Depends(require(READ))]
+AdminPrincipal = Annotated[Principal, Depends(require(ADMIN))]

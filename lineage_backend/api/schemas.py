@@ -154,3 +154,169 @@ class HealthResponse(ApiModel):
     status: Literal["ok", "unavailable"]
     database: str
     version: str
+
+
+Criticality = Literal["low", "medium", "high", "critical"]
+
+
+class SlaModel(ApiModel):
+    latest_arrival: str | None = None  # "HH:MM", UTC: data must have landed by then each day
+    max_age_minutes: int | None = None  # data must be younger than this
+
+
+class AnnotationModel(ApiModel):
+    text: str
+    author: str | None = None
+    created_at: datetime | None = None
+
+
+class LatestRunRef(ApiModel):
+    run_id: str
+    state: RunState | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class FieldModel(ApiModel):
+    name: str
+    type: str | None = None
+
+
+class GraphNodeResponse(ApiModel):
+    id: str
+    type: Literal["JOB", "DATASET"]
+    namespace: str
+    name: str
+    distance: int
+    parent_id: str | None = None
+    is_group: bool = False
+    expanded: bool = False
+    child_count: int = 0
+    aliases: list[str] = []
+    latest_run: LatestRunRef | None = None
+    rows_written: int | None = None
+    owners: list[str] = []
+    tags: list[str] = []
+    criticality: Criticality | None = None
+    sla: SlaModel | None = None
+    fields: list[FieldModel] = []
+
+
+class GraphEdgeResponse(ApiModel):
+    id: str
+    source: str
+    target: str
+    source_field: str | None = None
+    target_field: str | None = None
+    transformation_type: str | None = None
+    transformation_subtype: str | None = None
+    annotations: list[AnnotationModel] = []
+
+
+class GraphResponse(ApiModel):
+    root_ids: list[str]
+    level: Literal["job", "column"]
+    nodes: list[GraphNodeResponse]
+    edges: list[GraphEdgeResponse]
+    truncated: bool
+
+
+class GraphVersionResponse(ApiModel):
+    version: str
+
+
+class ImpactItem(ApiModel):
+    id: str
+    type: Literal["JOB", "DATASET"]
+    namespace: str
+    name: str
+    distance: int
+    owners: list[str]
+    criticality: Criticality | None
+    sla: SlaModel | None
+    last_run_state: RunState | None
+    last_run_at: datetime | None
+    problems: list[Literal["FAILED", "LATE", "DQ_FAILED"]] = []
+
+
+class ImpactSummary(ApiModel):
+    total: int
+    datasets: int
+    jobs: int
+    by_owner: dict[str, int]
+    by_criticality: dict[str, int]
+    sla_bound: int
+    critical: int
+    culprits: list[str] = []
+
+
+class ImpactResponse(ApiModel):
+    node_id: str
+    direction: Literal["downstream", "upstream"]
+    items: list[ImpactItem]
+    summary: ImpactSummary
+
+
+class SearchItem(ApiModel):
+    id: str
+    type: Literal["JOB", "DATASET"]
+    namespace: str
+    name: str
+    score: float
+
+
+class SearchResponse(CollectionResponse[SearchItem]):
+    pass
+
+
+class NodeMetadataDetailResponse(ApiModel):
+    node_id: str
+    owners: list[str]
+    criticality: Criticality | None
+    sla: SlaModel | None
+    tags: list[str]
+    annotations: list[AnnotationModel]
+    description: str | None
+    # Where each value comes from: "user" (edited here) or "facet" (sent by the emitter).
+    sources: dict[str, str]
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class NodeMetadataPatch(ApiModel):
+    """Fields present replace the stored value; null clears it (the facet value applies again)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    owners: list[str] | None = None
+    criticality: Criticality | None = None
+    sla: SlaModel | None = None
+    tags: list[str] | None = None
+    annotations: list[AnnotationModel] | None = None
+
+
+class EdgeMetadataResponse(ApiModel):
+    source: str
+    target: str
+    annotations: list[AnnotationModel]
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+class EdgeMetadataPatch(ApiModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    annotations: list[AnnotationModel]
+
+
+class AuditEntry(ApiModel):
+    id: int
+    target: str
+    actor: str
+    at: datetime
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+class AuditCollectionResponse(CollectionResponse[AuditEntry]):
+    pass

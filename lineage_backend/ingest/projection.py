@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import case, select, tuple_
+from sqlalchemy import case, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.ingest.parse import (
@@ -431,6 +431,16 @@ def _merge_run(job_id: int, event: ParsedEvent, moment: str, *, session: Session
     for ref in (event.parent, event.root):
         if ref is not None and ref.run_uuid != event.run_uuid:
             _ensure_run(ref.run_uuid, _job_id(ref.job_namespace, ref.job_name, session=session), session=session)
+
+    if event.parent is not None:
+        parent_job_id = _job_id(event.parent.job_namespace, event.parent.job_name, session=session)
+        if parent_job_id != job_id:
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.parent_job_id.is_(None))
+                .values(parent_job_id=parent_job_id)
+                .execution_options(synchronize_session=False)
+            )
 
     _ensure_run(event.run_uuid, job_id, session=session)
     run = session.get(Run, event.run_uuid, with_for_update=True, populate_existing=True)

@@ -17,7 +17,7 @@ from lineage_backend.api.schemas import (
     NodeMetadataResponse,
 )
 from lineage_backend.auth import Principal
-from lineage_backend.errors import NotFoundError
+from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_dataset, resolve_job
 from lineage_backend.services.runs import summaries, visible_jobs_clause
 from lineage_backend.store.models import Dataset, DatasetSymlink, Job, LineageEdge, Run, RunDataset
@@ -49,9 +49,23 @@ def list_namespaces(
 
 
 def list_jobs(
-    *, session: Session, principal: Principal, namespace: str | None, q: str | None, limit: int, offset: int
+    *,
+    session: Session,
+    principal: Principal,
+    namespace: str | None,
+    q: str | None,
+    limit: int,
+    offset: int,
+    dag_id: str | None = None,
+    task_id: str | None = None,
 ) -> tuple[list[JobSummaryResponse], int]:
     query: Select = select(Job)
+    if dag_id:
+        query = query.where(Job.dag_id == dag_id)
+        if task_id:
+            query = query.where(Job.name == f"{dag_id}.{task_id}")
+    elif task_id:
+        raise InvalidParameterError("taskId needs dagId: pass both to find the job of an Airflow task")
     if namespace:
         query = query.where(Job.namespace == namespace)
     if q:

@@ -7,10 +7,12 @@ stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
+from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.store.models import Dataset, Job
 
@@ -69,3 +71,33 @@ def _resolve(node_id: str, expected_type: str, *, session: Session) -> Job | Dat
         raise NotFoundError(f"no {expected_type} with id {node_id!r}; list them with GET /api/v1/{expected_type}s")
     # With several matches, the longest namespace is the most specific reading.
     return max(rows, key=lambda row: len(row.namespace))
+
+
+@dataclass(frozen=True)
+class ResolvedNode:
+    id: str  # canonical node id, as stored
+    type: str  # JOB | DATASET
+    row: Job | Dataset
+
+    @property
+    def facets(self) -> dict[str, Any]:
+        return self.row.facets or {}
+
+
+def resolve_node(node_id: str, *, session: Session, principal: Principal) -> ResolvedNode:
+    """A job or dataset by node id, hidden (404) when it belongs to a DAG the caller may not read."""
+    kind = node_id.partition(":")[0]
+    if kind not in NODE_TYPES:
+        raise InvalidParameterError(
+            f"node id {node_id!r} must start with 'job:' or 'dataset:' (e.g. 'dataset:postgres://db:5432:public.orders')"
+        )
+    row = _resolve(node_id, kind, session=session)
+    if isinstance(row, Job):
+        if not can_see_dag(principal, row.dag_id):
+            raise NotFoundError(f"no job with id {node_id!r}; list them with GET /api/v1/jobs")
+        return ResolvedNode(id=job_node_id(row.namespace, row.name), type="JOB", row=row)
+    return ResolvedNode(id=dataset_node_id(row.namespace, row.name), type="DATASET", row=row)
+
+
+def can_see_dag(principal: Principal, dag_id: str | None) -> bool:
+    return dag_id is None or principal.readable_dag_ids is None or dag_id in principal.readable_dag_ids

@@ -64,6 +64,8 @@ class Job(Base):
     name: Mapped[str] = mapped_column(String(1000))
     # Set for Airflow DAG and task jobs: drives per-DAG visibility.
     dag_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    # The job whose runs parent this job's runs (an Airflow task's DAG, a Spark action's application).
+    parent_job_id: Mapped[int | None] = mapped_column(ForeignKey("flowlytics_job.id"), index=True)
     job_type: Mapped[str | None] = mapped_column(String(64))
     integration: Mapped[str | None] = mapped_column(String(64))
     facets: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
@@ -89,7 +91,7 @@ class Dataset(Base):
 class Run(Base):
     __tablename__ = "flowlytics_run"
     __table_args__ = (
-        Index("ix_flowlytics_run_job_started", "job_id", "started_at"),
+        Index("ix_flowlytics_run_job_sort_time", "job_id", "sort_time"),
         Index("ix_flowlytics_run_sort_time", "sort_time"),
     )
 
@@ -188,3 +190,44 @@ class DatasetSymlink(Base):
     alias_name: Mapped[str] = mapped_column(String(1000))
     alias_type: Mapped[str | None] = mapped_column(String(64))
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class NodeMetadata(Base):
+    """What people add to a node. NULL means "not set by people": the value from facets applies."""
+
+    __tablename__ = "flowlytics_node_metadata"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    node_id: Mapped[str] = mapped_column(String(2100), unique=True)
+    owners: Mapped[list[str] | None] = mapped_column(JsonType)
+    criticality: Mapped[str | None] = mapped_column(String(16))
+    sla: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
+    tags: Mapped[list[str] | None] = mapped_column(JsonType)
+    annotations: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(250))
+
+
+class EdgeMetadata(Base):
+    __tablename__ = "flowlytics_edge_metadata"
+    __table_args__ = (UniqueConstraint("source_id", "target_id", name="uq_flowlytics_edge_metadata_ends"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(String(2100))
+    target_id: Mapped[str] = mapped_column(String(2100))
+    annotations: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(250))
+
+
+class MetadataAudit(Base):
+    """Every edit of node or edge metadata: who, when, before, after."""
+
+    __tablename__ = "flowlytics_metadata_audit"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(String(4300), index=True)
+    actor: Mapped[str] = mapped_column(String(250))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    before: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    after: Mapped[dict[str, Any]] = mapped_column(JsonType)

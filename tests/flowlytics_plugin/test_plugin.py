@@ -33,7 +33,7 @@ print(json.dumps({
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     state = json.loads(result.stdout.strip().splitlines()[-1])
-    assert state == {"built": False, "backend_db_imported": False, "react": "flowlytics/static/flowlytics.js"}
+    assert state == {"built": False, "backend_db_imported": False, "react": "flowlytics/static/flowlytics.js?view=runs"}
 
 
 def test_provider_info_registers_the_db_manager() -> None:

@@ -15,7 +15,16 @@ def snapshot(session: Session) -> dict[str, Any]:
     datasets = {d.id: (d.namespace, d.name) for d in session.execute(select(Dataset)).scalars()}
     return {
         "jobs": sorted(
-            (j.namespace, j.name, j.dag_id, j.job_type, j.integration, _sorted(j.facets), _sorted(j.facet_times))
+            (
+                j.namespace,
+                j.name,
+                j.dag_id,
+                jobs.get(j.parent_job_id or -1),
+                j.job_type,
+                j.integration,
+                _sorted(j.facets),
+                _sorted(j.facet_times),
+            )
             for j in session.execute(select(Job)).scalars()
         ),
         "datasets": sorted(

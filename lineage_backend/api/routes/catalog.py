@@ -39,12 +39,21 @@ def jobs(
     database: DatabaseDep,
     namespace: Text = None,
     q: Text = None,
+    dag_id: Annotated[str | None, Query(alias="dagId", description="jobs of this Airflow DAG")] = None,
+    task_id: Annotated[str | None, Query(alias="taskId", description="with dagId: the job of this task")] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> JobCollectionResponse:
     items, total = database.read(
         lambda session: catalog.list_jobs(
-            session=session, principal=principal, namespace=namespace, q=q, limit=limit, offset=offset
+            session=session,
+            principal=principal,
+            namespace=namespace,
+            q=q,
+            limit=limit,
+            offset=offset,
+            dag_id=dag_id,
+            task_id=task_id,
         )
     )
     return JobCollectionResponse(items=items, total_count=total)
