@@ -188,3 +188,31 @@ def test_spark_actions_hang_under_their_application(corpus_dir: Path, client: Te
         if parent.status_code == 200:
             assert parent.json()["job"]["name"] != ""
     assert any(o["rowCount"] for r in runs for o in r["outputs"]) or any(r["outputs"] for r in runs)
+
+
+def test_dbt_graph_matches_the_model_dependencies(corpus_dir: Path, client: TestClient) -> None:
+    """Through the graph API: each model's upstream at depth 2 is exactly the models and sources it read."""
+    path = CORPUS / "generated/dbt-1.9.11-duckdb/artifacts-mode/dbt-ol_run_with_catalog.ndjson"
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    post_all(client, events)
+    writes = [e for e in events if e.get("eventType") == "COMPLETE" and e.get("outputs")]
+    assert writes
+    for event in writes:
+        for output in event["outputs"]:
+            node = f"dataset:{output['namespace']}:{output['name']}"
+            body = client.get(
+                "/api/v1/graph",
+                params={"nodeId": node, "direction": "upstream", "depth": 2, "collapse": "false"},
+                headers=READ,
+            ).json()
+            upstream = {n["id"] for n in body["nodes"] if n["distance"] == 2}
+            expected = {
+                f"dataset:{d['namespace']}:{d['name']}"
+                for e in writes
+                for o in e["outputs"]
+                if (o["namespace"], o["name"]) == (output["namespace"], output["name"])
+                for d in e["inputs"]
+            }
+            assert upstream == expected, node
+            producers = {n["id"] for n in body["nodes"] if n["distance"] == 1}
+            assert f"job:{event['job']['namespace']}:{event['job']['name']}" in producers
