@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from lineage_backend.config import DEFAULT_MAX_BATCH_EVENTS, DEFAULT_MAX_BODY_BYTES, Settings, split_keys
+from lineage_backend.config import (
+    DEFAULT_MAX_BATCH_EVENTS,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_RETENTION_DAYS,
+    Settings,
+    parse_env_map,
+    split_keys,
+)
 
 SECTION = "flowlytics"
 
@@ -34,6 +41,15 @@ def max_batch_events() -> int:
     return int(_get("max_batch_events", str(DEFAULT_MAX_BATCH_EVENTS)))
 
 
+def env_by_namespace() -> dict[str, str]:
+    """`env_by_namespace = airflow_prod=prod,spark_dev=dev`: environment of batches without an env tag."""
+    return parse_env_map(_get("env_by_namespace"))
+
+
+def retention_days() -> int:
+    return int(_get("retention_days", str(DEFAULT_RETENTION_DAYS)))
+
+
 def db_url() -> str:
     """Flowlytics' tables live in Airflow's metadata database unless `db_url` points elsewhere."""
     from airflow.configuration import conf
@@ -49,4 +65,6 @@ def settings() -> Settings:
         admin_api_keys=admin_api_keys(),
         max_body_bytes=max_body_bytes(),
         max_batch_events=max_batch_events(),
+        env_by_namespace=env_by_namespace(),
+        retention_days=retention_days(),
     )

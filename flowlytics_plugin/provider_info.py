@@ -47,6 +47,20 @@ def get_provider_info() -> dict[str, Any]:
                         "example": None,
                         "default": "8388608",
                     },
+                    "env_by_namespace": {
+                        "description": "Environment of batches without an env tag, as namespace=env pairs.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "airflow_prod=prod,spark_dev=dev",
+                        "default": "",
+                    },
+                    "retention_days": {
+                        "description": "Default age after which `flowlytics db clean` deletes runs and raw events.",
+                        "version_added": "0.1.0",
+                        "type": "integer",
+                        "example": None,
+                        "default": "90",
+                    },
                     "db_url": {
                         "description": "Database for Flowlytics' tables; empty means Airflow's metadata DB.",
                         "version_added": "0.1.0",

@@ -25,6 +25,17 @@ def main(argv: list[str] | None = None) -> int:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     migrate = db_commands.add_parser("migrate", help="create or upgrade Flowlytics' tables")
     migrate.add_argument("--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"))
+    clean = db_commands.add_parser(
+        "clean", help="delete runs and raw events older than an age, in small chunks (lineage is kept)"
+    )
+    clean.add_argument("--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"))
+    clean.add_argument(
+        "--older-than",
+        default=f"{os.environ.get('FLOWLYTICS_RETENTION_DAYS', '90')}d",
+        help="age such as 90d, 12h, 2w (default: FLOWLYTICS_RETENTION_DAYS or 90 days)",
+    )
+    clean.add_argument("--chunk-size", type=int, default=1000)
+    clean.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
 
     replay = commands.add_parser("replay", help="post the events of a file (JSON, JSON array or NDJSON)")
     replay.add_argument("file", type=Path)
@@ -35,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "db" and args.db_command == "clean":
+        return _clean(args)
     if args.command == "db":
         return _migrate(args.db_url)
     return _replay(args)
@@ -55,6 +68,25 @@ def _migrate(url: str | None) -> int:
     engine = make_engine(_require_db_url(url))
     upgrade(engine)
     print(f"flowlytics: database at revision {current_revision(engine)}")
+    return 0
+
+
+def _clean(args: argparse.Namespace) -> int:
+    from lineage_backend.db import Database
+    from lineage_backend.services.retention import clean, parse_age
+
+    try:
+        age = parse_age(args.older_than)
+    except ValueError as error:
+        raise SystemExit(f"flowlytics: {error}") from None
+    report = clean(
+        Database.from_url(_require_db_url(args.db_url)), age, chunk_size=args.chunk_size, dry_run=args.dry_run
+    )
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        f"flowlytics: {verb} {report.runs} runs and {report.raw_events} raw events "
+        f"older than {report.cutoff:%Y-%m-%d %H:%M} UTC"
+    )
     return 0
 
 

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_BATCH_EVENTS = 5000
+DEFAULT_RETENTION_DAYS = 90
 
 
 def split_keys(value: str | None) -> tuple[str, ...]:
     return tuple(key.strip() for key in (value or "").split(",") if key.strip())
+
+
+def parse_env_map(value: str | None) -> dict[str, str]:
+    """`namespace=env` pairs, comma-separated; namespaces may hold ':' and '/' but not '=' or ','."""
+    mapping = {}
+    for pair in split_keys(value):
+        namespace, sep, env = pair.rpartition("=")
+        if not sep or not namespace.strip() or not env.strip():
+            raise ValueError(f"environment map entry {pair!r} must look like <namespace>=<env>, e.g. airflow_prod=prod")
+        mapping[namespace.strip()] = env.strip()
+    return mapping
 
 
 @dataclass(frozen=True)
@@ -22,6 +34,9 @@ class Settings:
     # Applies to the body as sent and, for gzip, to the decompressed body (no zip bombs).
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_batch_events: int = DEFAULT_MAX_BATCH_EVENTS
+    # Environment of batches whose events carry no env tag, by job namespace.
+    env_by_namespace: dict[str, str] = field(default_factory=dict)
+    retention_days: int = DEFAULT_RETENTION_DAYS
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -32,4 +47,6 @@ class Settings:
             admin_api_keys=split_keys(os.environ.get("FLOWLYTICS_ADMIN_API_KEYS")),
             max_body_bytes=int(os.environ.get("FLOWLYTICS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
             max_batch_events=int(os.environ.get("FLOWLYTICS_MAX_BATCH_EVENTS", DEFAULT_MAX_BATCH_EVENTS)),
+            env_by_namespace=parse_env_map(os.environ.get("FLOWLYTICS_ENV_BY_NAMESPACE")),
+            retention_days=int(os.environ.get("FLOWLYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
         )

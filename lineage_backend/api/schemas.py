@@ -54,6 +54,12 @@ class RunSummaryResponse(ApiModel):
 class RunResponse(RunSummaryResponse):
     facets: dict[str, Any] = {}
     event_count: int = 0
+    job_id: str | None = None
+    batch_id: str | None = None
+    stack_trace: str | None = None
+    sql: str | None = None
+    log_url: str | None = None
+    try_number: int | None = None
 
 
 class RunCollectionResponse(CollectionResponse[RunSummaryResponse]):
@@ -320,3 +326,105 @@ class AuditEntry(ApiModel):
 
 class AuditCollectionResponse(CollectionResponse[AuditEntry]):
     pass
+
+
+ProcessStatus = Literal["PENDING", "RUNNING", "SUCCESS", "FAILED", "ABORTED", "SKIPPED"]
+Health = Literal["GREEN", "YELLOW", "RED"]
+
+
+class BatchSummaryResponse(ApiModel):
+    batch_id: str
+    job: JobRef
+    job_id: str
+    dag_id: str | None
+    state: RunState | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    env: str
+    total_processes: int
+    succeeded: int
+    failed: int
+    aborted: int
+    running: int
+    pending: int
+    skipped: int
+    success_rate: float | None  # succeeded + skipped over finished; None while nothing finished
+    health: Health
+
+
+class BatchResponse(BatchSummaryResponse):
+    rows_read: int
+    rows_written: int
+    dq_errors: int
+    dq_error_rate: float | None
+    dq_warnings: list[str]  # processes whose DQ error rate is above 1 %
+    critical_failures: list[str]
+    sla: SlaModel | None
+    sla_status: Literal["MET", "MISSED", "PENDING"] | None
+    refresh_after_seconds: int | None  # set while anything runs
+
+
+class BatchCollectionResponse(CollectionResponse[BatchSummaryResponse]):
+    pass
+
+
+class ProcessResponse(ApiModel):
+    run_id: str | None
+    job_id: str
+    name: str
+    status: ProcessStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    rows_read: int | None
+    rows_written: int | None
+    rows_updated: int | None
+    rows_inserted: int | None
+    dq_errors: int | None
+    dq_error_rate: float | None
+    dq_warning: bool
+    read_throughput: float | None  # rows per second
+    write_throughput: float | None
+    tries: int
+    error_message: str | None
+    log_url: str | None
+    critical: bool
+
+
+class ProcessCollectionResponse(CollectionResponse[ProcessResponse]):
+    page: int
+    page_size: int
+
+
+class DqAssertionResponse(ApiModel):
+    dataset: str
+    column: str | None
+    assertion: str
+    success: bool
+    severity: str | None
+    process: str
+    run_id: str
+
+
+class DqResponse(ApiModel):
+    items: list[DqAssertionResponse]
+    total: int
+    failed: int
+    dq_errors: int
+    dq_error_rate: float | None
+
+
+class TrendPoint(ApiModel):
+    date: str
+    batches: int
+    avg_duration_seconds: float | None
+    success_rate: float | None
+    rows_processed: int
+    dq_error_rate: float | None
+
+
+class TrendResponse(ApiModel):
+    job_id: str
+    days: int
+    points: list[TrendPoint]

@@ -417,10 +417,18 @@ def _store_column_lineage(
         session.execute(stmt)
 
 
-def _ensure_run(run_uuid: str, job_id: int, *, session: Session) -> None:
+def _ensure_run(run_uuid: str, job_id: int, *, session: Session, batch: str | None = None) -> None:
     session.execute(
         insert_for(session, Run.__table__)
-        .values(run_uuid=run_uuid, job_id=job_id, facets={}, facet_times={}, event_count=0)
+        .values(
+            run_uuid=run_uuid,
+            job_id=job_id,
+            facets={},
+            facet_times={},
+            event_count=0,
+            batch_run_uuid=batch or run_uuid,
+            is_root=batch in (None, run_uuid),
+        )
         .on_conflict_do_nothing(index_elements=["run_uuid"])
     )
 
@@ -428,9 +436,11 @@ def _ensure_run(run_uuid: str, job_id: int, *, session: Session) -> None:
 def _merge_run(job_id: int, event: ParsedEvent, moment: str, *, session: Session) -> None:
     assert event.run_uuid is not None and event.event_type is not None
     # A parent known only from this facet gets a placeholder, so links hold before its own events arrive.
-    for ref in (event.parent, event.root):
+    root_uuid = event.root.run_uuid if event.root is not None else None
+    for ref in (event.root, event.parent):
         if ref is not None and ref.run_uuid != event.run_uuid:
-            _ensure_run(ref.run_uuid, _job_id(ref.job_namespace, ref.job_name, session=session), session=session)
+            job = _job_id(ref.job_namespace, ref.job_name, session=session)
+            _ensure_run(ref.run_uuid, job, session=session, batch=root_uuid)
 
     if event.parent is not None:
         parent_job_id = _job_id(event.parent.job_namespace, event.parent.job_name, session=session)
@@ -464,6 +474,40 @@ def _merge_run(job_id: int, event: ParsedEvent, moment: str, *, session: Session
     if changed:
         run.facets, run.facet_times = facets, times
         _derive_from_run_facets(run)
+    run.env_tag = env_tag(run.facets or {}) or env_tag(event.job_facets) or run.env_tag
+    _place_in_batch(run, session=session)
+
+
+def _place_in_batch(run: Run, *, session: Session) -> None:
+    """A run's batch is its top-most known ancestor. When a former top gains a parent, the runs that
+    pointed at it move along, so any arrival order ends with every run under the true root."""
+    if run.root_run_uuid and run.root_run_uuid != run.run_uuid:
+        batch = run.root_run_uuid
+    elif run.parent_run_uuid and run.parent_run_uuid != run.run_uuid:
+        parent_batch = session.execute(
+            select(Run.batch_run_uuid).where(Run.run_uuid == run.parent_run_uuid)
+        ).scalar_one_or_none()
+        batch = parent_batch or run.parent_run_uuid
+    else:
+        batch = run.run_uuid
+    run.is_root = run.parent_run_uuid is None or run.parent_run_uuid == run.run_uuid
+    previous = run.batch_run_uuid
+    run.batch_run_uuid = batch
+    if previous != batch and batch != run.run_uuid:
+        session.execute(
+            update(Run)
+            .where(Run.batch_run_uuid == run.run_uuid, Run.run_uuid != run.run_uuid)
+            .values(batch_run_uuid=batch)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def env_tag(facets: dict[str, Any]) -> str | None:
+    """The `env` or `environment` tag of a run or job tags facet."""
+    for tag in (facets.get("tags") or {}).get("tags") or []:
+        if isinstance(tag, dict) and str(tag.get("key", "")).lower() in ("env", "environment") and tag.get("value"):
+            return str(tag["value"])[:100]
+    return None
 
 
 def _derive_from_run_facets(run: Run) -> None:

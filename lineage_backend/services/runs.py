@@ -65,7 +65,19 @@ def get_run(run_id: str, *, session: Session, principal: Principal) -> RunRespon
         raise NotFoundError(f"no run {run_id!r}; list runs with GET /api/v1/runs")
     run, job = row
     summary = summaries([(run, job)], session=session)[0]
-    return RunResponse(**summary.model_dump(), facets=run.facets or {}, event_count=run.event_count)
+    facets = run.facets or {}
+    instance = (facets.get("airflow") or {}).get("taskInstance") or {}
+    return RunResponse(
+        **summary.model_dump(),
+        facets=facets,
+        event_count=run.event_count,
+        job_id=f"job:{job.namespace}:{job.name}",
+        batch_id=run.batch_run_uuid,
+        stack_trace=(facets.get("errorMessage") or {}).get("stackTrace"),
+        sql=((job.facets or {}).get("sql") or {}).get("query"),
+        log_url=instance.get("log_url") if isinstance(instance.get("log_url"), str) else None,
+        try_number=instance.get("try_number") if isinstance(instance.get("try_number"), int) else None,
+    )
 
 
 def summaries(rows: Sequence[tuple[Run, Job]], *, session: Session) -> list[RunSummaryResponse]:

@@ -16,6 +16,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import (
+    false as sa_false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lineage_backend.store.types import JsonType, UtcDateTime
@@ -93,6 +96,8 @@ class Run(Base):
     __table_args__ = (
         Index("ix_flowlytics_run_job_sort_time", "job_id", "sort_time"),
         Index("ix_flowlytics_run_sort_time", "sort_time"),
+        # Batch lists: root runs newest first.
+        Index("ix_flowlytics_run_root_sort", "is_root", "sort_time"),
     )
 
     run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -111,10 +116,15 @@ class Run(Base):
     nominal_end_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     parent_run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
     root_run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    # The batch (top-most ancestor run) this run belongs to; its own id when it has no parent.
+    batch_run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    # `env`/`environment` tag of the run or its job, when the emitter sent one.
+    env_tag: Mapped[str | None] = mapped_column(String(100))
     error_message: Mapped[str | None] = mapped_column(Text)
     facets: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
+    is_root: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
 
 class RunDataset(Base):

@@ -45,6 +45,9 @@ def snapshot(session: Session) -> dict[str, Any]:
                 r.parent_run_uuid,
                 r.root_run_uuid,
                 r.error_message,
+                r.batch_run_uuid,
+                r.is_root,
+                r.env_tag,
                 _sorted(r.facets),
                 r.event_count,
             )

@@ -69,6 +69,29 @@ def lifecycle(rng: random.Random, dag_index: int) -> list[dict[str, Any]]:
                 job_facets={"sql": {"query": f"insert {task}"}},
             )
         )
+        if rng.random() < 0.5:  # a Spark application launched by the task: three levels, no root facet
+            spark_run = str(uuid.UUID(int=rng.getrandbits(128)))
+            spark_parent = {"parent": parent_facet(task_run, f"{dag}.t{task}")}
+            events.append(
+                run_event(
+                    "START",
+                    run_id=spark_run,
+                    job=f"spark_{dag_index}_{task}",
+                    namespace="spark",
+                    seconds=start + 2,
+                    run_facets=spark_parent,
+                )
+            )
+            events.append(
+                run_event(
+                    "COMPLETE",
+                    run_id=spark_run,
+                    job=f"spark_{dag_index}_{task}",
+                    namespace="spark",
+                    seconds=start + 3,
+                    run_facets=spark_parent,
+                )
+            )
     events.append(run_event(final, run_id=dag_run, job=dag, seconds=base + 100))
     return events
 

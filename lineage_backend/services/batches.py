@@ -1,0 +1,571 @@
+"""Batch health: a batch is a root run (an Airflow DAG run, a dbt invocation, a Spark application);
+its processes are its descendant runs plus the DAG's tasks that have not run yet."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from typing import Any, Literal
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from lineage_backend.api.schemas import (
+    BatchResponse,
+    BatchSummaryResponse,
+    DqAssertionResponse,
+    DqResponse,
+    JobRef,
+    ProcessResponse,
+    SlaModel,
+    TrendPoint,
+    TrendResponse,
+)
+from lineage_backend.auth import Principal
+from lineage_backend.errors import InvalidParameterError, NotFoundError
+from lineage_backend.graph.sla import parse_arrival
+from lineage_backend.ingest.parse import normalise_run_id
+from lineage_backend.services.metadata import effective, stored_metadata
+from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_job
+from lineage_backend.store.models import Dataset, Job, Run, RunDataset
+
+RUN_STATUS = {"RUNNING": "RUNNING", "COMPLETED": "SUCCESS", "FAILED": "FAILED", "ABORTED": "ABORTED"}
+# Airflow task instance states (from the DAG's airflowState facet) as process statuses.
+AIRFLOW_STATUS = {
+    "success": "SUCCESS",
+    "failed": "FAILED",
+    "upstream_failed": "ABORTED",
+    "skipped": "SKIPPED",
+    "running": "RUNNING",
+    "up_for_retry": "RUNNING",
+    "up_for_reschedule": "RUNNING",
+    "deferred": "RUNNING",
+    "restarting": "RUNNING",
+    "queued": "PENDING",
+    "scheduled": "PENDING",
+    "none": "PENDING",
+}
+FINISHED = ("SUCCESS", "FAILED", "ABORTED", "SKIPPED")
+DQ_WARNING_RATE = 0.01
+REFRESH_SECONDS = 30
+SORT_KEYS = (
+    "name",
+    "status",
+    "startedAt",
+    "endedAt",
+    "durationSeconds",
+    "rowsRead",
+    "rowsWritten",
+    "rowsUpdated",
+    "rowsInserted",
+    "dqErrors",
+    "dqErrorRate",
+    "readThroughput",
+    "writeThroughput",
+    "tries",
+)
+PAGE_SIZES = (25, 50, 100)
+
+
+def environment(run: Run, job: Job, env_by_namespace: dict[str, str]) -> str:
+    return run.env_tag or env_by_namespace.get(job.namespace) or job.namespace
+
+
+@dataclass
+class _Attempt:
+    run: Run
+    job: Job
+    try_number: int
+
+
+def _visible(principal: Principal, job: Job) -> bool:
+    return can_see_dag(principal, job.dag_id)
+
+
+def _batch_row(batch_id: str, *, session: Session, principal: Principal) -> tuple[Run, Job]:
+    run_uuid = normalise_run_id(batch_id, "batchId")
+    row = session.execute(select(Run, Job).join(Job, Job.id == Run.job_id).where(Run.run_uuid == run_uuid)).first()
+    if row is None or row[0].state is None or not _visible(principal, row[1]):
+        raise NotFoundError(f"no batch {batch_id!r}; list batches with GET /api/v1/batches")
+    run, job = row
+    if not run.is_root:
+        raise NotFoundError(
+            f"run {batch_id!r} is part of batch {run.batch_run_uuid}, not a batch itself; "
+            f"open GET /api/v1/batches/{run.batch_run_uuid}"
+        )
+    return run, job
+
+
+def _processes(
+    batch: Run, batch_job: Job, *, session: Session, principal: Principal, with_stats: bool
+) -> list[ProcessResponse]:
+    rows = session.execute(
+        select(Run, Job)
+        .join(Job, Job.id == Run.job_id)
+        .where(Run.batch_run_uuid == batch.run_uuid, Run.run_uuid != batch.run_uuid, Run.state.is_not(None))
+    ).all()
+    attempts = [_Attempt(run, job, _try_number(run)) for run, job in rows if _visible(principal, job)]
+    if not attempts:  # a lone run is its own single process
+        attempts = [_Attempt(batch, batch_job, _try_number(batch))]
+
+    # Airflow retries give each try its own run: show the latest try per task and count the tries.
+    groups: dict[Any, list[_Attempt]] = defaultdict(list)
+    for attempt in attempts:
+        key = attempt.job.id if attempt.try_number else attempt.run.run_uuid
+        groups[key].append(attempt)
+    latest = {
+        key: max(group, key=lambda a: (a.try_number, a.run.sort_time or datetime.min.replace(tzinfo=timezone.utc)))
+        for key, group in groups.items()
+    }
+
+    task_states = ((batch.facets or {}).get("airflowState") or {}).get("tasksState") or {}
+    dag_prefix = f"{batch_job.name}."
+    stats = _io_stats([a.run.run_uuid for a in latest.values()], session=session) if with_stats else {}
+    critical = _critical_jobs([a.job for a in latest.values()], session=session) if with_stats else set()
+
+    processes = []
+    seen_tasks = set()
+    for key, attempt in latest.items():
+        run, job = attempt.run, attempt.job
+        task_id = job.name[len(dag_prefix) :] if job.name.startswith(dag_prefix) else None
+        seen_tasks.add(task_id)
+        status = RUN_STATUS.get(run.state or "", "PENDING")
+        if task_id and task_states.get(task_id) in ("skipped", "upstream_failed"):
+            status = AIRFLOW_STATUS[task_states[task_id]]
+        processes.append(
+            _process(
+                run, job, task_id or job.name, status, len(groups[key]), stats.get(run.run_uuid), job.id in critical
+            )
+        )
+
+    # Tasks that the DAG's task graph lists but that have not started.
+    tasks = (((batch_job.facets or {}).get("airflow") or {}).get("tasks") or {}) if batch_job.dag_id else {}
+    for task_id in sorted(set(tasks) | set(task_states)):
+        if task_id in seen_tasks:
+            continue
+        status = AIRFLOW_STATUS.get(str(task_states.get(task_id, "none")).lower(), "PENDING")
+        if status == "RUNNING":
+            status = "PENDING"  # no event yet: it has not really started from our point of view
+        processes.append(
+            ProcessResponse(
+                run_id=None,
+                job_id=job_node_id(batch_job.namespace, f"{batch_job.name}.{task_id}"),
+                name=task_id,
+                status=status,  # type: ignore[arg-type]
+                started_at=None,
+                ended_at=None,
+                duration_seconds=None,
+                rows_read=None,
+                rows_written=None,
+                rows_updated=None,
+                rows_inserted=None,
+                dq_errors=None,
+                dq_error_rate=None,
+                dq_warning=False,
+                read_throughput=None,
+                write_throughput=None,
+                tries=0,
+                error_message=None,
+                log_url=None,
+                critical=False,
+            )
+        )
+    return processes
+
+
+def _try_number(run: Run) -> int:
+    instance = ((run.facets or {}).get("airflow") or {}).get("taskInstance") or {}
+    value = instance.get("try_number")
+    return int(value) if isinstance(value, int) else 0
+
+
+def _process(
+    run: Run, job: Job, name: str, status: str, tries: int, stats: dict[str, Any] | None, critical: bool
+) -> ProcessResponse:
+    facets = run.facets or {}
+    custom = facets.get("flowlytics_stats") or {}
+    stats = stats or {}
+    duration = (run.ended_at - run.started_at).total_seconds() if run.started_at and run.ended_at else None
+    rows_read, rows_written = stats.get("rows_read"), stats.get("rows_written")
+    dq_errors = _sum(custom.get("dqFailedRows"), custom.get("rowsInvalid"), stats.get("failed_assertions"))
+    dq_rate = dq_errors / rows_read if dq_errors is not None and rows_read else None
+    instance = (facets.get("airflow") or {}).get("taskInstance") or {}
+    return ProcessResponse(
+        run_id=run.run_uuid,
+        job_id=job_node_id(job.namespace, job.name),
+        name=name,
+        status=status,  # type: ignore[arg-type]
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        duration_seconds=duration,
+        rows_read=rows_read,
+        rows_written=rows_written,
+        rows_updated=custom.get("rowsUpdated"),
+        rows_inserted=custom.get("rowsInserted"),
+        dq_errors=dq_errors,
+        dq_error_rate=dq_rate,
+        dq_warning=dq_rate is not None and dq_rate > DQ_WARNING_RATE,
+        read_throughput=rows_read / duration if rows_read is not None and duration else None,
+        write_throughput=rows_written / duration if rows_written is not None and duration else None,
+        tries=tries,
+        error_message=run.error_message,
+        log_url=instance.get("log_url") if isinstance(instance.get("log_url"), str) else None,
+        critical=critical,
+    )
+
+
+def _sum(*values: Any) -> int | None:
+    numbers = [v for v in values if isinstance(v, int)]
+    return sum(numbers) if numbers else None
+
+
+def _io_stats(run_ids: list[str], *, session: Session) -> dict[str, dict[str, Any]]:
+    stats: dict[str, dict[str, Any]] = defaultdict(dict)
+    for start in range(0, len(run_ids), 500):
+        chunk = run_ids[start : start + 500]
+        for run_uuid, direction, rows, assertions in session.execute(
+            select(
+                RunDataset.run_uuid,
+                RunDataset.direction,
+                RunDataset.row_count,
+                RunDataset.facets["dataQualityAssertions"],
+            ).where(RunDataset.run_uuid.in_(chunk))
+        ):
+            entry = stats[run_uuid]
+            key = "rows_read" if direction == "IN" else "rows_written"
+            if rows is not None:
+                entry[key] = entry.get(key, 0) + rows
+            failed = sum(1 for a in _assertions(assertions) if a.get("success") is False)
+            if failed:
+                entry["failed_assertions"] = entry.get("failed_assertions", 0) + failed
+    return stats
+
+
+def _assertions(facet: Any) -> list[dict[str, Any]]:
+    if not isinstance(facet, dict):
+        return []
+    return [a for a in facet.get("assertions") or [] if isinstance(a, dict)]
+
+
+def _critical_jobs(jobs: list[Job], *, session: Session) -> set[int]:
+    stored = stored_metadata([job_node_id(j.namespace, j.name) for j in jobs], session=session)
+    return {
+        j.id
+        for j in jobs
+        if effective(j.facets or {}, stored.get(job_node_id(j.namespace, j.name)))["criticality"] == "critical"
+    }
+
+
+def _summary(
+    run: Run, job: Job, processes: list[ProcessResponse], env_by_namespace: dict[str, str]
+) -> BatchSummaryResponse:
+    counts: dict[str, int] = defaultdict(int)
+    for process in processes:
+        counts[process.status] += 1
+    finished = sum(counts[s] for s in FINISHED)
+    success_rate = (counts["SUCCESS"] + counts["SKIPPED"]) / finished if finished else None
+    critical_failed = any(p.critical and p.status in ("FAILED", "ABORTED") for p in processes)
+    if critical_failed or (success_rate is not None and success_rate < 0.9):
+        health: Literal["GREEN", "YELLOW", "RED"] = "RED"
+    elif success_rate is not None and success_rate < 1:
+        health = "YELLOW"
+    else:
+        health = "GREEN"
+    return BatchSummaryResponse(
+        batch_id=run.run_uuid,
+        job=JobRef(namespace=job.namespace, name=job.name),
+        job_id=job_node_id(job.namespace, job.name),
+        dag_id=job.dag_id,
+        state=run.state,  # type: ignore[arg-type]
+        started_at=run.started_at,
+        ended_at=run.ended_at,
+        duration_seconds=(run.ended_at - run.started_at).total_seconds() if run.started_at and run.ended_at else None,
+        env=environment(run, job, env_by_namespace),
+        total_processes=len(processes),
+        succeeded=counts["SUCCESS"],
+        failed=counts["FAILED"],
+        aborted=counts["ABORTED"],
+        running=counts["RUNNING"],
+        pending=counts["PENDING"],
+        skipped=counts["SKIPPED"],
+        success_rate=success_rate,
+        health=health,
+    )
+
+
+def list_batches(
+    *,
+    session: Session,
+    principal: Principal,
+    env_by_namespace: dict[str, str],
+    since: datetime | None,
+    until: datetime | None,
+    env: str | None,
+    dag_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[BatchSummaryResponse], int]:
+    query = select(Run, Job).join(Job, Job.id == Run.job_id).where(Run.is_root.is_(True), Run.state.is_not(None))
+    if since is not None:
+        query = query.where(Run.sort_time >= since)
+    if until is not None:
+        query = query.where(Run.sort_time < until)
+    if dag_id:
+        query = query.where(Job.dag_id == dag_id)
+    if env:
+        mapped = sorted(ns for ns, name in env_by_namespace.items() if name == env)
+        unmapped_self = [env] if env not in env_by_namespace else []
+        query = query.where(
+            or_(Run.env_tag == env, and_(Run.env_tag.is_(None), Job.namespace.in_(mapped + unmapped_self)))
+        )
+    if principal.readable_dag_ids is not None:
+        query = query.where(or_(Job.dag_id.is_(None), Job.dag_id.in_(sorted(principal.readable_dag_ids))))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = session.execute(query.order_by(Run.sort_time.desc(), Run.run_uuid.desc()).limit(limit).offset(offset)).all()
+    items = [
+        _summary(
+            run, job, _processes(run, job, session=session, principal=principal, with_stats=False), env_by_namespace
+        )
+        for run, job in rows
+    ]
+    return items, int(total)
+
+
+def get_batch(
+    batch_id: str,
+    *,
+    session: Session,
+    principal: Principal,
+    env_by_namespace: dict[str, str],
+    now: datetime | None = None,
+) -> BatchResponse:
+    run, job = _batch_row(batch_id, session=session, principal=principal)
+    processes = _processes(run, job, session=session, principal=principal, with_stats=True)
+    summary = _summary(run, job, processes, env_by_namespace)
+    rows_read = sum(p.rows_read or 0 for p in processes)
+    dq_errors = sum(p.dq_errors or 0 for p in processes)
+    stored = stored_metadata([summary.job_id], session=session).get(summary.job_id)
+    sla = effective(job.facets or {}, stored)["sla"]
+    running = summary.running > 0 or run.state == "RUNNING"
+    return BatchResponse(
+        **summary.model_dump(),
+        rows_read=rows_read,
+        rows_written=sum(p.rows_written or 0 for p in processes),
+        dq_errors=dq_errors,
+        dq_error_rate=dq_errors / rows_read if rows_read else None,
+        dq_warnings=sorted(p.name for p in processes if p.dq_warning),
+        critical_failures=sorted(p.job_id for p in processes if p.critical and p.status in ("FAILED", "ABORTED")),
+        sla=SlaModel(**sla) if sla else None,
+        sla_status=sla_status(sla, run, now or datetime.now(timezone.utc)),
+        refresh_after_seconds=REFRESH_SECONDS if running else None,
+    )
+
+
+def sla_status(sla: dict[str, Any] | None, run: Run, now: datetime) -> Literal["MET", "MISSED", "PENDING"] | None:
+    """A batch meets its SLA when it finishes by the day's latest arrival time and within the maximum age
+    (read as the longest acceptable duration)."""
+    if not sla or run.started_at is None:
+        return None
+    deadlines = []
+    if sla.get("latestArrival"):
+        base = run.nominal_start_at or run.started_at
+        due = datetime.combine(base.date(), parse_arrival(sla["latestArrival"]), tzinfo=timezone.utc)
+        deadlines.append(due if due >= base else due + timedelta(days=1))
+    if sla.get("maxAgeMinutes"):
+        deadlines.append(run.started_at + timedelta(minutes=int(sla["maxAgeMinutes"])))
+    deadline = min(deadlines)
+    if run.state in ("COMPLETED", "FAILED", "ABORTED") and run.ended_at is not None:
+        return "MET" if run.state == "COMPLETED" and run.ended_at <= deadline else "MISSED"
+    return "MISSED" if now > deadline else "PENDING"
+
+
+def list_processes(
+    batch_id: str,
+    *,
+    session: Session,
+    principal: Principal,
+    sort: str,
+    order: str,
+    status: str | None,
+) -> list[ProcessResponse]:
+    if sort not in SORT_KEYS:
+        raise InvalidParameterError(f"sort {sort!r} is not one of {', '.join(SORT_KEYS)}")
+    if order not in ("asc", "desc"):
+        raise InvalidParameterError("order must be 'asc' or 'desc'")
+    run, job = _batch_row(batch_id, session=session, principal=principal)
+    processes = _processes(run, job, session=session, principal=principal, with_stats=True)
+    if status:
+        wanted = {s.strip().upper() for s in status.split(",")}
+        processes = [p for p in processes if p.status in wanted]
+    attribute = "".join("_" + c.lower() if c.isupper() else c for c in sort)
+    present = [p for p in processes if getattr(p, attribute) is not None]
+    missing = [p for p in processes if getattr(p, attribute) is None]
+    present.sort(key=lambda p: (getattr(p, attribute), p.name), reverse=order == "desc")
+    missing.sort(key=lambda p: p.name)
+    return present + missing  # empty values last in both orders
+
+
+CSV_COLUMNS = (
+    ("name", "Process"),
+    ("status", "Status"),
+    ("started_at", "Start"),
+    ("ended_at", "End"),
+    ("duration_seconds", "Duration (s)"),
+    ("rows_read", "Rows read"),
+    ("rows_written", "Rows written"),
+    ("rows_updated", "Rows updated"),
+    ("rows_inserted", "Rows inserted"),
+    ("dq_errors", "DQ errors"),
+    ("dq_error_rate", "DQ error rate"),
+    ("read_throughput", "Read rows/s"),
+    ("write_throughput", "Write rows/s"),
+    ("tries", "Tries"),
+    ("error_message", "Error"),
+    ("run_id", "Run id"),
+    ("job_id", "Job"),
+)
+
+
+def processes_csv(processes: list[ProcessResponse]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([title for _, title in CSV_COLUMNS])
+    for process in processes:
+        writer.writerow([safe_cell(getattr(process, attribute)) for attribute, _ in CSV_COLUMNS])
+    return buffer.getvalue()
+
+
+def safe_cell(value: Any) -> str:
+    """Spreadsheets run cells starting with = + - @ (or tab/CR) as formulas: prefix those with a quote."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    text = str(value)
+    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def batch_dq(batch_id: str, *, session: Session, principal: Principal) -> DqResponse:
+    run, job = _batch_row(batch_id, session=session, principal=principal)
+    processes = _processes(run, job, session=session, principal=principal, with_stats=True)
+    by_run = {p.run_id: p for p in processes if p.run_id}
+    items = []
+    for start in range(0, len(by_run), 500):
+        chunk = list(by_run)[start : start + 500]
+        for run_uuid, namespace, name, io_facet, dataset_facet in session.execute(
+            select(
+                RunDataset.run_uuid,
+                Dataset.namespace,
+                Dataset.name,
+                RunDataset.facets["dataQualityAssertions"],
+                Dataset.facets["dataQualityAssertions"],
+            )
+            .join(Dataset, Dataset.id == RunDataset.dataset_id)
+            .where(RunDataset.run_uuid.in_(chunk))
+        ):
+            # dbt sends assertions both as input facets and dataset facets: read both, once.
+            found = _assertions(io_facet) or _assertions(dataset_facet)
+            for assertion in found:
+                items.append(
+                    DqAssertionResponse(
+                        dataset=dataset_node_id(namespace, name),
+                        column=assertion.get("column"),
+                        assertion=str(assertion.get("assertion") or assertion.get("name") or "assertion"),
+                        success=bool(assertion.get("success")),
+                        severity=assertion.get("severity"),
+                        process=by_run[run_uuid].name,
+                        run_id=run_uuid,
+                    )
+                )
+    items.sort(key=lambda a: (a.success, a.dataset, a.column or "", a.assertion))
+    rows_read = sum(p.rows_read or 0 for p in processes)
+    dq_errors = sum(p.dq_errors or 0 for p in processes)
+    return DqResponse(
+        items=items,
+        total=len(items),
+        failed=sum(1 for a in items if not a.success),
+        dq_errors=dq_errors,
+        dq_error_rate=dq_errors / rows_read if rows_read else None,
+    )
+
+
+def trends(
+    *,
+    session: Session,
+    principal: Principal,
+    job_node_id_: str | None,
+    dag_id: str | None,
+    days: int,
+    now: datetime | None = None,
+) -> TrendResponse:
+    if bool(job_node_id_) == bool(dag_id):
+        raise InvalidParameterError("pass exactly one of jobNodeId or dagId")
+    if dag_id:
+        if not can_see_dag(principal, dag_id):
+            raise NotFoundError(f"no batches for DAG {dag_id!r}")
+        job = session.execute(select(Job).where(Job.dag_id == dag_id, Job.name == dag_id)).scalars().first()
+        if job is None:
+            raise NotFoundError(f"no batches for DAG {dag_id!r}: it has sent no events yet")
+    else:
+        assert job_node_id_ is not None
+        job = resolve_job(job_node_id_, session=session)
+        if not can_see_dag(principal, job.dag_id):
+            raise NotFoundError(f"no job with id {job_node_id_!r}")
+    now = now or datetime.now(timezone.utc)
+    first_day = (now - timedelta(days=days - 1)).date()
+    since = datetime.combine(first_day, time(0), tzinfo=timezone.utc)
+    batches = (
+        session.execute(
+            select(Run).where(
+                Run.job_id == job.id, Run.is_root.is_(True), Run.state.is_not(None), Run.sort_time >= since
+            )
+        )
+        .scalars()
+        .all()
+    )
+    totals: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "written": 0, "dq": 0})
+    batch_ids = [b.run_uuid for b in batches]
+    for start in range(0, len(batch_ids), 500):
+        chunk = batch_ids[start : start + 500]
+        for batch_uuid, direction, rows in session.execute(
+            select(Run.batch_run_uuid, RunDataset.direction, func.sum(RunDataset.row_count))
+            .join(RunDataset, RunDataset.run_uuid == Run.run_uuid)
+            .where(Run.batch_run_uuid.in_(chunk))
+            .group_by(Run.batch_run_uuid, RunDataset.direction)
+        ):
+            totals[batch_uuid or ""]["read" if direction == "IN" else "written"] += int(rows or 0)
+        for batch_uuid, custom in session.execute(
+            select(Run.batch_run_uuid, Run.facets["flowlytics_stats"]).where(Run.batch_run_uuid.in_(chunk))
+        ):
+            if isinstance(custom, dict):
+                totals[batch_uuid or ""]["dq"] += _sum(custom.get("dqFailedRows"), custom.get("rowsInvalid")) or 0
+    by_day: dict[str, list[Run]] = defaultdict(list)
+    for batch in batches:
+        if batch.sort_time is not None:
+            by_day[batch.sort_time.date().isoformat()].append(batch)
+    points = []
+    for offset in range(days):
+        day = (first_day + timedelta(days=offset)).isoformat()
+        runs = by_day.get(day, [])
+        durations = [(r.ended_at - r.started_at).total_seconds() for r in runs if r.started_at and r.ended_at]
+        finished = [r for r in runs if r.state in ("COMPLETED", "FAILED", "ABORTED")]
+        read = sum(totals[r.run_uuid]["read"] for r in runs)
+        dq = sum(totals[r.run_uuid]["dq"] for r in runs)
+        points.append(
+            TrendPoint(
+                date=day,
+                batches=len(runs),
+                avg_duration_seconds=sum(durations) / len(durations) if durations else None,
+                success_rate=sum(1 for r in finished if r.state == "COMPLETED") / len(finished) if finished else None,
+                rows_processed=sum(totals[r.run_uuid]["written"] for r in runs),
+                dq_error_rate=dq / read if read else None,
+            )
+        )
+    return TrendResponse(job_id=job_node_id(job.namespace, job.name), days=days, points=points)

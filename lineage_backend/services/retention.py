@@ -1,0 +1,66 @@
+"""Retention: delete old runs and raw events in small transactions, so ingestion never waits long.
+
+Lineage (jobs, datasets, edges), people's metadata and the audit log are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from lineage_backend.db import Database
+from lineage_backend.store.models import RawEvent, Run, RunDataset
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dhmw])\s*$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_age(text: str) -> timedelta:
+    match = _AGE.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"age {text!r} must be a positive number with a unit: 90d, 12h, 30m or 2w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@dataclass(frozen=True)
+class CleanReport:
+    cutoff: datetime
+    runs: int
+    raw_events: int
+
+
+def _delete_runs_chunk(cutoff: datetime, size: int, *, session: Session) -> int:
+    ids = session.execute(select(Run.run_uuid).where(Run.sort_time < cutoff).limit(size)).scalars().all()
+    if ids:
+        session.execute(delete(RunDataset).where(RunDataset.run_uuid.in_(ids)))
+        session.execute(delete(Run).where(Run.run_uuid.in_(ids)))
+    return len(ids)
+
+
+def _delete_events_chunk(cutoff: datetime, size: int, *, session: Session) -> int:
+    ids = session.execute(select(RawEvent.id).where(RawEvent.received_at < cutoff).limit(size)).scalars().all()
+    if ids:
+        session.execute(delete(RawEvent).where(RawEvent.id.in_(ids)))
+    return len(ids)
+
+
+def clean(database: Database, older_than: timedelta, *, chunk_size: int = 1000, dry_run: bool = False) -> CleanReport:
+    cutoff = datetime.now(timezone.utc) - older_than
+    if dry_run:
+        from sqlalchemy import func
+
+        runs = database.read(lambda s: s.execute(select(func.count()).where(Run.sort_time < cutoff)).scalar_one())
+        events = database.read(
+            lambda s: s.execute(select(func.count()).where(RawEvent.received_at < cutoff)).scalar_one()
+        )
+        return CleanReport(cutoff=cutoff, runs=int(runs), raw_events=int(events))
+    runs = events = 0
+    while deleted := database.run(lambda session: _delete_runs_chunk(cutoff, chunk_size, session=session)):
+        runs += deleted
+    while deleted := database.run(lambda session: _delete_events_chunk(cutoff, chunk_size, session=session)):
+        events += deleted
+    return CleanReport(cutoff=cutoff, runs=runs, raw_events=events)
