@@ -5,10 +5,12 @@ from __future__ import annotations
 from airflow.plugins_manager import AirflowPlugin
 
 from flowlytics_plugin.app import URL_PREFIX, LazyApp
+from flowlytics_plugin.gates.links import FlowlyticsImpactLink
 
 
 class FlowlyticsPlugin(AirflowPlugin):
     name = "flowlytics"
+    operator_extra_links = [FlowlyticsImpactLink()]
     fastapi_apps = [{"app": LazyApp(), "url_prefix": URL_PREFIX, "name": "Flowlytics"}]
     # One bundle; the query string picks the view (ES modules are cached per URL, so each entry needs its own).
     react_apps = [

@@ -12,6 +12,10 @@ def get_provider_info() -> dict[str, Any]:
         "description": "OpenLineage lineage, batch health and impact analysis in the Airflow UI.",
         "versions": ["0.1.0"],
         "db-managers": ["flowlytics_plugin.db_manager.FlowlyticsDBManager"],
+        "connection-types": [
+            {"hook-class-name": "flowlytics_plugin.gates.hook.FlowlyticsHook", "connection-type": "flowlytics"}
+        ],
+        "extra-links": ["flowlytics_plugin.gates.links.FlowlyticsImpactLink"],
         "config": {
             "flowlytics": {
                 "description": "Flowlytics: OpenLineage receiver and views.",

@@ -43,7 +43,24 @@ def main(argv: list[str] | None = None) -> int:
     replay.add_argument("--api-key", default=os.environ.get("FLOWLYTICS_API_KEY"))
     replay.add_argument("--batch-size", type=int, default=500)
 
+    impact = commands.add_parser(
+        "impact", help="print the downstream impact of nodes; exit 1 when a policy limit is hit (for CI)"
+    )
+    impact.add_argument("--node", action="append", required=True, help="node id, e.g. dataset:ns:name (repeatable)")
+    impact.add_argument("--url", default=os.environ.get("FLOWLYTICS_URL"), help="Flowlytics base URL (FLOWLYTICS_URL)")
+    impact.add_argument("--api-key", default=os.environ.get("FLOWLYTICS_API_KEY"), help="read key (FLOWLYTICS_API_KEY)")
+    impact.add_argument(
+        "--fail-on", choices=["low", "medium", "high", "critical"], help="fail on consumers at or above"
+    )
+    impact.add_argument("--max-datasets", type=int, help="fail when more downstream datasets than this")
+    impact.add_argument("--sla-within-hours", type=float, help="fail when an SLA-bound consumer is due this soon")
+    impact.add_argument("--owner", action="append", default=[], help="fail when a consumer has this owner")
+    impact.add_argument("--depth", type=int, help="hops to follow (default: all)")
+    impact.add_argument("--json", action="store_true", help="print the raw impact responses as JSON")
+
     args = parser.parse_args(argv)
+    if args.command == "impact":
+        return _impact(args)
     if args.command == "serve":
         return _serve(args)
     if args.command == "db" and args.db_command == "clean":
@@ -69,6 +86,47 @@ def _migrate(url: str | None) -> int:
     upgrade(engine)
     print(f"flowlytics: database at revision {current_revision(engine)}")
     return 0
+
+
+def _impact(args: argparse.Namespace) -> int:
+    """Exit 0 within policy, 1 when the policy is violated, 2 when the question could not be answered."""
+    from datetime import datetime, timezone
+
+    import httpx
+
+    from lineage_backend.gates import ImpactPolicy, evaluate_impact
+
+    if not args.url:
+        print("flowlytics: pass --url (or set FLOWLYTICS_URL), e.g. http://airflow:8080/flowlytics/", file=sys.stderr)
+        return 2
+    policy = ImpactPolicy(
+        max_downstream_datasets=args.max_datasets,
+        fail_on_criticality=args.fail_on,
+        sla_due_within_hours=args.sla_within_hours,
+        blocked_owners=tuple(args.owner),
+    )
+    headers = {"Authorization": f"Bearer {args.api_key}"} if args.api_key else {}
+    impacts = []
+    with httpx.Client(base_url=args.url.rstrip("/") + "/", headers=headers, timeout=30) as client:
+        for node in args.node:
+            params: dict[str, str | int] = {"nodeId": node}
+            if args.depth:
+                params["depth"] = args.depth
+            try:
+                response = client.get("api/v1/impact", params=params)
+            except httpx.HTTPError as error:
+                print(f"flowlytics: cannot reach {args.url}: {error}", file=sys.stderr)
+                return 2
+            if response.status_code != 200:
+                detail = response.json().get("detail") if "json" in response.headers.get("content-type", "") else ""
+                print(
+                    f"flowlytics: {node}: HTTP {response.status_code}: {detail or response.text[:200]}", file=sys.stderr
+                )
+                return 2
+            impacts.append(response.json())
+    decision = evaluate_impact(impacts, policy, datetime.now(timezone.utc))
+    print(json.dumps(impacts, indent=2) if args.json else decision.report)
+    return 0 if decision.passed else 1
 
 
 def _clean(args: argparse.Namespace) -> int:

@@ -21,6 +21,9 @@ from lineage_backend.db import Database
 from lineage_backend.store.migrate import upgrade
 from lineage_backend.store.models import metadata
 
+# Tests that import Airflow must not write into the developer's ~/airflow.
+os.environ.setdefault("AIRFLOW_HOME", str(Path(tempfile.gettempdir()) / "flowlytics-tests-airflow-home"))
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "openlineage"
 INGEST_KEY = "test-ingest-key"
@@ -181,3 +184,35 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} did not answer within {timeout} s")
+
+
+@pytest.fixture
+def flowlytics_server(tmp_path: Path) -> Iterator[tuple[str, Database]]:
+    """A real `flowlytics serve` process on SQLite, with the test keys."""
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLOWLYTICS_INGEST_API_KEYS": INGEST_KEY,
+        "FLOWLYTICS_READ_API_KEYS": READ_KEY,
+        "FLOWLYTICS_ADMIN_API_KEYS": ADMIN_KEY,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lineage_backend.cli", "serve", "--db-url", url, "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60)
+        database = Database.from_url(url)
+        yield f"http://127.0.0.1:{port}", database
+        database.engine.dispose()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -428,3 +428,23 @@ class TrendResponse(ApiModel):
     job_id: str
     days: int
     points: list[TrendPoint]
+
+
+class LastWriteResponse(ApiModel):
+    run_id: str
+    job: str  # job node id
+    state: RunState | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    rows_written: int | None
+
+
+class DatasetStatusResponse(ApiModel):
+    """What an upstream-health gate needs: who wrote it last, how it went, how fresh, how clean."""
+
+    node_id: str
+    last_write: LastWriteResponse | None
+    age_seconds: float | None
+    dq_errors: int | None
+    dq_error_rate: float | None
+    failed_assertions: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from sqlalchemy import Select, func, literal, or_, select, union_all
@@ -9,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from lineage_backend.api.schemas import (
     DatasetResponse,
+    DatasetStatusResponse,
     DatasetSummaryResponse,
     JobResponse,
     JobSummaryResponse,
+    LastWriteResponse,
     LatestRunResponse,
     NamespaceResponse,
     NodeMetadataResponse,
@@ -225,4 +228,56 @@ def _dataset_summary(dataset: Dataset) -> DatasetSummaryResponse:
         name=dataset.name,
         created_at=dataset.created_at,
         updated_at=dataset.updated_at,
+    )
+
+
+def dataset_status(node_id: str, *, session: Session, principal: Principal) -> DatasetStatusResponse:
+    dataset = resolve_dataset(node_id, session=session)
+    query = (
+        select(Run, Job, RunDataset.row_count)
+        .join(RunDataset, RunDataset.run_uuid == Run.run_uuid)
+        .join(Job, Job.id == Run.job_id)
+        .where(RunDataset.dataset_id == dataset.id, RunDataset.direction == "OUT", Run.state.is_not(None))
+        .order_by(Run.sort_time.desc())
+        .limit(1)
+    )
+    clause = visible_jobs_clause(principal)
+    if clause is not None:
+        query = query.where(clause)
+    row = session.execute(query).first()
+    assertions = ((dataset.facets or {}).get("dataQualityAssertions") or {}).get("assertions") or []
+    failed_assertions = sum(1 for a in assertions if isinstance(a, dict) and a.get("success") is False)
+    node = dataset_node_id(dataset.namespace, dataset.name)
+    if row is None:
+        return DatasetStatusResponse(
+            node_id=node,
+            last_write=None,
+            age_seconds=None,
+            dq_errors=None,
+            dq_error_rate=None,
+            failed_assertions=failed_assertions,
+        )
+    run, job, rows_written = row
+    stats = (run.facets or {}).get("flowlytics_stats") or {}
+    counts = [v for v in (stats.get("dqFailedRows"), stats.get("rowsInvalid")) if isinstance(v, int)]
+    dq_errors = sum(counts) if counts else None
+    rows_read = session.execute(
+        select(func.sum(RunDataset.row_count)).where(RunDataset.run_uuid == run.run_uuid, RunDataset.direction == "IN")
+    ).scalar_one()
+    base = rows_read or rows_written
+    ended = run.ended_at
+    return DatasetStatusResponse(
+        node_id=node,
+        last_write=LastWriteResponse(
+            run_id=run.run_uuid,
+            job=job_node_id(job.namespace, job.name),
+            state=run.state,  # type: ignore[arg-type]
+            started_at=run.started_at,
+            ended_at=ended,
+            rows_written=rows_written,
+        ),
+        age_seconds=(datetime.now(timezone.utc) - ended).total_seconds() if ended else None,
+        dq_errors=dq_errors,
+        dq_error_rate=dq_errors / base if dq_errors is not None and base else None,
+        failed_assertions=failed_assertions,
     )

@@ -10,6 +10,7 @@ from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
 from lineage_backend.api.schemas import (
     DatasetCollectionResponse,
     DatasetResponse,
+    DatasetStatusResponse,
     JobCollectionResponse,
     JobResponse,
     NamespaceCollectionResponse,
@@ -78,6 +79,12 @@ def datasets(
         lambda session: catalog.list_datasets(session=session, namespace=namespace, q=q, limit=limit, offset=offset)
     )
     return DatasetCollectionResponse(items=items, total_count=total)
+
+
+# Declared before the catch-all detail route: `{node_id:path}` would swallow the "/status" suffix.
+@router.get("/datasets/{node_id:path}/status", response_model=DatasetStatusResponse)
+def dataset_status(principal: ReadPrincipal, database: DatabaseDep, node_id: str) -> DatasetStatusResponse:
+    return database.read(lambda session: catalog.dataset_status(node_id, session=session, principal=principal))
 
 
 @router.get("/datasets/{node_id:path}", response_model=DatasetResponse)
