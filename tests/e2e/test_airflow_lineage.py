@@ -143,10 +143,13 @@ def _flowlytics_plugin(plugins: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _assert_flowlytics_apps(plugin: dict[str, Any]) -> None:
-    react = [app for app in plugin["react_apps"] if app.get("url_route") == "flowlytics"]
-    assert react, plugin["react_apps"]
-    assert react[0]["name"] == "Flowlytics"
-    assert react[0]["bundle_url"] == "flowlytics/static/flowlytics.js"
+    nav = [app for app in plugin["react_apps"] if app.get("url_route") == "flowlytics"]
+    assert nav, plugin["react_apps"]
+    assert nav[0]["name"] == "Flowlytics"
+    assert nav[0]["destination"] == "nav"
+    for app in plugin["react_apps"]:
+        # Relative, so that it resolves under [api] base_url; a query string may pick the view.
+        assert app["bundle_url"].split("?")[0] == "flowlytics/static/flowlytics.js", app
     fastapi = [app for app in plugin["fastapi_apps"] if app.get("url_prefix") == "/flowlytics"]
     assert fastapi, plugin["fastapi_apps"]
 
@@ -155,13 +158,15 @@ def test_plugin_is_served_to_the_ui(airflow: Airflow) -> None:
     with airflow.api() as client:
         response = client.get("/api/v2/plugins")
         assert response.status_code == 200, response.text
-        _assert_flowlytics_apps(_flowlytics_plugin(response.json()["plugins"]))
+        plugin = _flowlytics_plugin(response.json()["plugins"])
+        _assert_flowlytics_apps(plugin)
         errors = client.get("/api/v2/plugins/importErrors").json()
         assert errors["total_entries"] == 0, errors
-        # The bundle the react app points at is served by the plugin's own app.
-        bundle = client.get("/flowlytics/static/flowlytics.js")
-        assert bundle.status_code == 200
-        assert "javascript" in bundle.headers["content-type"]
+        # Every bundle a react app points at is served by the plugin's own app, as JavaScript.
+        for app in plugin["react_apps"]:
+            bundle = client.get(f"/{app['bundle_url']}")
+            assert bundle.status_code == 200, app
+            assert "javascript" in bundle.headers["content-type"], app
 
 
 def test_airflow_plugins_cli_lists_flowlytics(airflow: Airflow) -> None:

@@ -14,17 +14,17 @@ import pytest
 
 pytest.importorskip("airflow")
 
-from airflow.sdk import Asset  # noqa: E402
-from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException  # noqa: E402
+from airflow.sdk import Asset
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout, AirflowSkipException
 
-from flowlytics_plugin.gates import ImpactGateOperator, UpstreamHealthSensor, impact_gate, upstream_health  # noqa: E402
-from flowlytics_plugin.gates.hook import FlowlyticsHook, FlowlyticsUnavailableError  # noqa: E402
-from flowlytics_plugin.gates.links import FlowlyticsImpactLink  # noqa: E402
-from flowlytics_plugin.gates.nodes import asset_node_id  # noqa: E402
-from flowlytics_plugin.gates.triggers import UpstreamHealthTrigger  # noqa: E402
-from lineage_backend.db import Database  # noqa: E402
-from tests.conftest import ADMIN_KEY, INGEST, READ_KEY  # noqa: E402
-from tests.lineage_backend.events import dataset, run_event  # noqa: E402
+from flowlytics_plugin.gates import ImpactGateOperator, UpstreamHealthSensor, impact_gate, upstream_health
+from flowlytics_plugin.gates.hook import FlowlyticsHook, FlowlyticsUnavailableError
+from flowlytics_plugin.gates.links import FlowlyticsImpactLink
+from flowlytics_plugin.gates.nodes import asset_node_id
+from flowlytics_plugin.gates.triggers import UpstreamHealthTrigger
+from lineage_backend.db import Database
+from tests.conftest import ADMIN_KEY, INGEST, READ_KEY
+from tests.lineage_backend.events import dataset, run_event
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -130,14 +130,14 @@ def test_flowlytics_down_is_retried_then_fails(monkeypatch: pytest.MonkeyPatch) 
         "AIRFLOW_CONN_FLOWLYTICS_DEFAULT", json.dumps({"conn_type": "flowlytics", "host": "http://127.0.0.1:9/"})
     )
     hook = FlowlyticsHook(retries=2, retry_delay=0.05)
-    with pytest.raises(FlowlyticsUnavailableError, match="after 3 attempts.*rather than pass unchecked"):
+    with pytest.raises(FlowlyticsUnavailableError, match=r"after 3 attempts.*rather than pass unchecked"):
         hook.impact("dataset:pg:orders")
     with pytest.raises(Exception, match="not defined"):
         FlowlyticsHook("no_such_connection").impact("dataset:pg:orders")
 
 
 def test_unknown_node_is_a_clear_error(served: str) -> None:
-    with pytest.raises(Exception, match="404.*no dataset"):
+    with pytest.raises(Exception, match=r"404.*no dataset"):
         FlowlyticsHook().impact("dataset:pg:nothing")
 
 
