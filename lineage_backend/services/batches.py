@@ -76,9 +76,22 @@ def environment(run: Run, job: Job, env_by_namespace: dict[str, str]) -> str:
 
 @dataclass
 class _Attempt:
-    run: Run
+    """One run of a process, with only what the process row needs (never the whole facets blob)."""
+
+    run_uuid: str
+    state: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    sort_time: datetime | None
+    error_message: str | None
+    stats: dict[str, Any]
+    instance: dict[str, Any]
     job: Job
-    try_number: int
+
+    @property
+    def try_number(self) -> int:
+        value = self.instance.get("try_number")
+        return int(value) if isinstance(value, int) else 0
 
 
 def _visible(principal: Principal, job: Job) -> bool:
@@ -103,41 +116,68 @@ def _processes(
     batch: Run, batch_job: Job, *, session: Session, principal: Principal, with_stats: bool
 ) -> list[ProcessResponse]:
     rows = session.execute(
-        select(Run, Job)
+        select(
+            Run.run_uuid,
+            Run.state,
+            Run.started_at,
+            Run.ended_at,
+            Run.sort_time,
+            Run.error_message,
+            Run.facets["flowlytics_stats"],
+            Run.facets[("airflow", "taskInstance")],
+            Job,
+        )
         .join(Job, Job.id == Run.job_id)
         .where(Run.batch_run_uuid == batch.run_uuid, Run.run_uuid != batch.run_uuid, Run.state.is_not(None))
     ).all()
-    attempts = [_Attempt(run, job, _try_number(run)) for run, job in rows if _visible(principal, job)]
+    attempts = [
+        _Attempt(run_uuid, state, started, ended, sort_time, error, _dict(stats), _dict(instance), job)
+        for run_uuid, state, started, ended, sort_time, error, stats, instance, job in rows
+        if _visible(principal, job)
+    ]
     if not attempts:  # a lone run is its own single process
-        attempts = [_Attempt(batch, batch_job, _try_number(batch))]
+        facets = batch.facets or {}
+        attempts = [
+            _Attempt(
+                batch.run_uuid,
+                batch.state,
+                batch.started_at,
+                batch.ended_at,
+                batch.sort_time,
+                batch.error_message,
+                _dict(facets.get("flowlytics_stats")),
+                _dict((facets.get("airflow") or {}).get("taskInstance")),
+                batch_job,
+            )
+        ]
 
     # Airflow retries give each try its own run: show the latest try per task and count the tries.
     groups: dict[Any, list[_Attempt]] = defaultdict(list)
     for attempt in attempts:
-        key = attempt.job.id if attempt.try_number else attempt.run.run_uuid
+        key = attempt.job.id if attempt.try_number else attempt.run_uuid
         groups[key].append(attempt)
     latest = {
-        key: max(group, key=lambda a: (a.try_number, a.run.sort_time or datetime.min.replace(tzinfo=timezone.utc)))
+        key: max(group, key=lambda a: (a.try_number, a.sort_time or datetime.min.replace(tzinfo=timezone.utc)))
         for key, group in groups.items()
     }
 
     task_states = ((batch.facets or {}).get("airflowState") or {}).get("tasksState") or {}
     dag_prefix = f"{batch_job.name}."
-    stats = _io_stats([a.run.run_uuid for a in latest.values()], session=session) if with_stats else {}
+    stats = _io_stats([a.run_uuid for a in latest.values()], session=session) if with_stats else {}
     critical = _critical_jobs([a.job for a in latest.values()], session=session) if with_stats else set()
 
     processes = []
     seen_tasks = set()
     for key, attempt in latest.items():
-        run, job = attempt.run, attempt.job
+        job = attempt.job
         task_id = job.name[len(dag_prefix) :] if job.name.startswith(dag_prefix) else None
         seen_tasks.add(task_id)
-        status = RUN_STATUS.get(run.state or "", "PENDING")
+        status = RUN_STATUS.get(attempt.state or "", "PENDING")
         if task_id and task_states.get(task_id) in ("skipped", "upstream_failed"):
             status = AIRFLOW_STATUS[task_states[task_id]]
         processes.append(
             _process(
-                run, job, task_id or job.name, status, len(groups[key]), stats.get(run.run_uuid), job.id in critical
+                attempt, task_id or job.name, status, len(groups[key]), stats.get(attempt.run_uuid), job.id in critical
             )
         )
 
@@ -176,30 +216,27 @@ def _processes(
     return processes
 
 
-def _try_number(run: Run) -> int:
-    instance = ((run.facets or {}).get("airflow") or {}).get("taskInstance") or {}
-    value = instance.get("try_number")
-    return int(value) if isinstance(value, int) else 0
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _process(
-    run: Run, job: Job, name: str, status: str, tries: int, stats: dict[str, Any] | None, critical: bool
+    attempt: _Attempt, name: str, status: str, tries: int, stats: dict[str, Any] | None, critical: bool
 ) -> ProcessResponse:
-    facets = run.facets or {}
-    custom = facets.get("flowlytics_stats") or {}
-    stats = stats or {}
-    duration = (run.ended_at - run.started_at).total_seconds() if run.started_at and run.ended_at else None
+    custom, stats, job = attempt.stats, stats or {}, attempt.job
+    started, ended = attempt.started_at, attempt.ended_at
+    duration = (ended - started).total_seconds() if started and ended else None
     rows_read, rows_written = stats.get("rows_read"), stats.get("rows_written")
     dq_errors = _sum(custom.get("dqFailedRows"), custom.get("rowsInvalid"), stats.get("failed_assertions"))
     dq_rate = dq_errors / rows_read if dq_errors is not None and rows_read else None
-    instance = (facets.get("airflow") or {}).get("taskInstance") or {}
+    log_url = attempt.instance.get("log_url")
     return ProcessResponse(
-        run_id=run.run_uuid,
+        run_id=attempt.run_uuid,
         job_id=job_node_id(job.namespace, job.name),
         name=name,
         status=status,  # type: ignore[arg-type]
-        started_at=run.started_at,
-        ended_at=run.ended_at,
+        started_at=started,
+        ended_at=ended,
         duration_seconds=duration,
         rows_read=rows_read,
         rows_written=rows_written,
@@ -211,8 +248,8 @@ def _process(
         read_throughput=rows_read / duration if rows_read is not None and duration else None,
         write_throughput=rows_written / duration if rows_written is not None and duration else None,
         tries=tries,
-        error_message=run.error_message,
-        log_url=instance.get("log_url") if isinstance(instance.get("log_url"), str) else None,
+        error_message=attempt.error_message,
+        log_url=log_url if isinstance(log_url, str) else None,
         critical=critical,
     )
 
