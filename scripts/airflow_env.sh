@@ -5,6 +5,8 @@
 # Inputs (environment):
 #   FLOWLYTICS_AIRFLOW_HOME  required: the AIRFLOW_HOME to use
 #   FLOWLYTICS_INGEST_KEY    required: the bearer key the OpenLineage provider sends to /flowlytics
+#   FLOWLYTICS_READ_KEY      optional: a read key; the gates (connection flowlytics_default) use it
+#   FLOWLYTICS_ADMIN_KEY     optional: an admin key, e.g. to mark a dataset critical through the API
 #   FLOWLYTICS_DEMO_PORT     API server port (default 8080)
 #   FLOWLYTICS_DEMO_HOST     address the API server binds (default 127.0.0.1: the demo is local)
 #   FLOWLYTICS_DEMO_DATA     where the demo DAGs read and write their CSV files
@@ -36,6 +38,14 @@ export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="${FLOWLYTICS_LOG_SERVER_PORT:-8
 export AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT="${FLOWLYTICS_TRIGGER_LOG_SERVER_PORT:-8794}"
 
 export AIRFLOW__FLOWLYTICS__INGEST_API_KEYS="$FLOWLYTICS_INGEST_KEY"
+if [[ -n "${FLOWLYTICS_READ_KEY:-}" ]]; then
+    export AIRFLOW__FLOWLYTICS__READ_API_KEYS="$FLOWLYTICS_READ_KEY"
+    # The gates' connection (type flowlytics): host = the Flowlytics URL, password = a read key.
+    export AIRFLOW_CONN_FLOWLYTICS_DEFAULT="{\"conn_type\": \"flowlytics\", \"host\": \"http://127.0.0.1:$_flowlytics_port/flowlytics/\", \"password\": \"$FLOWLYTICS_READ_KEY\"}"
+fi
+if [[ -n "${FLOWLYTICS_ADMIN_KEY:-}" ]]; then
+    export AIRFLOW__FLOWLYTICS__ADMIN_API_KEYS="$FLOWLYTICS_ADMIN_KEY"
+fi
 export AIRFLOW__OPENLINEAGE__NAMESPACE=flowlytics_demo
 # The trailing slash on url matters: the client joins url and endpoint with urljoin.
 export AIRFLOW__OPENLINEAGE__TRANSPORT="{\"type\": \"http\", \"url\": \"http://127.0.0.1:$_flowlytics_port/flowlytics/\", \"endpoint\": \"api/v1/lineage\", \"auth\": {\"type\": \"api_key\", \"apiKey\": \"$FLOWLYTICS_INGEST_KEY\"}, \"compression\": \"gzip\"}"

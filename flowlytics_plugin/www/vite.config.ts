@@ -1,6 +1,6 @@
 /// <reference types="vitest/config" />
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { defineConfig, type Plugin } from "vite";
 
 /**
  * Library build of the Flowlytics Airflow UI plugin -> dist/flowlytics.js.
@@ -18,9 +18,35 @@ import { defineConfig } from "vite";
  * After changing anything here, in src/, package.json, package-lock.json or
  * tsconfig.json run `npm run build` and commit dist/ (see scripts/write-manifest.mjs).
  */
+/**
+ * Removes d3-selection's `selection.html()` (the only raw-HTML sink in the
+ * bundled libraries: React Flow never calls it), so that the bundle contains
+ * no innerHTML at all (tests/flowlytics_plugin/test_www_bundle.py checks it)
+ * and no future code path can hand it an untrusted name. Fails the build if
+ * d3-selection changed and the code to replace is not found.
+ */
+function withoutD3Html(): Plugin {
+  const target = /[\\/]node_modules[\\/]d3-selection[\\/]dist[\\/]d3-selection\.mjs$/;
+  const html = /function htmlRemove\(\) \{[\s\S]*?\n\}\n\nfunction raise\(\)/;
+  return {
+    name: "flowlytics-without-d3-html",
+    enforce: "pre",
+    transform(code, id) {
+      if (!target.test(id)) return null;
+      if (!html.test(code)) this.error("d3-selection changed: selection.html() not found to remove (see vite.config.ts)");
+      const stub =
+        "function selection_html() {\n" +
+        '  throw new Error("Flowlytics: d3 selection.html() is disabled (untrusted names are rendered as text only)");\n' +
+        "}\n\nfunction raise()";
+      return { code: code.replace(html, stub), map: null };
+    },
+  };
+}
+
 const shim = (name: string): string => fileURLToPath(new URL(`./src/shims/${name}.ts`, import.meta.url));
 
 export default defineConfig(({ command }) => ({
+  plugins: command === "build" ? [withoutD3Html()] : [],
   resolve: {
     alias:
       command === "build"
@@ -31,6 +57,9 @@ export default defineConfig(({ command }) => ({
           ]
         : [],
   },
+  // Library mode keeps `process.env.NODE_ENV` for the consumer; this bundle is
+  // the final artefact (zustand's CJS dependency checks it), so fix it here.
+  define: command === "build" ? { "process.env.NODE_ENV": JSON.stringify("production") } : {},
   oxc: {
     jsx: { runtime: "automatic", development: false },
   },
@@ -38,9 +67,17 @@ export default defineConfig(({ command }) => ({
     outDir: "dist",
     emptyOutDir: true,
     target: "es2020",
-    // Unminified: the bundle is committed, so keep its diffs reviewable.
-    minify: false,
+    // Minified: since the lineage page (React Flow, d3) the bundle is mostly
+    // third-party code, so its diffs are not reviewable anyway, and the Airflow
+    // API server serves it uncompressed. The source fingerprint in
+    // dist/manifest.json (checked by pytest) ties it to src/.
+    minify: true,
     sourcemap: false,
+    rolldownOptions: {
+      // Vite keeps whitespace in ES library builds (for consumers' tree
+      // shaking); this bundle is the final artefact, so minify it fully.
+      output: { minify: true },
+    },
     copyPublicDir: false,
     reportCompressedSize: false,
     lib: {

@@ -17,16 +17,20 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from tests.e2e.harness import (
+    CRITICAL_DATASET,
+    CRITICAL_METADATA,
     EXPECTED_TASKS,
     RUN_TIMEOUT,
     START_TIMEOUT,
     Airflow,
     DemoRuns,
     airflow_env,
+    demo_dataset_id,
     flowlytics_dag_run,
     free_port,
     log_paths,
@@ -51,10 +55,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     data_dir.mkdir()
     port = free_port()
     ingest_key = secrets.token_hex(16)
+    read_key, admin_key = secrets.token_hex(16), secrets.token_hex(16)
     password = secrets.token_urlsafe(12)
     # SimpleAuthManager keeps passwords already in this file: the tests know the admin's.
     (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": password}))
-    env = airflow_env(home, data_dir, port, ingest_key)
+    env = airflow_env(home, data_dir, port, ingest_key, read_key=read_key, admin_key=admin_key)
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
 
     log_path = root / "airflow.log"
@@ -79,6 +84,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
         password=password,
         ingest_key=ingest_key,
         process=process,
+        read_key=read_key,
+        admin_key=admin_key,
     )
     try:
 
@@ -151,6 +158,18 @@ def demo_runs(airflow: Airflow) -> DemoRuns:
         result: DemoRuns = wait_until("Flowlytics to have every demo run", flowlytics_done, 60.0, 1.0)
     airflow.timings["lineage_complete_after_trigger"] = time.monotonic() - triggered
     return result
+
+
+@pytest.fixture(scope="session")
+def critical_dataset(airflow: Airflow, demo_runs: DemoRuns) -> str:
+    """Mark the demo's revenue mart critical (owners team:finance) with the admin key, as scripts/demo.sh
+    does once the pipeline has run (metadata attaches to a node Flowlytics knows). Returns its node id."""
+    node_id = demo_dataset_id(airflow.data_dir, CRITICAL_DATASET)
+    with airflow.client(airflow.admin_key) as admin:
+        response = admin.patch(f"/flowlytics/api/v1/nodes/{quote(node_id, safe='')}/metadata", json=CRITICAL_METADATA)
+        assert response.status_code == 200, response.text
+        assert response.json()["criticality"] == "critical", response.json()
+    return node_id
 
 
 @pytest.hookimpl(wrapper=True)

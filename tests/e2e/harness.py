@@ -84,6 +84,8 @@ class Airflow:
     process: subprocess.Popen[bytes]
     timings: dict[str, float] = field(default_factory=dict)
     _token: str | None = None
+    read_key: str = ""  # a [flowlytics] read key; also the password of connection flowlytics_default
+    admin_key: str = ""  # a [flowlytics] admin key (may edit node metadata)
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -106,7 +108,9 @@ class Airflow:
         return self.process.poll() is None
 
 
-def airflow_env(home: Path, data_dir: Path, port: int, ingest_key: str) -> dict[str, str]:
+def airflow_env(
+    home: Path, data_dir: Path, port: int, ingest_key: str, *, read_key: str = "", admin_key: str = ""
+) -> dict[str, str]:
     """The demo's configuration (scripts/airflow_env.sh) on top of a clean environment."""
     base = {
         key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "OPENLINEAGE", "FLOWLYTICS"))
@@ -114,6 +118,8 @@ def airflow_env(home: Path, data_dir: Path, port: int, ingest_key: str) -> dict[
     inputs = {
         "FLOWLYTICS_AIRFLOW_HOME": str(home),
         "FLOWLYTICS_INGEST_KEY": ingest_key,
+        "FLOWLYTICS_READ_KEY": read_key,
+        "FLOWLYTICS_ADMIN_KEY": admin_key,
         "FLOWLYTICS_DEMO_PORT": str(port),
         "FLOWLYTICS_DEMO_DATA": str(data_dir),
         "FLOWLYTICS_LOG_SERVER_PORT": str(free_port()),
@@ -166,3 +172,59 @@ def flowlytics_dag_run(client: httpx.Client, dag_id: str, dag_run_id: str) -> di
         if detail["facets"].get("airflowDagRun", {}).get("dagRun", {}).get("run_id") == dag_run_id:
             return dict(detail)
     return None
+
+
+# The gated demo DAGs (dags/flowlytics_demo_*.py that use flowlytics_plugin.gates).
+REJECTS_ARCHIVE = "flowlytics_demo_rejects_archive"  # both gates, both forms: passes
+SCHEMA_CHANGE = "flowlytics_demo_orders_schema_change"  # impact gate on a table with a critical consumer: fails
+PAYMENTS_REPORT = "flowlytics_demo_payments_report"  # sensor on the failing payments DAG's output: times out
+GATE_DAGS = (REJECTS_ARCHIVE, SCHEMA_CHANGE, PAYMENTS_REPORT)
+# What scripts/demo.sh also marks critical, through PATCH /api/v1/nodes/{nodeId}/metadata.
+CRITICAL_DATASET = "marts/customer_revenue.csv"
+CRITICAL_METADATA = {"criticality": "critical", "owners": ["team:finance"], "sla": {"latestArrival": "07:00"}}
+FINAL_TASK_STATES = {"success", "failed", "skipped", "upstream_failed", "removed"}
+
+
+def demo_dataset_id(data_dir: Path, rel: str) -> str:
+    """The Flowlytics node id of a demo file: OpenLineage's naming for local files (namespace `file`)."""
+    return f"dataset:file:{data_dir / rel}"
+
+
+def trigger_dag(client: httpx.Client, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+    """Unpause and trigger a DAG now; returns the dag_run_id."""
+    client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+    response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}})
+    response.raise_for_status()
+    return str(response.json()["dag_run_id"])
+
+
+def task_instances(client: httpx.Client, dag_id: str, run_id: str) -> dict[str, dict[str, Any]]:
+    """task_id -> task instance (state, try_number, start_date, ...) of one DAG run."""
+    response = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+    response.raise_for_status()
+    return {ti["task_id"]: ti for ti in response.json()["task_instances"]}
+
+
+def task_log(client: httpx.Client, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> str:
+    """A task try's whole log as text: every string in Airflow's structured log lines (events, exception
+    messages), one per line."""
+    response = client.get(
+        f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",
+        params={"full_content": "true"},
+        headers={"Accept": "application/json"},
+    )
+    response.raise_for_status()
+    lines: list[str] = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, str):
+            lines.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(response.json()["content"])
+    return "\n".join(lines)

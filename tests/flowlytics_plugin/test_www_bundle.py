@@ -81,11 +81,15 @@ def test_bundle_exists_and_is_non_trivial() -> None:
 
 def test_bundle_registers_airflow_plugin_component() -> None:
     text = BUNDLE.read_text(encoding="utf-8")
-    # The host imports the module, then reads globalThis.Flowlytics / globalThis.AirflowPlugin
-    # and requires a function (React component).
-    assert re.search(r"\.AirflowPlugin\s*=\s*App\s*;", text), "bundle must assign the App component to AirflowPlugin"
-    assert re.search(r"\.Flowlytics\s*=\s*App\s*;", text), "bundle must assign the App component to Flowlytics"
-    assert re.search(r"^function App\(", text, re.MULTILINE), "App must be a function component"
+    # Every react_apps entry of the plugin loads this bundle with its own `?view=`; the host then reads
+    # globalThis[<entry name>], falling back to globalThis.AirflowPlugin, and requires a function. The
+    # module sets AirflowPlugin to the component of the view its URL names, and every entry name.
+    assert re.search(r"\.AirflowPlugin\s*=", text), "bundle must assign a component to AirflowPlugin"
+    assert "import.meta.url" in text, "bundle must read ?view= from its own URL"
+    for name in ("Flowlytics", "Lineage", "Lineage (DAG)", "Inputs & outputs"):
+        assert f"`{name}`" in text or f'"{name}"' in text, f"bundle must register the react_apps entry {name!r}"
+    for view in ("runs", "lineage", "dag-lineage", "task-io"):
+        assert f"`{view}`" in text or f'"{view}"' in text, f"bundle must know the view {view!r}"
 
 
 def test_bundle_uses_host_react_and_has_no_bare_imports() -> None:
@@ -93,7 +97,8 @@ def test_bundle_uses_host_react_and_has_no_bare_imports() -> None:
     # A browser cannot resolve bare specifiers such as `import ... from "react"`.
     bare = re.findall(r"""(?m)^\s*import\b[^;]*?["']([^"'./][^"']*)["']""", text)
     assert not bare, f"bundle contains bare imports {bare}; react* must be mapped to host globals"
-    assert "globalThis.React;" in text and "globalThis.ReactJSXRuntime;" in text
+    for host_global in ("React", "ReactJSXRuntime", "ReactDOM"):
+        assert re.search(rf"globalThis\.{host_global}\b", text), f"bundle must use the host's globalThis.{host_global}"
     # React itself must not be bundled (two Reacts break hooks in the host).
     for marker in ("__CLIENT_INTERNALS_DO_NOT_USE_OR_WARN_USERS_THEY_CANNOT_UPGRADE", "react.production"):
         assert marker not in text, f"bundle appears to include React itself ({marker})"

@@ -1,18 +1,38 @@
+import type { ComponentType } from "react";
 import { ErrorBoundary } from "./components/ErrorBoundary";
+import type { View } from "./lib/view";
+import { DagLineagePage } from "./pages/DagLineagePage";
+import { LineagePage } from "./pages/LineagePage";
 import { RunsPage } from "./pages/RunsPage";
+import { TaskIoPage } from "./pages/TaskIoPage";
 import type { PluginProps } from "./types";
 
 /**
- * Root component handed to the Airflow UI (`react_apps` entry "Flowlytics").
- * The host renders it as `<App dagId runId taskId mapIndex />`.
- *
- * Only the runs view exists so far; lineage / batch-health views will be
- * added here (e.g. as tabs) and live in src/pages/.
+ * Root components handed to the Airflow UI, one per `react_apps` entry. The
+ * host renders them as `<X dagId runId taskId mapIndex />`. Each is wrapped in
+ * an error boundary so that a bug in the plugin never blanks Airflow's UI.
  */
-export function App(props: PluginProps) {
-  return (
-    <ErrorBoundary>
-      <RunsPage {...props} />
-    </ErrorBoundary>
-  );
+function withBoundary(Page: ComponentType<PluginProps>, name: string): ComponentType<PluginProps> {
+  function FlowlyticsView(props: PluginProps) {
+    return (
+      <ErrorBoundary>
+        <Page {...props} />
+      </ErrorBoundary>
+    );
+  }
+  FlowlyticsView.displayName = `Flowlytics(${name})`;
+  return FlowlyticsView;
 }
+
+/** The runs page ("Flowlytics" in the Browse menu). */
+export const App = withBoundary(RunsPage, "runs");
+export const LineageApp = withBoundary(LineagePage, "lineage");
+export const DagLineageApp = withBoundary(DagLineagePage, "dag-lineage");
+export const TaskIoApp = withBoundary(TaskIoPage, "task-io");
+
+export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>> = {
+  runs: App,
+  lineage: LineageApp,
+  "dag-lineage": DagLineageApp,
+  "task-io": TaskIoApp,
+};

@@ -9,7 +9,7 @@
 
 export const API_PREFIX = "flowlytics/api/v1/";
 
-export type QueryValue = string | number | boolean | null | undefined;
+export type QueryValue = string | number | boolean | null | undefined | readonly string[];
 
 /** Error raised for non-2xx responses; `message` is the server's `detail` when present. */
 export class ApiError extends Error {
@@ -31,7 +31,8 @@ function defaultBase(): string {
 
 /**
  * Absolute URL for an API path (relative to `flowlytics/api/v1/`).
- * `null`/`undefined`/empty-string query values are omitted.
+ * `null`/`undefined`/empty-string query values are omitted; an array value
+ * repeats the parameter (`expand=a&expand=b`).
  */
 export function apiUrl(
   path: string,
@@ -41,6 +42,10 @@ export function apiUrl(
   const url = new URL(API_PREFIX + path.replace(/^\/+/, ""), base);
   for (const [key, value] of Object.entries(query)) {
     if (value === null || value === undefined || value === "") continue;
+    if (Array.isArray(value)) {
+      for (const item of value as readonly string[]) url.searchParams.append(key, item);
+      continue;
+    }
     url.searchParams.set(key, String(value));
   }
   return url;
