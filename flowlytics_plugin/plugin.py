@@ -29,6 +29,24 @@ class FlowlyticsPlugin(AirflowPlugin):
             "category": "browse",
         },
         {
+            "name": "Batch Health",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=batch-health",
+            "destination": "nav",
+            "url_route": "flowlytics_batch_health",
+            "category": "browse",
+        },
+        {
+            "name": "Batch health (run)",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=batch-run",
+            "destination": "dag_run",
+            "url_route": "flowlytics_batch_run",
+        },
+        {
+            "name": "Latest batches",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=batch-widget",
+            "destination": "dashboard",
+        },
+        {
             "name": "Lineage (DAG)",
             "bundle_url": "flowlytics/static/flowlytics.js?view=dag-lineage",
             "destination": "dag",

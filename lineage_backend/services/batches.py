@@ -344,6 +344,7 @@ def list_batches(
     dag_id: str | None,
     limit: int,
     offset: int,
+    airflow_run_id: str | None = None,
 ) -> tuple[list[BatchSummaryResponse], int]:
     query = select(Run, Job).join(Job, Job.id == Run.job_id).where(Run.is_root.is_(True), Run.state.is_not(None))
     if since is not None:
@@ -352,6 +353,9 @@ def list_batches(
         query = query.where(Run.sort_time < until)
     if dag_id:
         query = query.where(Job.dag_id == dag_id)
+    if airflow_run_id:
+        # The DAG-run tab knows Airflow's run id; the DAG START event carries it in the airflowDagRun facet.
+        query = query.where(Run.facets[("airflowDagRun", "dagRun", "run_id")].as_string() == airflow_run_id)
     if env:
         mapped = sorted(ns for ns, name in env_by_namespace.items() if name == env)
         unmapped_self = [env] if env not in env_by_namespace else []

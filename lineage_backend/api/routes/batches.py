@@ -34,11 +34,21 @@ def list_batches(
     until: Annotated[datetime | None, Query()] = None,
     env: Annotated[str | None, Query(max_length=100)] = None,
     dag_id: Annotated[str | None, Query(alias="dagId")] = None,
+    airflow_run_id: Annotated[
+        str | None, Query(alias="airflowRunId", description="with dagId: the batch of this Airflow DAG run")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> BatchCollectionResponse:
+    if airflow_run_id and not dag_id:
+        raise InvalidParameterError("airflowRunId needs dagId: pass both to find the batch of an Airflow DAG run")
     if since is None:
-        since = datetime.now(timezone.utc) - timedelta(days=7)
+        # A specific DAG run is looked up whatever its age; lists default to the last 7 days.
+        since = (
+            datetime(1970, 1, 1, tzinfo=timezone.utc)
+            if airflow_run_id
+            else datetime.now(timezone.utc) - timedelta(days=7)
+        )
     if until is not None and until <= since:
         raise InvalidParameterError("until must be after since")
     items, total = database.read(
@@ -52,6 +62,7 @@ def list_batches(
             dag_id=dag_id,
             limit=limit,
             offset=offset,
+            airflow_run_id=airflow_run_id,
         )
     )
     return BatchCollectionResponse(items=items, total_count=total)

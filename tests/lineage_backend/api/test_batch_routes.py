@@ -404,3 +404,16 @@ def test_trends_parameters(client: TestClient) -> None:
     assert client.get("/api/v1/batches/trends", headers=READ).status_code == 422
     assert client.get("/api/v1/batches/trends", params={"dagId": "x", "days": 91}, headers=READ).status_code == 422
     assert client.get("/api/v1/batches/trends", params={"dagId": "nothing"}, headers=READ).status_code == 404
+
+
+def test_batch_of_an_airflow_dag_run(client: TestClient) -> None:
+    run_id = str(uuid.uuid4())
+    facets = {"airflowDagRun": {"dag": {"dag_id": "daily"}, "dagRun": {"run_id": "manual__2024-05-01T12:00:00+00:00"}}}
+    start = run_event("START", run_id=run_id, job="daily", run_facets=facets)
+    client.post("/api/v1/lineage", json=start, headers=INGEST)
+    Dag(client, "other", ["t"])
+    params = {"dagId": "daily", "airflowRunId": "manual__2024-05-01T12:00:00+00:00"}
+    assert [b["batchId"] for b in get(client, "/api/v1/batches", **params)["items"]] == [run_id]
+    assert get(client, "/api/v1/batches", dagId="daily", airflowRunId="scheduled__x")["totalCount"] == 0
+    response = client.get("/api/v1/batches", params={"airflowRunId": "x"}, headers=READ)
+    assert response.status_code == 422 and "dagId" in response.json()["detail"]
