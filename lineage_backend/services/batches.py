@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 from typing import Any, Literal
@@ -30,7 +31,7 @@ from lineage_backend.graph.sla import parse_arrival
 from lineage_backend.ingest.parse import normalise_run_id
 from lineage_backend.services.metadata import effective, stored_metadata
 from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_job
-from lineage_backend.store.models import Dataset, Job, Run, RunDataset
+from lineage_backend.store.models import Dataset, Job, NodeMetadata, Run, RunDataset
 
 RUN_STATUS = {"RUNNING": "RUNNING", "COMPLETED": "SUCCESS", "FAILED": "FAILED", "ABORTED": "ABORTED"}
 # Airflow task instance states (from the DAG's airflowState facet) as process statuses.
@@ -74,6 +75,14 @@ def environment(run: Run, job: Job, env_by_namespace: dict[str, str]) -> str:
     return run.env_tag or env_by_namespace.get(job.namespace) or job.namespace
 
 
+@dataclass(frozen=True)
+class _JobKey:
+    id: int
+    namespace: str
+    name: str
+    dag_id: str | None
+
+
 @dataclass
 class _Attempt:
     """One run of a process, with only what the process row needs (never the whole facets blob)."""
@@ -86,7 +95,7 @@ class _Attempt:
     error_message: str | None
     stats: dict[str, Any]
     instance: dict[str, Any]
-    job: Job
+    job: _JobKey
 
     @property
     def try_number(self) -> int:
@@ -94,7 +103,7 @@ class _Attempt:
         return int(value) if isinstance(value, int) else 0
 
 
-def _visible(principal: Principal, job: Job) -> bool:
+def _visible(principal: Principal, job: Job | _JobKey) -> bool:
     return can_see_dag(principal, job.dag_id)
 
 
@@ -112,29 +121,49 @@ def _batch_row(batch_id: str, *, session: Session, principal: Principal) -> tupl
     return run, job
 
 
-def _processes(
-    batch: Run, batch_job: Job, *, session: Session, principal: Principal, with_stats: bool
-) -> list[ProcessResponse]:
-    rows = session.execute(
-        select(
-            Run.run_uuid,
-            Run.state,
-            Run.started_at,
-            Run.ended_at,
-            Run.sort_time,
-            Run.error_message,
-            Run.facets["flowlytics_stats"],
-            Run.facets[("airflow", "taskInstance")],
-            Job,
+def _load_attempts(batch_ids: list[str], *, session: Session) -> dict[str, list[_Attempt]]:
+    """The runs of many batches in one set-based query, without loading whole facets or ORM objects."""
+    found: dict[str, list[_Attempt]] = defaultdict(list)
+    for start in range(0, len(batch_ids), 200):
+        chunk = batch_ids[start : start + 200]
+        rows = session.execute(
+            select(
+                Run.batch_run_uuid,
+                Run.run_uuid,
+                Run.state,
+                Run.started_at,
+                Run.ended_at,
+                Run.sort_time,
+                Run.error_message,
+                Run.facets["flowlytics_stats"],
+                Run.facets[("airflow", "taskInstance")],
+                Job.id,
+                Job.namespace,
+                Job.name,
+                Job.dag_id,
+            )
+            .join(Job, Job.id == Run.job_id)
+            .where(Run.batch_run_uuid.in_(chunk), Run.run_uuid != Run.batch_run_uuid, Run.state.is_not(None))
         )
-        .join(Job, Job.id == Run.job_id)
-        .where(Run.batch_run_uuid == batch.run_uuid, Run.run_uuid != batch.run_uuid, Run.state.is_not(None))
-    ).all()
-    attempts = [
-        _Attempt(run_uuid, state, started, ended, sort_time, error, _dict(stats), _dict(instance), job)
-        for run_uuid, state, started, ended, sort_time, error, stats, instance, job in rows
-        if _visible(principal, job)
-    ]
+        for batch, run_uuid, state, started, ended, sort_time, error, stats, instance, *job in rows:
+            found[batch].append(
+                _Attempt(
+                    run_uuid, state, started, ended, sort_time, error, _dict(stats), _dict(instance), _JobKey(*job)
+                )
+            )
+    return found
+
+
+def _processes(
+    batch: Run,
+    batch_job: Job,
+    attempts: list[_Attempt],
+    *,
+    session: Session,
+    principal: Principal,
+    with_stats: bool,
+) -> list[ProcessResponse]:
+    attempts = [a for a in attempts if _visible(principal, a.job)]
     if not attempts:  # a lone run is its own single process
         facets = batch.facets or {}
         attempts = [
@@ -147,7 +176,7 @@ def _processes(
                 batch.error_message,
                 _dict(facets.get("flowlytics_stats")),
                 _dict((facets.get("airflow") or {}).get("taskInstance")),
-                batch_job,
+                _JobKey(batch_job.id, batch_job.namespace, batch_job.name, batch_job.dag_id),
             )
         ]
 
@@ -213,6 +242,35 @@ def _processes(
                 critical=False,
             )
         )
+    return processes
+
+
+_CACHE: OrderedDict[tuple[Any, ...], list[ProcessResponse]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_CACHE_SIZE = 32
+
+
+def _full_processes(run: Run, job: Job, *, session: Session, principal: Principal) -> list[ProcessResponse]:
+    """Process rows with statistics. The batch page asks for metrics, then a page of rows, then another
+    sort: reuse the rows while nothing in the batch changed (its runs' event counts and latest event time,
+    and people's metadata edits, which decide what is critical)."""
+    marker = session.execute(
+        select(func.count(), func.sum(Run.event_count), func.max(Run.last_event_at)).where(
+            Run.batch_run_uuid == run.run_uuid
+        )
+    ).one()
+    edited = session.execute(select(func.max(NodeMetadata.updated_at))).scalar_one_or_none()
+    key = (run.run_uuid, tuple(marker), edited, principal.readable_dag_ids, session.get_bind().engine.url)
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    attempts = _load_attempts([run.run_uuid], session=session).get(run.run_uuid, [])
+    processes = _processes(run, job, attempts, session=session, principal=principal, with_stats=True)
+    with _CACHE_LOCK:
+        _CACHE[key] = processes
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
     return processes
 
 
@@ -287,13 +345,17 @@ def _assertions(facet: Any) -> list[dict[str, Any]]:
     return [a for a in facet.get("assertions") or [] if isinstance(a, dict)]
 
 
-def _critical_jobs(jobs: list[Job], *, session: Session) -> set[int]:
-    stored = stored_metadata([job_node_id(j.namespace, j.name) for j in jobs], session=session)
-    return {
-        j.id
-        for j in jobs
-        if effective(j.facets or {}, stored.get(job_node_id(j.namespace, j.name)))["criticality"] == "critical"
-    }
+def _critical_jobs(jobs: list[_JobKey], *, session: Session) -> set[int]:
+    ids = {job.id: job_node_id(job.namespace, job.name) for job in jobs}
+    stored = stored_metadata(list(ids.values()), session=session)
+    critical = set()
+    for start in range(0, len(ids), 500):
+        chunk = list(ids)[start : start + 500]
+        for job_id, tags in session.execute(select(Job.id, Job.facets["tags"]).where(Job.id.in_(chunk))):
+            facets = {"tags": tags} if isinstance(tags, dict) else {}
+            if effective(facets, stored.get(ids[job_id]))["criticality"] == "critical":
+                critical.add(job_id)
+    return critical
 
 
 def _summary(
@@ -366,9 +428,15 @@ def list_batches(
         query = query.where(or_(Job.dag_id.is_(None), Job.dag_id.in_(sorted(principal.readable_dag_ids))))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(Run.sort_time.desc(), Run.run_uuid.desc()).limit(limit).offset(offset)).all()
+    attempts = _load_attempts([run.run_uuid for run, _ in rows], session=session)
     items = [
         _summary(
-            run, job, _processes(run, job, session=session, principal=principal, with_stats=False), env_by_namespace
+            run,
+            job,
+            _processes(
+                run, job, attempts.get(run.run_uuid, []), session=session, principal=principal, with_stats=False
+            ),
+            env_by_namespace,
         )
         for run, job in rows
     ]
@@ -384,7 +452,7 @@ def get_batch(
     now: datetime | None = None,
 ) -> BatchResponse:
     run, job = _batch_row(batch_id, session=session, principal=principal)
-    processes = _processes(run, job, session=session, principal=principal, with_stats=True)
+    processes = _full_processes(run, job, session=session, principal=principal)
     summary = _summary(run, job, processes, env_by_namespace)
     rows_read = sum(p.rows_read or 0 for p in processes)
     dq_errors = sum(p.dq_errors or 0 for p in processes)
@@ -437,7 +505,7 @@ def list_processes(
     if order not in ("asc", "desc"):
         raise InvalidParameterError("order must be 'asc' or 'desc'")
     run, job = _batch_row(batch_id, session=session, principal=principal)
-    processes = _processes(run, job, session=session, principal=principal, with_stats=True)
+    processes = _full_processes(run, job, session=session, principal=principal)
     if status:
         wanted = {s.strip().upper() for s in status.split(",")}
         processes = [p for p in processes if p.status in wanted]
@@ -495,7 +563,7 @@ def safe_cell(value: Any) -> str:
 
 def batch_dq(batch_id: str, *, session: Session, principal: Principal) -> DqResponse:
     run, job = _batch_row(batch_id, session=session, principal=principal)
-    processes = _processes(run, job, session=session, principal=principal, with_stats=True)
+    processes = _full_processes(run, job, session=session, principal=principal)
     by_run = {p.run_id: p for p in processes if p.run_id}
     items = []
     for start in range(0, len(by_run), 500):
