@@ -13,7 +13,17 @@ def get_provider_info() -> dict[str, Any]:
         "versions": ["0.1.0"],
         "db-managers": ["flowlytics_plugin.db_manager.FlowlyticsDBManager"],
         "connection-types": [
-            {"hook-class-name": "flowlytics_plugin.gates.hook.FlowlyticsHook", "connection-type": "flowlytics"}
+            {
+                "hook-class-name": "flowlytics_plugin.gates.hook.FlowlyticsHook",
+                "connection-type": "flowlytics",
+                "hook-name": "Flowlytics",
+                # Airflow 3.3's UI reads the connection form from here, not from the hook.
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema", "login", "port", "extra"],
+                    "relabeling": {"host": "Flowlytics URL", "password": "Read API key"},
+                    "placeholders": {"host": "http://airflow-api-server:8080/flowlytics/"},
+                },
+            }
         ],
         "extra-links": ["flowlytics_plugin.gates.links.FlowlyticsImpactLink"],
         "config": {

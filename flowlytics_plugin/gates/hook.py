@@ -70,7 +70,7 @@ class FlowlyticsHook(BaseHook):
             self._settings = (host.rstrip("/") + "/", conn.password or None)
         return self._settings
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+    def get(self, path: str, params: dict[str, Any] | None = None, *, missing_ok: bool = False) -> Any:
         base_url, api_key = self.connection_settings()
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         url = base_url + path.lstrip("/")
@@ -83,6 +83,8 @@ class FlowlyticsHook(BaseHook):
             else:
                 if response.status_code == 200:
                     return response.json()
+                if response.status_code == 404 and missing_ok:
+                    return None
                 detail = _detail(response)
                 if response.status_code not in RETRIABLE_STATUS:
                     raise AirflowException(f"Flowlytics answered {response.status_code} for {url}: {detail}")
@@ -95,11 +97,14 @@ class FlowlyticsHook(BaseHook):
             "the gate fails rather than pass unchecked"
         )
 
-    def impact(self, node_id: str, *, depth: int | None = None, direction: str = "downstream") -> Any:
+    def impact(
+        self, node_id: str, *, depth: int | None = None, direction: str = "downstream", missing_ok: bool = False
+    ) -> Any:
+        """The impact report; with `missing_ok`, None for a node Flowlytics has never seen."""
         params: dict[str, Any] = {"nodeId": node_id, "direction": direction}
         if depth:
             params["depth"] = depth
-        return self.get("api/v1/impact", params)
+        return self.get("api/v1/impact", params, missing_ok=missing_ok)
 
     def dataset_status(self, node_id: str) -> Any:
         return self.get(f"api/v1/datasets/{quote(node_id, safe='')}/status")

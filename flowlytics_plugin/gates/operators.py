@@ -44,10 +44,13 @@ class ImpactGateOperator(BaseOperator):
         blocked_owners: Sequence[str] = (),
         on_violation: str = "fail",
         depth: int | None = None,
+        allow_unknown_nodes: bool = False,
         flowlytics_conn_id: str = "flowlytics_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        # A table about to be created is unknown to Flowlytics: nothing can depend on it yet.
+        self.allow_unknown_nodes = allow_unknown_nodes
         if on_violation not in ON_VIOLATION:
             raise ValueError(f"on_violation must be 'fail' or 'skip', not {on_violation!r}")
         if (
@@ -84,6 +87,7 @@ class ImpactGateOperator(BaseOperator):
                 blocked_owners=tuple(self.blocked_owners),
             ),
             depth=self.depth,
+            allow_unknown_nodes=self.allow_unknown_nodes,
         )
         self.log.info("Flowlytics impact report:\n%s", decision.report)
         if not decision.passed:
@@ -95,10 +99,27 @@ class ImpactGateOperator(BaseOperator):
 
 
 def check_impact(
-    hook: Any, nodes: list[str], policy: ImpactPolicy, *, depth: int | None = None
+    hook: Any, nodes: list[str], policy: ImpactPolicy, *, depth: int | None = None, allow_unknown_nodes: bool = False
 ) -> tuple[GateDecision, list[dict[str, Any]]]:
-    impacts = [hook.impact(node, depth=depth) for node in nodes]
+    impacts = []
+    for node in nodes:
+        impact = hook.impact(node, depth=depth, missing_ok=allow_unknown_nodes)
+        impacts.append(impact if impact is not None else empty_impact(node))
     return evaluate_impact(impacts, policy, datetime.now(timezone.utc)), impacts
+
+
+def empty_impact(node: str) -> dict[str, Any]:
+    summary = {
+        "total": 0,
+        "datasets": 0,
+        "jobs": 0,
+        "byOwner": {},
+        "byCriticality": {},
+        "slaBound": 0,
+        "critical": 0,
+        "culprits": [],
+    }
+    return {"nodeId": node, "direction": "downstream", "items": [], "summary": summary}
 
 
 def gate_result(nodes: list[str], decision: GateDecision, impacts: list[dict[str, Any]]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def impact_gate(
     blocked_owners: Sequence[str] = (),
     on_violation: str = "fail",
     depth: int | None = None,
+    allow_unknown_nodes: bool = False,
     flowlytics_conn_id: str = "flowlytics_default",
 ) -> dict[str, Any]:
     """Raise (fail or skip) when the impact exceeds the policy; return the report dict otherwise."""
@@ -44,7 +45,9 @@ def impact_gate(
         sla_due_within_hours=sla_due_within_hours,
         blocked_owners=tuple(blocked_owners),
     )
-    decision, impacts = check_impact(FlowlyticsHook(flowlytics_conn_id), nodes, policy, depth=depth)
+    decision, impacts = check_impact(
+        FlowlyticsHook(flowlytics_conn_id), nodes, policy, depth=depth, allow_unknown_nodes=allow_unknown_nodes
+    )
     print(decision.report)
     if not decision.passed:
         message = "Impact gate blocked this change:\n" + "\n".join(decision.violations)

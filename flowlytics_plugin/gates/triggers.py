@@ -63,6 +63,15 @@ class UpstreamHealthTrigger(BaseTrigger):
                     statuses = []
                     for node in self.dataset_ids:
                         response = await client.get(f"api/v1/datasets/{quote(node, safe='')}/status")
+                        if 400 <= response.status_code < 500 and response.status_code != 429:
+                            # A wrong key or an unknown dataset will not fix itself: fail now, not at timeout.
+                            yield TriggerEvent(
+                                {
+                                    "status": "error",
+                                    "reasons": [f"{node}: HTTP {response.status_code}: {response.text[:300]}"],
+                                }
+                            )
+                            return
                         if response.status_code != 200:
                             raise RuntimeError(f"{node}: HTTP {response.status_code}: {response.text[:200]}")
                         statuses.append(response.json())

@@ -285,7 +285,7 @@ def _process(
     started, ended = attempt.started_at, attempt.ended_at
     duration = (ended - started).total_seconds() if started and ended else None
     rows_read, rows_written = stats.get("rows_read"), stats.get("rows_written")
-    dq_errors = _sum(custom.get("dqFailedRows"), custom.get("rowsInvalid"), stats.get("failed_assertions"))
+    dq_errors = _sum(dq_failed_rows(custom), stats.get("failed_assertions"))
     dq_rate = dq_errors / rows_read if dq_errors is not None and rows_read else None
     log_url = attempt.instance.get("log_url")
     return ProcessResponse(
@@ -310,6 +310,15 @@ def _process(
         log_url=log_url if isinstance(log_url, str) else None,
         critical=critical,
     )
+
+
+def dq_failed_rows(stats: dict[str, Any]) -> int | None:
+    """Rows that failed data quality, from the flowlytics_stats facet: `dqFailedRows`, else `rowsInvalid`
+    (pipelines often report the same rejected rows under both)."""
+    for key in ("dqFailedRows", "rowsInvalid"):
+        if isinstance(stats.get(key), int):
+            return int(stats[key])
+    return None
 
 
 def _sum(*values: Any) -> int | None:
@@ -654,7 +663,7 @@ def trends(
             select(Run.batch_run_uuid, Run.facets["flowlytics_stats"]).where(Run.batch_run_uuid.in_(chunk))
         ):
             if isinstance(custom, dict):
-                totals[batch_uuid or ""]["dq"] += _sum(custom.get("dqFailedRows"), custom.get("rowsInvalid")) or 0
+                totals[batch_uuid or ""]["dq"] += dq_failed_rows(custom) or 0
     by_day: dict[str, list[Run]] = defaultdict(list)
     for batch in batches:
         if batch.sort_time is not None:

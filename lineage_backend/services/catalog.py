@@ -21,6 +21,7 @@ from lineage_backend.api.schemas import (
 )
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
+from lineage_backend.services.batches import dq_failed_rows
 from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_dataset, resolve_job
 from lineage_backend.services.runs import summaries, visible_jobs_clause
 from lineage_backend.store.models import Dataset, DatasetSymlink, Job, LineageEdge, Run, RunDataset
@@ -245,8 +246,7 @@ def dataset_status(node_id: str, *, session: Session, principal: Principal) -> D
     if clause is not None:
         query = query.where(clause)
     row = session.execute(query).first()
-    assertions = ((dataset.facets or {}).get("dataQualityAssertions") or {}).get("assertions") or []
-    failed_assertions = sum(1 for a in assertions if isinstance(a, dict) and a.get("success") is False)
+    failed_assertions = _latest_failed_assertions(dataset, session=session)
     node = dataset_node_id(dataset.namespace, dataset.name)
     if row is None:
         return DatasetStatusResponse(
@@ -258,9 +258,7 @@ def dataset_status(node_id: str, *, session: Session, principal: Principal) -> D
             failed_assertions=failed_assertions,
         )
     run, job, rows_written = row
-    stats = (run.facets or {}).get("flowlytics_stats") or {}
-    counts = [v for v in (stats.get("dqFailedRows"), stats.get("rowsInvalid")) if isinstance(v, int)]
-    dq_errors = sum(counts) if counts else None
+    dq_errors = dq_failed_rows((run.facets or {}).get("flowlytics_stats") or {})
     rows_read = session.execute(
         select(func.sum(RunDataset.row_count)).where(RunDataset.run_uuid == run.run_uuid, RunDataset.direction == "IN")
     ).scalar_one()
@@ -281,3 +279,19 @@ def dataset_status(node_id: str, *, session: Session, principal: Principal) -> D
         dq_error_rate=dq_errors / base if dq_errors is not None and base else None,
         failed_assertions=failed_assertions,
     )
+
+
+def _latest_failed_assertions(dataset: Dataset, *, session: Session) -> int:
+    """Failed assertions of the newest check on this dataset: assertions arrive as input facets of the run
+    that checked it (dbt tests, validation tasks), or as a dataset facet."""
+    # JSON "key absent" is NULL on PostgreSQL but JSON null on SQLite: pick the first real facet here.
+    recent = session.execute(
+        select(RunDataset.facets["dataQualityAssertions"])
+        .join(Run, Run.run_uuid == RunDataset.run_uuid)
+        .where(RunDataset.dataset_id == dataset.id)
+        .order_by(Run.sort_time.desc())
+        .limit(50)
+    ).scalars()
+    latest = next((facet for facet in recent if isinstance(facet, dict)), None)
+    facet = latest if latest is not None else (dataset.facets or {}).get("dataQualityAssertions") or {}
+    return sum(1 for a in facet.get("assertions") or [] if isinstance(a, dict) and a.get("success") is False)

@@ -2,12 +2,14 @@
  * A stand-in for the Airflow UI host: provides React, ReactDOM and the JSX
  * runtime as globals exactly like Airflow does, installs the mock API, loads
  * the built bundle (dist/flowlytics.js?view=…) and renders the view's
- * component. Query: ?view=lineage&nodes=500&fields=0&node=<root id>&theme=dark.
+ * component. Query: ?view=lineage&nodes=500&fields=0&node=<root id>&theme=dark, or
+ * ?view=batch-health&processes=1000&latency=0 (also batch-run with &dagId=&runId=, batch-widget).
  */
 import * as React from "react";
 import * as ReactDOM from "react-dom";
 import * as ReactJSXRuntime from "react/jsx-runtime";
 import { createRoot } from "react-dom/client";
+import { installBatchMockApi, mockBatches } from "./batchMock";
 import { demoGraph, installMockApi } from "./mockApi";
 
 Object.assign(globalThis, { React, ReactDOM, ReactJSXRuntime });
@@ -21,12 +23,18 @@ if (params.get("theme") === "dark") {
   document.body.style.color = "#e5e7eb";
 }
 const view = params.get("view") ?? "lineage";
-const nodes = Number(params.get("nodes") ?? 500);
-const graph = demoGraph(nodes, Number(params.get("seed") ?? 42), Number(params.get("fields") ?? 0));
-installMockApi(graph);
-if (!params.get("node") && graph.rootIds[0]) {
-  params.set("node", graph.rootIds[0]);
-  window.history.replaceState(null, "", `${window.location.pathname}?${params.toString()}`);
+if (view.startsWith("batch")) {
+  // Batch Health views: ?processes=1000 (the newest batch's size) &latency=<ms per API answer>.
+  const data = mockBatches(Number(params.get("processes") ?? 1000), Number(params.get("seed") ?? 7));
+  installBatchMockApi(data, { latencyMs: Number(params.get("latency") ?? 0) });
+} else {
+  const nodes = Number(params.get("nodes") ?? 500);
+  const graph = demoGraph(nodes, Number(params.get("seed") ?? 42), Number(params.get("fields") ?? 0));
+  installMockApi(graph);
+  if (!params.get("node") && graph.rootIds[0]) {
+    params.set("node", graph.rootIds[0]);
+    window.history.replaceState(null, "", `${window.location.pathname}?${params.toString()}`);
+  }
 }
 
 (globalThis as Record<string, unknown>).AirflowPlugin = undefined;
@@ -34,6 +42,10 @@ const bundle = new URL(`../dist/flowlytics.js?view=${encodeURIComponent(view)}`,
 import(/* @vite-ignore */ bundle).then(() => {
   const Component = (globalThis as Record<string, unknown>).AirflowPlugin as React.ComponentType<Record<string, unknown>>;
   createRoot(document.getElementById("root") as HTMLElement).render(
-    <Component dagId={params.get("dagId") ?? undefined} taskId={params.get("taskId") ?? undefined} />,
+    <Component
+      dagId={params.get("dagId") ?? undefined}
+      runId={params.get("runId") ?? undefined}
+      taskId={params.get("taskId") ?? undefined}
+    />,
   );
 });

@@ -1,6 +1,9 @@
 import type { ComponentType } from "react";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import type { View } from "./lib/view";
+import { BatchHealthPage } from "./pages/BatchHealthPage";
+import { BatchRunPage } from "./pages/BatchRunPage";
+import { BatchWidget } from "./pages/BatchWidget";
 import { DagLineagePage } from "./pages/DagLineagePage";
 import { LineagePage } from "./pages/LineagePage";
 import { RunsPage } from "./pages/RunsPage";
@@ -29,10 +32,16 @@ export const App = withBoundary(RunsPage, "runs");
 export const LineageApp = withBoundary(LineagePage, "lineage");
 export const DagLineageApp = withBoundary(DagLineagePage, "dag-lineage");
 export const TaskIoApp = withBoundary(TaskIoPage, "task-io");
+export const BatchHealthApp = withBoundary(BatchHealthPage, "batch-health");
+export const BatchRunApp = withBoundary(BatchRunPage, "batch-run");
+export const BatchWidgetApp = withBoundary(BatchWidget, "batch-widget");
 
 export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>> = {
   runs: App,
   lineage: LineageApp,
   "dag-lineage": DagLineageApp,
   "task-io": TaskIoApp,
+  "batch-health": BatchHealthApp,
+  "batch-run": BatchRunApp,
+  "batch-widget": BatchWidgetApp,
 };

@@ -19,6 +19,9 @@ describe("viewFromModuleUrl", () => {
     expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js?view=dag-lineage")).toBe("dag-lineage");
     expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js?view=task-io")).toBe("task-io");
     expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js?view=runs")).toBe("runs");
+    expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js?view=batch-health")).toBe("batch-health");
+    expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js?view=batch-run")).toBe("batch-run");
+    expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js?view=batch-widget")).toBe("batch-widget");
     expect(viewFromModuleUrl("http://af/flowlytics/static/flowlytics.js")).toBe("runs");
     expect(viewFromModuleUrl("http://af/x.js?view=<script>")).toBe("runs");
     expect(viewFromModuleUrl("not a url")).toBe("runs");
@@ -31,6 +34,9 @@ describe("viewFromModuleUrl", () => {
       lineage: "Lineage",
       "dag-lineage": "Lineage (DAG)",
       "task-io": "Inputs & outputs",
+      "batch-health": "Batch Health",
+      "batch-run": "Batch health (run)",
+      "batch-widget": "Latest batches",
     });
   });
 });

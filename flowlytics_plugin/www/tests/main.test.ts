@@ -13,5 +13,10 @@ describe("bundle entry", () => {
     expect(entry.default).toBe(g.Flowlytics);
     expect(g.Lineage).toBe(entry.LineageApp);
     expect(new Set([g.Flowlytics, g.Lineage, g["Lineage (DAG)"], g["Inputs & outputs"]]).size).toBe(4);
+    // Batch health: the nav page, the DAG-run tab and the dashboard widget.
+    expect(g["Batch Health"]).toBe(entry.BatchHealthApp);
+    expect(g["Batch health (run)"]).toBe(entry.BatchRunApp);
+    expect(g["Latest batches"]).toBe(entry.BatchWidgetApp);
+    for (const name of ["Batch Health", "Batch health (run)", "Latest batches"]) expect(typeof g[name]).toBe("function");
   });
 });

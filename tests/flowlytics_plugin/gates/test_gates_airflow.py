@@ -221,3 +221,56 @@ def test_extra_link_and_asset_naming() -> None:
     assert asset_node_id("postgres://db:5432/shop/public/orders") == "dataset:postgres://db:5432:shop.public.orders"
     assert asset_node_id("s3://bucket/raw/x.parquet") == "dataset:s3://bucket:raw/x.parquet"
     assert asset_node_id("file:///data/x.csv") == "dataset:file:/data/x.csv"
+
+
+def test_unknown_nodes_fail_unless_allowed(served: str) -> None:
+    with pytest.raises(Exception, match="404"):
+        ImpactGateOperator(task_id="g", node_ids=["dataset:pg:brand_new"], max_downstream_datasets=0).execute({})
+    gate = ImpactGateOperator(
+        task_id="g", node_ids=["dataset:pg:brand_new"], max_downstream_datasets=0, allow_unknown_nodes=True
+    )
+    assert gate.execute({})["summaries"]["dataset:pg:brand_new"]["total"] == 0
+
+
+def test_deferred_sensor_fails_fast_on_a_configuration_error(served: str) -> None:
+    trigger = UpstreamHealthTrigger(
+        base_url=served + "/",
+        api_key="wrong-key",
+        dataset_ids=["dataset:pg:orders"],
+        max_age_seconds=None,
+        max_dq_error_rate=None,
+        poke_interval=0.2,
+        end_at=(datetime.now(timezone.utc) + timedelta(hours=1)).isoformat(),
+    )
+
+    async def first() -> Any:
+        async for event in trigger.run():
+            return event.payload
+
+    began = datetime.now(timezone.utc)
+    event = asyncio.run(first())
+    assert event["status"] == "error" and "401" in event["reasons"][0]
+    assert datetime.now(timezone.utc) - began < timedelta(seconds=10)
+    sensor = UpstreamHealthSensor(task_id="s", dataset_ids=["dataset:pg:orders"], deferrable=True)
+    with pytest.raises(Exception, match="401"):
+        sensor.execute_complete({}, event)
+
+
+def test_status_counts_assertions_sent_as_input_facets(served: str) -> None:
+    checked = {
+        **dataset("pg", "orders"),
+        "inputFacets": {
+            "dataQualityAssertions": {
+                "assertions": [
+                    {"assertion": "not_null", "success": False, "column": "id"},
+                    {"assertion": "unique", "success": True, "column": "id"},
+                ]
+            }
+        },
+    }
+    produce(served, "orders", "COMPLETE")
+    emit(served, run_event("COMPLETE", job="dbt_test", inputs=[checked]))
+    status = FlowlyticsHook().dataset_status("dataset:pg:orders")
+    assert status["failedAssertions"] == 1
+    sensor = UpstreamHealthSensor(task_id="s", dataset_ids=["dataset:pg:orders"], max_dq_error_rate=0.01)
+    assert sensor.poke({}).is_done is False

@@ -110,3 +110,11 @@ export const code: CSSProperties = {
   background: tint(10),
   wordBreak: "break-all",
 };
+
+/** A link that reads as one on the host page (Airflow's CSS removes the underline). */
+export const link: CSSProperties = {
+  color: "inherit",
+  textDecoration: "underline",
+  textUnderlineOffset: "2px",
+  cursor: "pointer",
+};

@@ -18,16 +18,32 @@ export const STATE_STYLES: Readonly<Record<KnownRunState, StateStyle>> = {
   ABORTED: { background: "#c2410c", color: "#ffffff" }, // orange
 };
 
+/**
+ * Batch-health process statuses (see DESIGN.md): the run colours where they
+ * mean the same (SUCCESS = COMPLETED), grey for not started, pink for skipped
+ * (as Airflow shows skipped tasks).
+ */
+export const PROCESS_STATUS_STYLES: Readonly<Record<"SUCCESS" | "PENDING" | "SKIPPED", StateStyle>> = {
+  SUCCESS: STATE_STYLES.COMPLETED,
+  PENDING: { background: "#64748b", color: "#ffffff" }, // slate
+  SKIPPED: { background: "#be185d", color: "#ffffff" }, // pink
+};
+
 export const UNKNOWN_STATE_STYLE: StateStyle = { background: "#4b5563", color: "#ffffff" }; // grey
 
 export function isKnownState(state: RunState | undefined): state is KnownRunState {
   return typeof state === "string" && (RUN_STATES as readonly string[]).includes(state);
 }
 
-/** Colours for a state; case-insensitive; anything unknown (incl. null) is grey. */
+/**
+ * Colours for a run state or a process status; case-insensitive; anything
+ * unknown (incl. null) is grey.
+ */
 export function stateStyle(state: RunState | undefined): StateStyle {
   const upper = typeof state === "string" ? state.toUpperCase() : state;
-  return isKnownState(upper) ? STATE_STYLES[upper] : UNKNOWN_STATE_STYLE;
+  if (isKnownState(upper)) return STATE_STYLES[upper];
+  if (upper === "SUCCESS" || upper === "PENDING" || upper === "SKIPPED") return PROCESS_STATUS_STYLES[upper];
+  return UNKNOWN_STATE_STYLE;
 }
 
 /** Text shown in the badge. */

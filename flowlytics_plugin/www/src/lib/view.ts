@@ -3,7 +3,15 @@
  * entry per view, all pointing at dist/flowlytics.js with a different
  * `?view=` (distinct URLs, so the browser evaluates the module for each).
  */
-export const VIEWS = ["runs", "lineage", "dag-lineage", "task-io"] as const;
+export const VIEWS = [
+  "runs",
+  "lineage",
+  "dag-lineage",
+  "task-io",
+  "batch-health",
+  "batch-run",
+  "batch-widget",
+] as const;
 export type View = (typeof VIEWS)[number];
 
 /** The `react_apps` names (globalThis keys the host looks up) of each view. */
@@ -12,6 +20,9 @@ export const VIEW_GLOBAL_NAMES: Readonly<Record<View, string>> = {
   lineage: "Lineage",
   "dag-lineage": "Lineage (DAG)",
   "task-io": "Inputs & outputs",
+  "batch-health": "Batch Health",
+  "batch-run": "Batch health (run)",
+  "batch-widget": "Latest batches",
 };
 
 /** `?view=` of the module URL; the runs page when absent or unknown. */
