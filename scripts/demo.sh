@@ -2,8 +2,9 @@
 # The Flowlytics demo: Airflow 3 (`airflow standalone`, SQLite) with the Flowlytics plugin and example DAGs
 # that emit real OpenLineage lineage into it.
 #
-#   scripts/demo.sh [start]   install into .venv if needed, start Airflow in the background, run the demo
-#                             DAGs, print where to look. Running it again re-triggers the DAGs.
+#   scripts/demo.sh [start]   install into .venv if needed (scripts/setup.sh), start Airflow in the
+#                             background, run the producer DAGs, mark the revenue mart critical, run the
+#                             gated DAGs, print where to look. Running it again re-triggers the DAGs.
 #   scripts/demo.sh stop      stop Airflow
 #   scripts/demo.sh status    is it running, and where
 #   scripts/demo.sh logs      follow the Airflow log
@@ -13,7 +14,7 @@
 #   FLOWLYTICS_DEMO_FOREGROUND=1     stay attached after start, following the log; Ctrl-C stops Airflow
 #   FLOWLYTICS_DEMO_TIMEOUT=300      seconds to wait for each step
 #   PYTHON=python3                   interpreter used to create .venv
-# Everything the demo writes lives in .demo/ (gitignored): AIRFLOW_HOME, data files, log, key, pid.
+# Everything the demo writes lives in .demo/ (gitignored): AIRFLOW_HOME, data files, log, keys, pid.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,7 +28,14 @@ PIDFILE="$DEMO/airflow.pid"
 PORTFILE="$DEMO/airflow.port"
 TIMEOUT="${FLOWLYTICS_DEMO_TIMEOUT:-300}"
 NAMESPACE=flowlytics_demo
-DAG_IDS=(flowlytics_demo_pipeline flowlytics_demo_payments)
+# Producers emit the lineage; the gated DAGs (docs/gating.md) ask Flowlytics about it, so they run after.
+PRODUCER_DAGS=(flowlytics_demo_pipeline flowlytics_demo_payments)
+GATE_DAGS=(flowlytics_demo_rejects_archive flowlytics_demo_orders_schema_change flowlytics_demo_payments_report)
+DAG_IDS=("${PRODUCER_DAGS[@]}" "${GATE_DAGS[@]}")
+declare -A RUN_ID=() # dag_id -> the dag_run_id triggered by this invocation
+# The revenue mart is made critical (owned by finance): the schema change upstream of it is then blocked.
+CRITICAL_DATASET=marts/customer_revenue.csv
+CRITICAL_METADATA='{"criticality": "critical", "owners": ["team:finance"], "sla": {"latestArrival": "07:00"}}'
 
 say() { printf '[demo] %s\n' "$*"; }
 die() {
@@ -67,23 +75,33 @@ ensure_venv() {
             die "Airflow 3 needs Python 3.10 to 3.13; $("$base" --version) found (set PYTHON=...)"
         say "creating $VENV"
         "$base" -m venv "$VENV"
-    fi
-    # Checked from / so that the repo on sys.path cannot pass for an installed package.
-    if ! (cd / && "$PY" -c 'import importlib.metadata as m, airflow.providers.openlineage; m.version("flowlytics")') \
-        >/dev/null 2>&1; then
-        say "installing Flowlytics with Airflow 3 and the OpenLineage provider into .venv (takes a few minutes once)"
         "$PY" -m pip install --quiet --upgrade pip
-        "$PY" -m pip install --quiet -e "$REPO[airflow,test]"
     fi
+    # The tests' install: the pinned Airflow and OpenLineage provider, Flowlytics editable; a no-op when .venv
+    # is up to date. The demo needs neither PostgreSQL nor Chromium, hence no Debian packages.
+    FLOWLYTICS_SKIP_APT=1 bash "$REPO/scripts/setup.sh"
+    # Checked from / so that the repo on sys.path cannot pass for an installed package.
+    (cd / && "$PY" -c 'import importlib.metadata as m, airflow.providers.openlineage; m.version("flowlytics")') \
+        >/dev/null 2>&1 || die "Flowlytics or Airflow is not importable from $VENV; remove .venv and run again"
+}
+
+# new_key FILE: prints the random key kept in FILE (readable by this user only), creating it once.
+new_key() {
+    if [[ ! -s "$1" ]]; then
+        (umask 077 && "$PY" -c 'import secrets; print(secrets.token_hex(24))' >"$1")
+    fi
+    cat "$1"
 }
 
 configure() {
     mkdir -p "$DEMO"
-    if [[ ! -s "$DEMO/ingest_key" ]]; then
-        (umask 077 && "$PY" -c 'import secrets; print(secrets.token_hex(24))' >"$DEMO/ingest_key")
-    fi
     export FLOWLYTICS_AIRFLOW_HOME="$DEMO/airflow"
-    export FLOWLYTICS_INGEST_KEY="$(<"$DEMO/ingest_key")"
+    # Emitters post with the ingest key; the gates read with the read key (connection flowlytics_default,
+    # set up by airflow_env.sh); the demo marks a dataset critical with the admin key.
+    FLOWLYTICS_INGEST_KEY="$(new_key "$DEMO/ingest_key")"
+    FLOWLYTICS_READ_KEY="$(new_key "$DEMO/read_key")"
+    FLOWLYTICS_ADMIN_KEY="$(new_key "$DEMO/admin_key")"
+    export FLOWLYTICS_INGEST_KEY FLOWLYTICS_READ_KEY FLOWLYTICS_ADMIN_KEY
     export FLOWLYTICS_DEMO_PORT="$PORT"
     export FLOWLYTICS_DEMO_DATA="$DEMO/data"
     # shellcheck source=scripts/airflow_env.sh
@@ -173,27 +191,27 @@ for e in json.load(sys.stdin)["import_errors"]:
     say "demo DAGs are parsed${started:+ ($(since "$started") s after start)}"
 }
 
+# trigger DAG_ID...: unpause and trigger each DAG now; keeps the run ids in RUN_ID.
 trigger() {
     local dag_id
-    RUN_IDS=()
-    for dag_id in "${DAG_IDS[@]}"; do
+    for dag_id in "$@"; do
         api PATCH "/api/v2/dags/$dag_id" '{"is_paused": false}' >/dev/null
-        RUN_IDS+=("$(api POST "/api/v2/dags/$dag_id/dagRuns" '{"logical_date": null}' | json_field dag_run_id)")
+        RUN_ID[$dag_id]="$(api POST "/api/v2/dags/$dag_id/dagRuns" '{"logical_date": null}' | json_field dag_run_id)"
     done
-    say "triggered ${DAG_IDS[*]}"
+    say "triggered $*"
 }
 
-# Waits until Airflow has finished the triggered runs and Flowlytics has received their final events.
+# wait_runs DAG_ID...: waits until Airflow has finished the runs triggered for these DAGs and Flowlytics has
+# received their final events.
 wait_runs() {
-    local triggered deadline i dag_id state pending
+    local triggered deadline dag_id state pending
     triggered=$(date +%s)
     deadline=$((triggered + TIMEOUT))
     while :; do
         pending=()
-        for i in "${!DAG_IDS[@]}"; do
-            dag_id="${DAG_IDS[$i]}"
+        for dag_id in "$@"; do
             # A failed poll (a busy server) just counts as not finished yet.
-            state="$(api GET "/api/v2/dags/$dag_id/dagRuns/${RUN_IDS[$i]}" | json_field state)" || state=""
+            state="$(api GET "/api/v2/dags/$dag_id/dagRuns/${RUN_ID[$dag_id]}" | json_field state)" || state=""
             if [[ "$state" == success || "$state" == failed ]]; then
                 # The DAG's own OpenLineage event comes from the scheduler just after the state change.
                 state="$(api GET "/flowlytics/api/v1/runs?jobNodeId=job%3A$NAMESPACE%3A$dag_id&limit=1" |
@@ -210,20 +228,56 @@ wait_runs() {
         fi
         sleep 3
     done
-    say "demo DAG runs finished and their lineage is in Flowlytics ($(since "$triggered") s after trigger)"
+    say "runs of $* finished and their lineage is in Flowlytics ($(since "$triggered") s after trigger)"
 }
 
+# The demo's node ids: OpenLineage names a local file with namespace "file" and its absolute path.
+dataset_id() { printf 'dataset:file:%s/%s' "$FLOWLYTICS_DEMO_DATA" "$1"; }
+urlencode() { "$PY" -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$1"; }
+
+# Metadata attaches to nodes Flowlytics knows: this runs once the pipeline has reported the mart.
+mark_critical() {
+    local node
+    node="$(dataset_id "$CRITICAL_DATASET")"
+    curl -sS --fail-with-body -o /dev/null -X PATCH -H "Authorization: Bearer $FLOWLYTICS_ADMIN_KEY" \
+        -H 'Content-Type: application/json' -d "$CRITICAL_METADATA" \
+        "$BASE/flowlytics/api/v1/nodes/$(urlencode "$node")/metadata" ||
+        die "could not mark $CRITICAL_DATASET critical with .demo/admin_key (an Airflow started by an older demo.sh
+      lacks the admin key: scripts/demo.sh stop, then run it again)"
+    say "marked $CRITICAL_DATASET critical (owners team:finance) with the admin key"
+}
+
+# run_state DAG_ID: the Airflow state of the run triggered for it.
+run_state() { api GET "/api/v2/dags/$1/dagRuns/${RUN_ID[$1]}" 2>/dev/null | json_field state 2>/dev/null || echo unknown; }
+
+# task_url DAG_ID TASK_ID: that task of the triggered run in the Airflow UI (its log, its extra links).
+task_url() { printf '%s/dags/%s/runs/%s/tasks/%s' "$BASE" "$1" "$(urlencode "${RUN_ID[$1]}")" "$2"; }
+
 summary() {
-    local pgid=$1
+    local pgid=$1 warehouse
+    warehouse="$(dataset_id warehouse/orders.csv)"
     cat <<EOF
 
   Flowlytics demo is running (Airflow $(airflow version 2>/dev/null), SQLite, AIRFLOW_HOME=${AIRFLOW_HOME#"$REPO"/}).
 
   Open        $BASE/plugin/flowlytics      (Airflow UI: Browse → Flowlytics)
   Log in      admin / $PASSWORD
-  DAGs        ${DAG_IDS[*]}  (the payments run fails on purpose)
-  API         curl -H "Authorization: Bearer \$JWT" '$BASE/flowlytics/api/v1/runs'
-              (JWT: POST $BASE/auth/token with the login; emitters use the key in .demo/ingest_key)
+  Producers   ${PRODUCER_DAGS[*]}  (the payments run fails on purpose)
+  API         curl -H "Authorization: Bearer \$(cat .demo/read_key)" '$BASE/flowlytics/api/v1/runs'
+              (or an Airflow JWT: POST $BASE/auth/token with the login; emitters use .demo/ingest_key)
+
+  Gates       (docs/gating.md) each run's state, then the task whose log to read:
+    $(printf '%-7s' "$(run_state flowlytics_demo_rejects_archive)") flowlytics_demo_rejects_archive: both gates pass, operator and TaskFlow forms
+            $(task_url flowlytics_demo_rejects_archive check_impact)
+    $(printf '%-7s' "$(run_state flowlytics_demo_orders_schema_change)") flowlytics_demo_orders_schema_change: blocked on purpose, the critical
+            revenue mart is downstream (the impact report is in the log)
+            $(task_url flowlytics_demo_orders_schema_change check_impact)
+    $(printf '%-7s' "$(run_state flowlytics_demo_payments_report)") flowlytics_demo_payments_report: the sensor timed out on purpose, naming
+            the failed run of flowlytics_demo_payments.reconcile_payments
+            $(task_url flowlytics_demo_payments_report wait_for_reconciled_payments)
+  Impact      $BASE/plugin/flowlytics_lineage?node=$(urlencode "$warehouse")
+  CI check    .venv/bin/flowlytics impact --url $BASE/flowlytics/ --api-key "\$(cat .demo/read_key)" \\
+                  --node '$warehouse' --fail-on critical      (exits 1: a critical consumer)
   Data files  ${FLOWLYTICS_DEMO_DATA#"$REPO"/}/
   Log         ${LOG#"$REPO"/}     (scripts/demo.sh logs)
   Run again   scripts/demo.sh             (triggers the demo DAGs again)
@@ -251,8 +305,12 @@ start() {
     wait_healthy "$started"
     login
     wait_dags "$started"
-    trigger
-    wait_runs
+    trigger "${PRODUCER_DAGS[@]}"
+    wait_runs "${PRODUCER_DAGS[@]}"
+    mark_critical
+    trigger "${GATE_DAGS[@]}"
+    say "the gated DAGs take about a minute: the payments report's sensor waits 45 s, then times out"
+    wait_runs "${GATE_DAGS[@]}"
     summary "$pgid"
     if [[ "${FLOWLYTICS_DEMO_FOREGROUND:-0}" == 1 ]]; then
         say "following the log; Ctrl-C stops Airflow"
@@ -300,6 +358,6 @@ start) start ;;
 stop) stop ;;
 status) status ;;
 logs) exec tail -n 100 -f "$LOG" ;;
--h | --help | help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help | help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command '$1' (start, stop, status, logs)" ;;
 esac
