@@ -13,8 +13,9 @@ import orjson
 from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
 from lineage_backend.db import Database, is_contention
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
+from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
-from lineage_backend.ingest.projection import IngestOutcome, store_events
+from lineage_backend.ingest.projection import IngestOutcome
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lineage_backend.db import Database
+from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import parse_event
-from lineage_backend.ingest.projection import store_events
 from tests.conftest import CORPUS
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
 from tests.lineage_backend.snapshot import snapshot

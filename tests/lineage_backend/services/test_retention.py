@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lineage_backend.db import Database
+from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import parse_event
-from lineage_backend.ingest.projection import store_events
 from lineage_backend.services.retention import clean, parse_age
 from lineage_backend.store.models import LineageEdge, RawEvent, Run, RunDataset
 from tests.lineage_backend.events import dataset, output_stats, run_event

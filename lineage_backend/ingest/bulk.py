@@ -1,0 +1,617 @@
+"""Set-based projection: a whole request's events in a fixed number of statements.
+
+Each entity is written once per request: rows are created with multi-row upserts, locked once in key
+order (so concurrent requests cannot deadlock on each other), merged in memory with the
+order-independent rules of `projection`, and written back with one executemany per table.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Table, and_, bindparam, case, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from lineage_backend.ingest.parse import TERMINAL_EVENT_TYPES, ParsedEvent, normalise_run_id, parse_time
+from lineage_backend.ingest.projection import (
+    RUN_STATE_BY_EVENT,
+    IngestOutcome,
+    airflow_dag_id,
+    column_edges,
+    dataset_statistics,
+    env_tag,
+    merge_facets,
+    short,
+    state_rank,
+    time_key,
+)
+from lineage_backend.store.models import (
+    ColumnEdge,
+    Dataset,
+    DatasetSymlink,
+    Job,
+    LineageEdge,
+    RawEvent,
+    Run,
+    RunDataset,
+)
+from lineage_backend.store.sql import insert_for
+
+CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
+
+JOB: Table = Job.__table__  # type: ignore[assignment]
+DATASET: Table = Dataset.__table__  # type: ignore[assignment]
+RUN: Table = Run.__table__  # type: ignore[assignment]
+RUN_DATASET: Table = RunDataset.__table__  # type: ignore[assignment]
+EDGE: Table = LineageEdge.__table__  # type: ignore[assignment]
+COLUMN_EDGE: Table = ColumnEdge.__table__  # type: ignore[assignment]
+SYMLINK: Table = DatasetSymlink.__table__  # type: ignore[assignment]
+RAW: Table = RawEvent.__table__  # type: ignore[assignment]
+
+Key = tuple[str, str]
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def store_events(events: Sequence[ParsedEvent], *, session: Session, received_at: datetime) -> list[IngestOutcome]:
+    """Append the events to the raw log and project the new ones. Never commits."""
+    fresh = _append_raw(events, session=session, received_at=received_at)
+    outcomes, seen = [], set()
+    for event in events:
+        outcomes.append(IngestOutcome(stored=event.event_hash in fresh and event.event_hash not in seen))
+        seen.add(event.event_hash)
+    new_events = list({e.event_hash: e for e in events if e.event_hash in fresh}.values())
+    if new_events:
+        _project(new_events, session=session)
+    return outcomes
+
+
+def _append_raw(events: Sequence[ParsedEvent], *, session: Session, received_at: datetime) -> set[str]:
+    unique = list({e.event_hash: e for e in events}.values())
+    stored: set[str] = set()
+    for chunk in _chunks(unique, 200):
+        rows = [
+            {
+                "event_hash": e.event_hash,
+                "event_kind": e.kind,
+                "event_type": e.event_type,
+                "event_time": e.event_time,
+                "received_at": received_at,
+                "run_uuid": e.run_uuid,
+                "job_namespace": e.job_namespace or (e.dataset.namespace if e.dataset else None),
+                "job_name": e.job_name or (e.dataset.name if e.dataset else None),
+                "producer": e.producer,
+                "payload": e.payload,
+            }
+            for e in chunk
+        ]
+        statement = (
+            insert_for(session, RAW)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["event_hash"])
+            .returning(RAW.c.event_hash)
+        )
+        stored.update(session.execute(statement).scalars())
+    return stored
+
+
+@dataclass
+class _Plan:
+    job_keys: set[Key] = field(default_factory=set)
+    dataset_keys: set[Key] = field(default_factory=set)
+
+
+def _project(events: list[ParsedEvent], *, session: Session) -> None:
+    plan = _Plan()
+    for event in events:
+        if event.job_namespace and event.job_name:
+            plan.job_keys.add((event.job_namespace, event.job_name))
+        for run_ref in (event.parent, event.root):
+            if run_ref is not None:
+                plan.job_keys.add((run_ref.job_namespace, run_ref.job_name))
+        for ref in (*event.inputs, *event.outputs, *([event.dataset] if event.dataset else [])):
+            plan.dataset_keys.add((ref.namespace, ref.name))
+            for row in column_edges(ref.facets.get("columnLineage") or {}):
+                plan.dataset_keys.add((row["input_namespace"], row["input_name"]))
+    jobs = _ensure(JOB, plan.job_keys, session=session)
+    datasets = _ensure(DATASET, plan.dataset_keys, session=session)
+
+    _merge_jobs(events, jobs, session=session)
+    _merge_datasets(events, datasets, session=session)
+    _write_edges(events, jobs, datasets, session=session)
+    run_events = [e for e in events if e.kind == "RunEvent"]
+    if run_events:
+        _merge_runs(run_events, jobs, session=session)
+        _merge_run_datasets(run_events, datasets, session=session)
+
+
+def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
+    """Ids of jobs or datasets by (namespace, name), creating the missing ones in key order."""
+    ordered = sorted(keys)
+    ids = _select_ids(table, ordered, session=session)
+    missing = [key for key in ordered if key not in ids]
+    if missing:
+        now = datetime.now(timezone.utc)
+        for chunk in _chunks(missing):
+            rows = [
+                {"namespace": ns, "name": name, "facets": {}, "facet_times": {}, "created_at": now, "updated_at": now}
+                for ns, name in chunk
+            ]
+            session.execute(
+                insert_for(session, table).values(rows).on_conflict_do_nothing(index_elements=["namespace", "name"])
+            )
+        ids.update(_select_ids(table, missing, session=session))
+    return ids
+
+
+def _select_ids(table: Table, keys: list[Key], *, session: Session) -> dict[Key, int]:
+    ids: dict[Key, int] = {}
+    for chunk in _chunks(keys):
+        rows = session.execute(
+            select(table.c.namespace, table.c.name, table.c.id).where(
+                tuple_(table.c.namespace, table.c.name).in_(chunk)
+            )
+        )
+        ids.update({(ns, name): int(row_id) for ns, name, row_id in rows})
+    return ids
+
+
+def _locked_rows(
+    table: Table, ids: Iterable[Any], columns: Sequence[Any], key_column: Any, *, session: Session
+) -> dict[Any, Any]:
+    """Rows locked for update in key order, so concurrent requests queue instead of deadlocking."""
+    ordered = sorted(set(ids))
+    found = {}
+    for chunk in _chunks(ordered):
+        rows = session.execute(
+            select(key_column, *columns).where(key_column.in_(chunk)).order_by(key_column).with_for_update()
+        )
+        for row in rows:
+            found[row[0]] = row
+    return found
+
+
+def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> None:
+    updates: dict[int, list[ParsedEvent]] = defaultdict(list)
+    for event in events:
+        if event.job_namespace and event.job_name and (event.job_facets or airflow_dag_id(event) is not None):
+            updates[jobs[(event.job_namespace, event.job_name)]].append(event)
+    if not updates:
+        return
+    rows = _locked_rows(JOB, updates, [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id], JOB.c.id, session=session)
+    changes = []
+    now = datetime.now(timezone.utc)
+    for job_id, job_events in updates.items():
+        _, facets, times, dag_id = rows[job_id]
+        facets, times = facets or {}, times or {}
+        changed = False
+        new_dag_id = dag_id
+        for event in job_events:
+            facets, times, merged = merge_facets(facets, times, event.job_facets, time_key(event.event_time))
+            changed |= merged
+            event_dag = airflow_dag_id(event)
+            if event_dag is not None:
+                new_dag_id = event_dag
+        if changed or new_dag_id != dag_id:
+            job_type = facets.get("jobType") or {}
+            changes.append(
+                {
+                    "b_id": job_id,
+                    "b_facets": facets,
+                    "b_times": times,
+                    "b_dag_id": new_dag_id,
+                    "b_type": short(job_type.get("jobType")),
+                    "b_integration": short(job_type.get("integration")),
+                    "b_updated": now,
+                }
+            )
+    if changes:
+        session.execute(
+            update(JOB)
+            .where(JOB.c.id == bindparam("b_id"))
+            .values(
+                facets=bindparam("b_facets"),
+                facet_times=bindparam("b_times"),
+                dag_id=bindparam("b_dag_id"),
+                job_type=bindparam("b_type"),
+                integration=bindparam("b_integration"),
+                updated_at=bindparam("b_updated"),
+            ),
+            changes,
+        )
+
+
+def _merge_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, session: Session) -> None:
+    updates: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    symlinks: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for event in events:
+        moment = time_key(event.event_time)
+        for ref in (*event.inputs, *event.outputs, *([event.dataset] if event.dataset else [])):
+            if not ref.facets:
+                continue
+            dataset_id = datasets[(ref.namespace, ref.name)]
+            updates[dataset_id].append((moment, ref.facets))
+            for ident in (ref.facets.get("symlinks") or {}).get("identifiers") or []:
+                key = (dataset_id, ident["namespace"], ident["name"])
+                first_seen = parse_time(moment, "time")
+                if key not in symlinks or first_seen < symlinks[key]["first_seen"]:
+                    symlinks[key] = {
+                        "dataset_id": dataset_id,
+                        "alias_namespace": ident["namespace"],
+                        "alias_name": ident["name"],
+                        "alias_type": short(ident.get("type")),
+                        "first_seen": first_seen,
+                    }
+    if updates:
+        rows = _locked_rows(DATASET, updates, [DATASET.c.facets, DATASET.c.facet_times], DATASET.c.id, session=session)
+        changes = []
+        now = datetime.now(timezone.utc)
+        for dataset_id, incoming in updates.items():
+            _, facets, times = rows[dataset_id]
+            facets, times, changed = facets or {}, times or {}, False
+            for moment, new in incoming:
+                facets, times, merged = merge_facets(facets, times, new, moment)
+                changed |= merged
+            if changed:
+                changes.append({"b_id": dataset_id, "b_facets": facets, "b_times": times, "b_updated": now})
+        if changes:
+            session.execute(
+                update(DATASET)
+                .where(DATASET.c.id == bindparam("b_id"))
+                .values(
+                    facets=bindparam("b_facets"), facet_times=bindparam("b_times"), updated_at=bindparam("b_updated")
+                ),
+                changes,
+            )
+    ordered = [symlinks[key] for key in sorted(symlinks)]
+    for chunk in _chunks(ordered):
+        session.execute(
+            insert_for(session, SYMLINK)
+            .values(list(chunk))
+            .on_conflict_do_nothing(index_elements=["dataset_id", "alias_namespace", "alias_name"])
+        )
+
+
+def _write_edges(
+    events: list[ParsedEvent], jobs: dict[Key, int], datasets: dict[Key, int], *, session: Session
+) -> None:
+    spans: dict[tuple[int, int, str], tuple[datetime, datetime]] = {}
+    columns: dict[tuple[int, str, int, str, str, str], dict[str, Any]] = {}
+
+    def widen(key: Any, store: dict[Any, Any], moment: datetime) -> None:
+        first, last = store.get(key, (moment, moment))
+        store[key] = (min(first, moment), max(last, moment))
+
+    for event in events:
+        if not (event.job_namespace and event.job_name):
+            continue
+        job_id = jobs[(event.job_namespace, event.job_name)]
+        for direction, refs in (("IN", event.inputs), ("OUT", event.outputs)):
+            for ref in refs:
+                widen((job_id, datasets[(ref.namespace, ref.name)], direction), spans, event.event_time)
+        for ref in event.outputs:
+            output_id = datasets[(ref.namespace, ref.name)]
+            for row in column_edges(ref.facets.get("columnLineage") or {}):
+                key = (
+                    output_id,
+                    row["output_field"],
+                    datasets[(row["input_namespace"], row["input_name"])],
+                    row["input_field"],
+                    row["transformation_type"],
+                    row["transformation_subtype"],
+                )
+                current = columns.get(key)
+                first = min(current["first_seen"], event.event_time) if current else event.event_time
+                last = max(current["last_seen"], event.event_time) if current else event.event_time
+                columns[key] = {
+                    "output_dataset_id": key[0],
+                    "output_field": key[1],
+                    "input_dataset_id": key[2],
+                    "input_field": key[3],
+                    "transformation_type": key[4],
+                    "transformation_subtype": key[5],
+                    "description": row["description"],
+                    "masking": row["masking"],
+                    "job_id": job_id,
+                    "first_seen": first,
+                    "last_seen": last,
+                }
+    edge_rows = [
+        {"job_id": j, "dataset_id": d, "direction": r, "first_seen": first, "last_seen": last}
+        for (j, d, r), (first, last) in sorted(spans.items())
+    ]
+    _upsert_spans(EDGE, edge_rows, ["job_id", "dataset_id", "direction"], session=session)
+    _upsert_spans(
+        COLUMN_EDGE,
+        [columns[key] for key in sorted(columns)],
+        [
+            "output_dataset_id",
+            "output_field",
+            "input_dataset_id",
+            "input_field",
+            "transformation_type",
+            "transformation_subtype",
+        ],
+        session=session,
+    )
+
+
+def _upsert_spans(table: Table, rows: list[dict[str, Any]], keys: list[str], *, session: Session) -> None:
+    """Insert, or widen first_seen/last_seen of existing rows (only when the new times widen them)."""
+    for chunk in _chunks(rows):
+        statement = insert_for(session, table).values(list(chunk))
+        excluded = statement.excluded
+        statement = statement.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                "first_seen": case(
+                    (excluded.first_seen < table.c.first_seen, excluded.first_seen), else_=table.c.first_seen
+                ),
+                "last_seen": case(
+                    (excluded.last_seen > table.c.last_seen, excluded.last_seen), else_=table.c.last_seen
+                ),
+            },
+            where=(excluded.first_seen < table.c.first_seen) | (excluded.last_seen > table.c.last_seen),
+        )
+        session.execute(statement)
+
+
+RUN_COLUMNS = (
+    "job_id",
+    "state",
+    "state_rank",
+    "started_at",
+    "ended_at",
+    "first_event_at",
+    "last_event_at",
+    "sort_time",
+    "nominal_start_at",
+    "nominal_end_at",
+    "parent_run_uuid",
+    "root_run_uuid",
+    "batch_run_uuid",
+    "is_root",
+    "env_tag",
+    "error_message",
+    "facets",
+    "facet_times",
+    "event_count",
+)
+
+
+def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> None:
+    # Placeholders for parents and roots known only from a child's facet, so links hold before they report.
+    placeholders: dict[str, dict[str, Any]] = {}
+    parent_jobs: dict[int, int] = {}
+    by_run: dict[str, list[ParsedEvent]] = defaultdict(list)
+    for event in events:
+        assert event.run_uuid is not None and event.job_namespace and event.job_name
+        by_run[event.run_uuid].append(event)
+        root_uuid = event.root.run_uuid if event.root is not None else None
+        for ref in (event.root, event.parent):
+            if ref is not None and ref.run_uuid != event.run_uuid and ref.run_uuid not in placeholders:
+                placeholders[ref.run_uuid] = _new_run(ref.run_uuid, jobs[(ref.job_namespace, ref.job_name)], root_uuid)
+        if event.parent is not None:
+            parent_job, job = (
+                jobs[(event.parent.job_namespace, event.parent.job_name)],
+                jobs[(event.job_namespace, event.job_name)],
+            )
+            if parent_job != job:
+                parent_jobs.setdefault(job, parent_job)
+    own = {
+        uuid: _new_run(uuid, jobs[(evs[0].job_namespace or "", evs[0].job_name or "")], None)
+        for uuid, evs in by_run.items()
+    }
+    new_rows = {**placeholders, **own}
+    for chunk in _chunks([new_rows[uuid] for uuid in sorted(new_rows)]):
+        session.execute(
+            insert_for(session, RUN).values(list(chunk)).on_conflict_do_nothing(index_elements=["run_uuid"])
+        )
+    if parent_jobs:
+        session.execute(
+            update(JOB)
+            .where(and_(JOB.c.id == bindparam("b_job"), JOB.c.parent_job_id.is_(None)))
+            .values(parent_job_id=bindparam("b_parent")),
+            [{"b_job": job, "b_parent": parent} for job, parent in sorted(parent_jobs.items())],
+        )
+
+    columns = [RUN.c[name] for name in RUN_COLUMNS]
+    rows = _locked_rows(RUN, by_run, columns, RUN.c.run_uuid, session=session)
+    runs = {uuid: dict(zip(RUN_COLUMNS, rows[uuid][1:], strict=True)) for uuid in by_run}
+    before = {uuid: dict(run) for uuid, run in runs.items()}
+    for uuid, run_events in by_run.items():
+        for event in run_events:
+            _apply_event(runs[uuid], event, jobs)
+    _place_in_batches(runs, session=session)
+
+    changes = []
+    for uuid, run in runs.items():
+        if run != before[uuid]:
+            changes.append({"b_uuid": uuid, **{f"b_{k}": v for k, v in run.items()}})
+    if changes:
+        session.execute(
+            update(RUN)
+            .where(RUN.c.run_uuid == bindparam("b_uuid"))
+            .values(**{name: bindparam(f"b_{name}") for name in RUN_COLUMNS}),
+            changes,
+        )
+    # A former batch top that gained a parent: the runs that pointed at it move along.
+    for uuid, run in sorted(runs.items()):
+        if before[uuid]["batch_run_uuid"] == uuid and run["batch_run_uuid"] != uuid:
+            session.execute(
+                update(RUN)
+                .where(RUN.c.batch_run_uuid == uuid, RUN.c.run_uuid != uuid)
+                .values(batch_run_uuid=run["batch_run_uuid"])
+            )
+
+
+def _new_run(run_uuid: str, job_id: int, batch: str | None) -> dict[str, Any]:
+    return {
+        "run_uuid": run_uuid,
+        "job_id": job_id,
+        "facets": {},
+        "facet_times": {},
+        "event_count": 0,
+        "batch_run_uuid": batch or run_uuid,
+        "is_root": batch in (None, run_uuid),
+    }
+
+
+def _apply_event(run: dict[str, Any], event: ParsedEvent, jobs: dict[Key, int]) -> None:
+    assert event.event_type is not None and event.job_namespace and event.job_name
+    run["job_id"] = jobs[(event.job_namespace, event.job_name)]  # its own events name its job
+    run["event_count"] = (run["event_count"] or 0) + 1
+    rank = state_rank(event.event_type, event.event_time)
+    if run["state_rank"] is None or rank > run["state_rank"]:
+        run["state_rank"] = rank
+        run["state"] = RUN_STATE_BY_EVENT[event.event_type]
+        run["ended_at"] = event.event_time if event.event_type in TERMINAL_EVENT_TYPES else None
+    if event.event_type not in TERMINAL_EVENT_TYPES:
+        run["started_at"] = _min(run["started_at"], event.event_time)
+    run["first_event_at"] = _min(run["first_event_at"], event.event_time)
+    run["last_event_at"] = _max(run["last_event_at"], event.event_time)
+    run["sort_time"] = run["started_at"] or run["first_event_at"]
+    facets, times, changed = merge_facets(
+        run["facets"] or {}, run["facet_times"] or {}, event.run_facets, time_key(event.event_time)
+    )
+    if changed:
+        run["facets"], run["facet_times"] = facets, times
+        _derive_from_facets(run)
+    run["env_tag"] = env_tag(run["facets"] or {}) or env_tag(event.job_facets) or run["env_tag"]
+
+
+def _derive_from_facets(run: dict[str, Any]) -> None:
+    facets = run["facets"] or {}
+    parent = facets.get("parent")
+    if isinstance(parent, dict):
+        run["parent_run_uuid"] = normalise_run_id((parent.get("run") or {}).get("runId"), "parent.run.runId")
+        root = parent.get("root")
+        if isinstance(root, dict):
+            run["root_run_uuid"] = normalise_run_id((root.get("run") or {}).get("runId"), "parent.root.run.runId")
+    nominal = facets.get("nominalTime")
+    if isinstance(nominal, dict):
+        run["nominal_start_at"] = parse_time(nominal.get("nominalStartTime"), "nominalTime.nominalStartTime")
+        end = nominal.get("nominalEndTime")
+        run["nominal_end_at"] = parse_time(end, "nominalTime.nominalEndTime") if end else None
+    error = facets.get("errorMessage")
+    if isinstance(error, dict):
+        run["error_message"] = error.get("message")
+
+
+def _place_in_batches(runs: dict[str, dict[str, Any]], *, session: Session) -> None:
+    """Each run's batch is its top-most known ancestor: the facet's root, else the parent's batch."""
+    parents = {run["parent_run_uuid"] for run in runs.values() if run["parent_run_uuid"]} - set(runs)
+    known: dict[str, str | None] = {}
+    for chunk in _chunks(sorted(parents)):
+        known.update(
+            dict(
+                session.execute(select(RUN.c.run_uuid, RUN.c.batch_run_uuid).where(RUN.c.run_uuid.in_(chunk)))
+                .tuples()
+                .all()
+            )
+        )
+    for _ in range(len(runs) + 1):  # parents inside this request settle first; chains are short
+        settled = True
+        for uuid, run in runs.items():
+            parent = run["parent_run_uuid"]
+            if run["root_run_uuid"] and run["root_run_uuid"] != uuid:
+                batch = run["root_run_uuid"]
+            elif parent and parent != uuid:
+                batch = (runs[parent]["batch_run_uuid"] if parent in runs else known.get(parent)) or parent
+            else:
+                batch = uuid
+            run["is_root"] = parent is None or parent == uuid
+            if run["batch_run_uuid"] != batch:
+                run["batch_run_uuid"] = batch
+                settled = False
+        if settled:
+            break
+
+
+def _merge_run_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, session: Session) -> None:
+    links: dict[tuple[str, int, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for event in events:
+        moment = time_key(event.event_time)
+        for direction, refs in (("IN", event.inputs), ("OUT", event.outputs)):
+            for ref in refs:
+                links[(event.run_uuid or "", datasets[(ref.namespace, ref.name)], direction)].append(
+                    (moment, ref.io_facets)
+                )
+    if not links:
+        return
+    ordered = sorted(links)
+    for chunk in _chunks(ordered):
+        rows = [{"run_uuid": r, "dataset_id": d, "direction": x, "facets": {}, "facet_times": {}} for r, d, x in chunk]
+        session.execute(
+            insert_for(session, RUN_DATASET)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["run_uuid", "dataset_id", "direction"])
+        )
+    with_facets = [key for key in ordered if any(facets for _, facets in links[key])]
+    if not with_facets:
+        return
+    current: dict[Any, Any] = {}
+    key_columns = tuple_(RUN_DATASET.c.run_uuid, RUN_DATASET.c.dataset_id, RUN_DATASET.c.direction)
+    for chunk in _chunks(with_facets):
+        locked = session.execute(
+            select(
+                RUN_DATASET.c.run_uuid,
+                RUN_DATASET.c.dataset_id,
+                RUN_DATASET.c.direction,
+                RUN_DATASET.c.id,
+                RUN_DATASET.c.facets,
+                RUN_DATASET.c.facet_times,
+            )
+            .where(key_columns.in_(list(chunk)))
+            .order_by(RUN_DATASET.c.run_uuid, RUN_DATASET.c.dataset_id, RUN_DATASET.c.direction)
+            .with_for_update()
+        )
+        for run_uuid, dataset_id, direction, row_id, stored_facets, stored_times in locked:
+            current[(run_uuid, dataset_id, direction)] = (row_id, stored_facets or {}, stored_times or {})
+    changes = []
+    for key in with_facets:
+        row_id, facets, times = current[key]
+        changed = False
+        for moment, incoming in links[key]:
+            facets, times, merged = merge_facets(facets, times, incoming, moment)
+            changed |= merged
+        if changed:
+            rows_count, size, files = dataset_statistics(key[2], facets)
+            changes.append(
+                {
+                    "b_id": row_id,
+                    "b_facets": facets,
+                    "b_times": times,
+                    "b_rows": rows_count,
+                    "b_bytes": size,
+                    "b_files": files,
+                }
+            )
+    if changes:
+        session.execute(
+            update(RUN_DATASET)
+            .where(RUN_DATASET.c.id == bindparam("b_id"))
+            .values(
+                facets=bindparam("b_facets"),
+                facet_times=bindparam("b_times"),
+                row_count=bindparam("b_rows"),
+                bytes=bindparam("b_bytes"),
+                file_count=bindparam("b_files"),
+            ),
+            changes,
+        )
+
+
+def _min(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b < a else a
+
+
+def _max(a: datetime | None, b: datetime) -> datetime:
+    return b if a is None or b > a else a
