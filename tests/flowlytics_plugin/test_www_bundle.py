@@ -86,9 +86,17 @@ def test_bundle_registers_airflow_plugin_component() -> None:
     # module sets AirflowPlugin to the component of the view its URL names, and every entry name.
     assert re.search(r"\.AirflowPlugin\s*=", text), "bundle must assign a component to AirflowPlugin"
     assert "import.meta.url" in text, "bundle must read ?view= from its own URL"
-    for name in ("Flowlytics", "Lineage", "Lineage (DAG)", "Inputs & outputs"):
+    for name in (
+        "Flowlytics",
+        "Lineage",
+        "Lineage (DAG)",
+        "Inputs & outputs",
+        "Batch Health",
+        "Batch health (run)",
+        "Latest batches",
+    ):
         assert f"`{name}`" in text or f'"{name}"' in text, f"bundle must register the react_apps entry {name!r}"
-    for view in ("runs", "lineage", "dag-lineage", "task-io"):
+    for view in ("runs", "lineage", "dag-lineage", "task-io", "batch-health", "batch-run", "batch-widget"):
         assert f"`{view}`" in text or f'"{view}"' in text, f"bundle must know the view {view!r}"
 
 
