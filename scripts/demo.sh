@@ -28,7 +28,7 @@ PIDFILE="$DEMO/airflow.pid"
 PORTFILE="$DEMO/airflow.port"
 TIMEOUT="${FLOWLYTICS_DEMO_TIMEOUT:-300}"
 NAMESPACE=flowlytics_demo
-# Producers emit the lineage; the gated DAGs (docs/gating.md) ask Flowlytics about it, so they run after.
+# Producers emit the lineage; the gated DAGs (README, "Gating tasks") ask Flowlytics about it, so they run after.
 PRODUCER_DAGS=(flowlytics_demo_pipeline flowlytics_demo_payments)
 GATE_DAGS=(flowlytics_demo_rejects_archive flowlytics_demo_orders_schema_change flowlytics_demo_payments_report)
 DAG_IDS=("${PRODUCER_DAGS[@]}" "${GATE_DAGS[@]}")
@@ -266,7 +266,7 @@ summary() {
   API         curl -H "Authorization: Bearer \$(cat .demo/read_key)" '$BASE/flowlytics/api/v1/runs'
               (or an Airflow JWT: POST $BASE/auth/token with the login; emitters use .demo/ingest_key)
 
-  Gates       (docs/gating.md) each run's state, then the task whose log to read:
+  Gates       (README, "Gating tasks") each run's state, then the task whose log to read:
     $(printf '%-7s' "$(run_state flowlytics_demo_rejects_archive)") flowlytics_demo_rejects_archive: both gates pass, operator and TaskFlow forms
             $(task_url flowlytics_demo_rejects_archive check_impact)
     $(printf '%-7s' "$(run_state flowlytics_demo_orders_schema_change)") flowlytics_demo_orders_schema_change: blocked on purpose, the critical
