@@ -93,12 +93,9 @@ def _append_raw(events: Sequence[ParsedEvent], *, session: Session, received_at:
             for e in chunk
         ]
         statement = (
-            insert_for(session, RAW)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["event_hash"])
-            .returning(RAW.c.event_hash)
+            insert_for(session, RAW).on_conflict_do_nothing(index_elements=["event_hash"]).returning(RAW.c.event_hash)
         )
-        stored.update(session.execute(statement).scalars())
+        stored.update(session.execute(statement, rows).scalars())
     return stored
 
 
@@ -145,7 +142,7 @@ def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]
                 for ns, name in chunk
             ]
             session.execute(
-                insert_for(session, table).values(rows).on_conflict_do_nothing(index_elements=["namespace", "name"])
+                insert_for(session, table).on_conflict_do_nothing(index_elements=["namespace", "name"]), rows
             )
         ids.update(_select_ids(table, missing, session=session))
     return ids
@@ -273,9 +270,10 @@ def _merge_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, sess
     ordered = [symlinks[key] for key in sorted(symlinks)]
     for chunk in _chunks(ordered):
         session.execute(
-            insert_for(session, SYMLINK)
-            .values(list(chunk))
-            .on_conflict_do_nothing(index_elements=["dataset_id", "alias_namespace", "alias_name"])
+            insert_for(session, SYMLINK).on_conflict_do_nothing(
+                index_elements=["dataset_id", "alias_namespace", "alias_name"]
+            ),
+            list(chunk),
         )
 
 
@@ -345,22 +343,22 @@ def _write_edges(
 
 def _upsert_spans(table: Table, rows: list[dict[str, Any]], keys: list[str], *, session: Session) -> None:
     """Insert, or widen first_seen/last_seen of existing rows (only when the new times widen them)."""
+    if not rows:
+        return
+    statement = insert_for(session, table)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=keys,
+        set_={
+            "first_seen": case(
+                (excluded.first_seen < table.c.first_seen, excluded.first_seen), else_=table.c.first_seen
+            ),
+            "last_seen": case((excluded.last_seen > table.c.last_seen, excluded.last_seen), else_=table.c.last_seen),
+        },
+        where=(excluded.first_seen < table.c.first_seen) | (excluded.last_seen > table.c.last_seen),
+    )
     for chunk in _chunks(rows):
-        statement = insert_for(session, table).values(list(chunk))
-        excluded = statement.excluded
-        statement = statement.on_conflict_do_update(
-            index_elements=keys,
-            set_={
-                "first_seen": case(
-                    (excluded.first_seen < table.c.first_seen, excluded.first_seen), else_=table.c.first_seen
-                ),
-                "last_seen": case(
-                    (excluded.last_seen > table.c.last_seen, excluded.last_seen), else_=table.c.last_seen
-                ),
-            },
-            where=(excluded.first_seen < table.c.first_seen) | (excluded.last_seen > table.c.last_seen),
-        )
-        session.execute(statement)
+        session.execute(statement, list(chunk))
 
 
 RUN_COLUMNS = (
@@ -411,9 +409,7 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
     }
     new_rows = {**placeholders, **own}
     for chunk in _chunks([new_rows[uuid] for uuid in sorted(new_rows)]):
-        session.execute(
-            insert_for(session, RUN).values(list(chunk)).on_conflict_do_nothing(index_elements=["run_uuid"])
-        )
+        session.execute(insert_for(session, RUN).on_conflict_do_nothing(index_elements=["run_uuid"]), list(chunk))
     if parent_jobs:
         session.execute(
             update(JOB)
@@ -550,9 +546,10 @@ def _merge_run_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, 
     for chunk in _chunks(ordered):
         rows = [{"run_uuid": r, "dataset_id": d, "direction": x, "facets": {}, "facet_times": {}} for r, d, x in chunk]
         session.execute(
-            insert_for(session, RUN_DATASET)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["run_uuid", "dataset_id", "direction"])
+            insert_for(session, RUN_DATASET).on_conflict_do_nothing(
+                index_elements=["run_uuid", "dataset_id", "direction"]
+            ),
+            rows,
         )
     with_facets = [key for key in ordered if any(facets for _, facets in links[key])]
     if not with_facets:
