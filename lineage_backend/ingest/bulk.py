@@ -408,8 +408,10 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
         for uuid, evs in by_run.items()
     }
     new_rows = {**placeholders, **own}
+    created: set[str] = set()
     for chunk in _chunks([new_rows[uuid] for uuid in sorted(new_rows)]):
-        session.execute(insert_for(session, RUN).on_conflict_do_nothing(index_elements=["run_uuid"]), list(chunk))
+        statement = insert_for(session, RUN).on_conflict_do_nothing(index_elements=["run_uuid"])
+        created.update(session.execute(statement.returning(RUN.c.run_uuid), list(chunk)).scalars())
     if parent_jobs:
         session.execute(
             update(JOB)
@@ -438,9 +440,10 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             .values(**{name: bindparam(f"b_{name}") for name in RUN_COLUMNS}),
             changes,
         )
-    # A former batch top that gained a parent: the runs that pointed at it move along.
+    # A former batch top that gained a parent: the runs that pointed at it move along. A row created by
+    # this request has no such runs yet (a concurrent child waits on its unique key until we commit).
     for uuid, run in sorted(runs.items()):
-        if before[uuid]["batch_run_uuid"] == uuid and run["batch_run_uuid"] != uuid:
+        if uuid not in created and before[uuid]["batch_run_uuid"] == uuid and run["batch_run_uuid"] != uuid:
             session.execute(
                 update(RUN)
                 .where(RUN.c.batch_run_uuid == uuid, RUN.c.run_uuid != uuid)
