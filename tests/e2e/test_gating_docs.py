@@ -9,4 +9,6 @@ from tests.e2e.harness import REPO
 def test_the_documented_example_is_the_demo_dag_verbatim() -> None:
     doc = (REPO / "README.md").read_text()
     dag = (REPO / "dags" / "flowlytics_demo_rejects_archive.py").read_text()
-    assert f"```python\n{dag.rstrip()}\n```" in doc, "README.md, Gating tasks: paste dags/flowlytics_demo_rejects_archive.py"
+    assert f"```python\n{dag.rstrip()}\n```" in doc, (
+        "README.md, Gating tasks: paste dags/flowlytics_demo_rejects_archive.py"
+    )
