@@ -79,10 +79,15 @@ def load_nodes(keys: set[int], *, session: Session, with_fields: bool = False) -
             .correlate(Job)
             .scalar_subquery()
         )
-        for job_id, run in session.execute(
-            select(Job.id, Run).select_from(Job).join(Run, Run.run_uuid == latest).where(Job.id.in_(chunk))
-        ):
-            infos[job_key(job_id)].latest_run = _run_ref(run)
+        # Two steps: the correlated subquery as a column is an index probe per job, whereas used as a join
+        # condition PostgreSQL may evaluate it against every run.
+        latest_ids: dict[int, str | None] = dict(
+            session.execute(select(Job.id, latest).where(Job.id.in_(chunk))).tuples().all()
+        )
+        runs = _runs_by_id([r for r in latest_ids.values() if r], session=session)
+        for job_id, run_uuid in latest_ids.items():
+            if run_uuid in runs:
+                infos[job_key(job_id)].latest_run = _run_ref(runs[run_uuid])
 
     dataset_columns = [Dataset.facets[key] for key in (*FACET_KEYS, "dataQualityAssertions", "schema")]
     for chunk in _chunks(dataset_ids):
@@ -116,20 +121,36 @@ def load_nodes(keys: set[int], *, session: Session, with_fields: bool = False) -
             .correlate(Dataset)
             .scalar_subquery()
         )
-        for dataset_id, rows, run in session.execute(
-            select(Dataset.id, RunDataset.row_count, Run)
-            .select_from(Dataset)
-            .join(RunDataset, RunDataset.id == last_write)
-            .join(Run, Run.run_uuid == RunDataset.run_uuid)
-            .where(Dataset.id.in_(chunk))
-        ):
-            infos[dataset_key(dataset_id)].latest_run = _run_ref(run)
-            infos[dataset_key(dataset_id)].rows_written = rows
+        write_ids: dict[int, int | None] = dict(
+            session.execute(select(Dataset.id, last_write).where(Dataset.id.in_(chunk))).tuples().all()
+        )
+        wanted = [w for w in write_ids.values() if w is not None]
+        writes = (
+            {
+                link_id: (run_uuid, rows)
+                for link_id, run_uuid, rows in session.execute(
+                    select(RunDataset.id, RunDataset.run_uuid, RunDataset.row_count).where(RunDataset.id.in_(wanted))
+                )
+            }
+            if wanted
+            else {}
+        )
+        runs = _runs_by_id([run_uuid for run_uuid, _ in writes.values()], session=session)
+        for dataset_id, link_id in write_ids.items():
+            if link_id in writes and writes[link_id][0] in runs:
+                infos[dataset_key(dataset_id)].latest_run = _run_ref(runs[writes[link_id][0]])
+                infos[dataset_key(dataset_id)].rows_written = writes[link_id][1]
 
     stored = stored_metadata([info.id for info in infos.values()], session=session)
     for info in infos.values():
         info.meta = effective({k: v for k, v in info.meta.items() if v is not None}, stored.get(info.id))
     return infos
+
+
+def _runs_by_id(run_ids: list[str], *, session: Session) -> dict[str, Run]:
+    if not run_ids:
+        return {}
+    return {run.run_uuid: run for run in session.execute(select(Run).where(Run.run_uuid.in_(run_ids))).scalars()}
 
 
 def _run_ref(run: Run) -> LatestRunRef:
