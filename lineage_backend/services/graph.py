@@ -89,7 +89,8 @@ def load_nodes(keys: set[int], *, session: Session, with_fields: bool = False) -
             if run_uuid in runs:
                 infos[job_key(job_id)].latest_run = _run_ref(runs[run_uuid])
 
-    dataset_columns = [Dataset.facets[key] for key in (*FACET_KEYS, "dataQualityAssertions", "schema")]
+    extra = ("dataQualityAssertions", "schema") if with_fields else ("dataQualityAssertions",)
+    dataset_columns = [Dataset.facets[key] for key in (*FACET_KEYS, *extra)]
     for chunk in _chunks(dataset_ids):
         for dataset_id, namespace, name, *facets in session.execute(
             select(Dataset.id, Dataset.namespace, Dataset.name, *dataset_columns).where(Dataset.id.in_(chunk))
@@ -147,14 +148,21 @@ def load_nodes(keys: set[int], *, session: Session, with_fields: bool = False) -
     return infos
 
 
-def _runs_by_id(run_ids: list[str], *, session: Session) -> dict[str, Run]:
-    if not run_ids:
-        return {}
-    return {run.run_uuid: run for run in session.execute(select(Run).where(Run.run_uuid.in_(run_ids))).scalars()}
+def _runs_by_id(run_ids: list[str], *, session: Session) -> dict[str, Any]:
+    """State and times only: whole run rows carry large facet blobs that a graph node never shows."""
+    found: dict[str, Any] = {}
+    for start in range(0, len(run_ids), 500):
+        rows = session.execute(
+            select(Run.run_uuid, Run.state, Run.started_at, Run.ended_at).where(
+                Run.run_uuid.in_(run_ids[start : start + 500])
+            )
+        )
+        found.update({row.run_uuid: row for row in rows})
+    return found
 
 
-def _run_ref(run: Run) -> LatestRunRef:
-    return LatestRunRef(run_id=run.run_uuid, state=run.state, started_at=run.started_at, ended_at=run.ended_at)  # type: ignore[arg-type]
+def _run_ref(run: Any) -> LatestRunRef:
+    return LatestRunRef(run_id=run.run_uuid, state=run.state, started_at=run.started_at, ended_at=run.ended_at)
 
 
 def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
