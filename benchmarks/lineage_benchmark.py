@@ -1,0 +1,797 @@
+"""Lineage graph and impact latency of Flowlytics through its HTTP API, against a recursive-CTE baseline
+(Marquez's approach) and a networkx baseline, on synthetic graphs of 10k and 100k jobs + datasets.
+
+    .venv/bin/python benchmarks/lineage_benchmark.py            # 10k and 100k nodes, SQLite and PostgreSQL
+    .venv/bin/python benchmarks/lineage_benchmark.py --quick    # 10k nodes only, fewer runs and samples
+
+For every size x database: a fresh database (`flowlytics db migrate`), the synthetic graph and its runs
+loaded with benchmarks/synthetic.py (COPY / executemany, not the HTTP ingest), then `flowlytics serve
+--workers 1`. The first request builds the server's in-memory graph index (reported on its own), a few
+warm-up requests follow, then, one request at a time over a keep-alive httpx connection:
+
+- impact, unbounded depth (`GET /api/v1/impact?nodeId=`), from a uniform sample of the nodes that have
+  anything downstream, and separately from a few hub datasets (the worst case: 5-20% of the graph);
+- graph (`GET /api/v1/graph?direction=both&collapse=false`) around start nodes whose neighbourhood at some
+  depth holds ~500 nodes (picked beforehand with networkx; the actual node counts are reported).
+
+Baselines, same start nodes, same run:
+
+- recursive CTE: `WITH RECURSIVE ... UNION` over flowlytics_lineage_edge in the same database (PostgreSQL via
+  psycopg; SQLite via sqlite3), computing the downstream reachable set (impact) or the nodes within the depth
+  and the edges among them (graph); timed from Python, rows fetched;
+- networkx: the whole edge table loaded into a DiGraph (load time reported), then `nx.descendants` (impact)
+  or a depth-bounded BFS on the undirected view (graph).
+
+Correctness: for every start node, the impact API's item count must equal the CTE's reachable set minus the
+start, and networkx's; the graph API's node count must equal the CTE's and networkx's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import httpx  # noqa: E402
+import networkx as nx  # noqa: E402
+from benchlib import PostgresCluster, free_port, wait_for_http  # noqa: E402
+from synthetic import SyntheticGraph, generate, load  # noqa: E402
+
+READ_KEY = "bench-lineage-read-key"
+FLOWLYTICS = str(Path(sys.executable).parent / "flowlytics")
+
+# Targets (issue 3, 100k-node graph, this 2-core machine).
+TARGET_IMPACT_P95_MS = 100.0
+TARGET_GRAPH_P95_MS = 150.0
+TARGET_SPEEDUP = 10.0
+GRAPH_NODES = (400, 650)  # a "~500-node neighbourhood"
+
+IMPACT_CTE_PG = """
+WITH RECURSIVE reach(kind, id) AS (
+    SELECT %(kind)s::text, %(id)s::bigint
+  UNION
+    SELECT n.kind, n.id FROM reach r CROSS JOIN LATERAL (
+        SELECT 'J'::text AS kind, e.job_id AS id FROM flowlytics_lineage_edge e
+         WHERE r.kind = 'D' AND e.dataset_id = r.id AND e.direction = 'IN'
+        UNION ALL
+        SELECT 'D'::text, e.dataset_id FROM flowlytics_lineage_edge e
+         WHERE r.kind = 'J' AND e.job_id = r.id AND e.direction = 'OUT'
+    ) n
+)
+SELECT kind, id FROM reach
+"""
+
+GRAPH_CTE_PG = """
+WITH RECURSIVE walk(kind, id, depth) AS (
+    SELECT %(kind)s::text, %(id)s::bigint, 0
+  UNION
+    SELECT n.kind, n.id, r.depth + 1 FROM walk r CROSS JOIN LATERAL (
+        SELECT 'J'::text AS kind, e.job_id AS id FROM flowlytics_lineage_edge e
+         WHERE r.kind = 'D' AND e.dataset_id = r.id
+        UNION ALL
+        SELECT 'D'::text, e.dataset_id FROM flowlytics_lineage_edge e
+         WHERE r.kind = 'J' AND e.job_id = r.id
+    ) n
+    WHERE r.depth < %(depth)s
+),
+nodes AS (SELECT kind, id, min(depth) AS distance FROM walk GROUP BY kind, id)
+SELECT 'N', kind, id, distance, NULL::text FROM nodes
+UNION ALL
+SELECT 'E', NULL, e.job_id, e.dataset_id, e.direction FROM flowlytics_lineage_edge e
+  JOIN nodes j ON j.kind = 'J' AND j.id = e.job_id
+  JOIN nodes d ON d.kind = 'D' AND d.id = e.dataset_id
+"""
+
+# SQLite has no LATERAL; it allows several recursive SELECTs in one recursive CTE instead (3.34+).
+IMPACT_CTE_SQLITE = """
+WITH RECURSIVE reach(kind, id) AS (
+    SELECT :kind, :id
+  UNION
+    SELECT 'J', e.job_id FROM reach r JOIN flowlytics_lineage_edge e
+        ON r.kind = 'D' AND e.dataset_id = r.id AND e.direction = 'IN'
+  UNION
+    SELECT 'D', e.dataset_id FROM reach r JOIN flowlytics_lineage_edge e
+        ON r.kind = 'J' AND e.job_id = r.id AND e.direction = 'OUT'
+)
+SELECT kind, id FROM reach
+"""
+
+GRAPH_CTE_SQLITE = """
+WITH RECURSIVE walk(kind, id, depth) AS (
+    SELECT :kind, :id, 0
+  UNION
+    SELECT 'J', e.job_id, r.depth + 1 FROM walk r JOIN flowlytics_lineage_edge e
+        ON r.kind = 'D' AND e.dataset_id = r.id WHERE r.depth < :depth
+  UNION
+    SELECT 'D', e.dataset_id, r.depth + 1 FROM walk r JOIN flowlytics_lineage_edge e
+        ON r.kind = 'J' AND e.job_id = r.id WHERE r.depth < :depth
+),
+nodes AS (SELECT kind, id, min(depth) AS distance FROM walk GROUP BY kind, id)
+SELECT 'N', kind, id, distance, NULL FROM nodes
+UNION ALL
+SELECT 'E', NULL, e.job_id, e.dataset_id, e.direction FROM flowlytics_lineage_edge e
+  JOIN nodes j ON j.kind = 'J' AND j.id = e.job_id
+  JOIN nodes d ON d.kind = 'D' AND d.id = e.dataset_id
+"""
+
+
+# ---------------------------------------------------------------------------------------------- results
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+@dataclass
+class Series:
+    """Latencies (ms) of one kind of request, with what each answered (item or node counts)."""
+
+    latencies: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+
+    def add(self, ms: float, size: int) -> None:
+        self.latencies.append(ms)
+        self.sizes.append(size)
+
+    def summary(self) -> dict[str, float]:
+        return {
+            "n": len(self.latencies),
+            "p50_ms": percentile(self.latencies, 50),
+            "p95_ms": percentile(self.latencies, 95),
+            "max_ms": max(self.latencies, default=math.nan),
+            "size_p50": percentile([float(s) for s in self.sizes], 50),
+            "size_p95": percentile([float(s) for s in self.sizes], 95),
+            "size_max": max(self.sizes, default=0),
+        }
+
+
+@dataclass
+class CellResult:
+    size: int
+    db: str
+    jobs: int = 0
+    datasets: int = 0
+    edges: int = 0
+    runs: int = 0
+    run_datasets: int = 0
+    metadata: int = 0
+    load_s: float = 0.0
+    first_request_s: float = 0.0  # includes the index build
+    second_request_s: float = 0.0  # the same request again
+    nx_load_s: float = 0.0
+    graph_depths: list[int] = field(default_factory=list)
+    series: dict[str, Series] = field(default_factory=dict)
+    mismatches: list[str] = field(default_factory=list)
+    elapsed_s: float = 0.0
+    load_avg: list[float] = field(default_factory=list)  # 1-minute load average before and after the API runs
+    capped: dict[str, str] = field(default_factory=dict)  # series cut short by the time budget or a timeout
+    timed_out: list[str] = field(default_factory=list)  # series whose last request timed out
+
+    def s(self, name: str) -> Series:
+        return self.series.setdefault(name, Series())
+
+
+# -------------------------------------------------------------------------------------------- the server
+
+
+class Server:
+    """`flowlytics serve --workers 1` on a free port, in its own session (stopped by its pid)."""
+
+    def __init__(self, db_url: str, log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.argv = [
+            FLOWLYTICS, "serve", "--db-url", db_url, "--host", "127.0.0.1", "--port", str(self.port),
+            "--workers", "1", "--no-migrate",
+        ]  # fmt: skip
+        self.env = {**os.environ, "FLOWLYTICS_READ_API_KEYS": READ_KEY}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            wait_for_http(self.url + "/health", timeout=60)
+        except TimeoutError:
+            self.__exit__()
+            raise RuntimeError(f"server did not start; log:\n{self.log_path.read_text()[-3000:]}") from None
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # the session this script created for it
+            self.proc.wait(timeout=10)
+
+
+class Api:
+    """The server under test and one keep-alive client. A request that outlasts the timeout is abandoned:
+    PostgreSQL's running queries on the database are cancelled and the server is restarted, so that the
+    abandoned work does not slow down what follows."""
+
+    def __init__(self, db_url: str, db: str, log_path: Path, timeout: float) -> None:
+        self.db_url, self.db, self.log_path, self.timeout = db_url, db, log_path, timeout
+        self.server: Server | None = None
+        self.client: httpx.Client | None = None
+        self.warm_up: tuple[str, dict[str, Any]] | None = None  # a request that builds the index after a restart
+
+    def start(self) -> None:
+        self.server = Server(self.db_url, self.log_path).__enter__()
+        self.client = httpx.Client(
+            base_url=self.server.url, headers={"Authorization": f"Bearer {READ_KEY}"}, timeout=self.timeout
+        )
+
+    def stop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.server is not None:
+            self.server.__exit__()
+        self.client = self.server = None
+
+    def get(self, path: str, params: dict[str, Any]) -> tuple[float, Any]:
+        """(ms, parsed body), or (timeout in ms, None) when the request timed out."""
+        assert self.client is not None
+        began = time.perf_counter()
+        try:
+            response = self.client.get(path, params=params)
+        except httpx.TimeoutException:
+            if self.db == "postgresql":
+                cancel_queries(self.db_url)
+            self.stop()
+            self.start()
+            if self.warm_up is not None:
+                self.get(*self.warm_up)
+            return self.timeout * 1000, None
+        ms = (time.perf_counter() - began) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"{path} {params}: HTTP {response.status_code} {response.text[:300]}")
+        return ms, response.json()
+
+
+def cancel_queries(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_dsn(url), autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'"
+        )
+
+
+class Profiler:
+    """Optional py-spy recording of the server while it is measured (--profile DIR)."""
+
+    def __init__(self, pid: int, out: Path | None) -> None:
+        self.pid, self.out = pid, out
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Profiler:
+        if self.out is not None:
+            py_spy = str(Path(sys.executable).parent / "py-spy")
+            self.proc = subprocess.Popen(
+                [py_spy, "record", "--pid", str(self.pid), "--rate", "200", "--format", "raw", "-o", str(self.out)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            time.sleep(1.0)  # let it attach
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            self.proc.wait(timeout=60)
+
+
+# ------------------------------------------------------------------------------------------- baselines
+
+
+def _dsn(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _kind_id(key: int) -> tuple[str, int]:
+    return ("J", key // 2) if key % 2 == 0 else ("D", key // 2)
+
+
+def _key(kind: str, id_: int) -> int:
+    return id_ * 2 if kind == "J" else id_ * 2 + 1
+
+
+class CteBaseline:
+    """The recursive CTE over the edge table, in the database under test."""
+
+    def __init__(self, db: str, url: str) -> None:
+        self.db = db
+        if db == "postgresql":
+            import psycopg
+
+            self.conn: Any = psycopg.connect(_dsn(url), autocommit=True)
+        else:
+            self.conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+
+    def impact(self, key: int) -> set[int]:
+        kind, id_ = _kind_id(key)
+        if self.db == "postgresql":
+            rows = self.conn.execute(IMPACT_CTE_PG, {"kind": kind, "id": id_}).fetchall()
+        else:
+            rows = self.conn.execute(IMPACT_CTE_SQLITE, {"kind": kind, "id": id_}).fetchall()
+        return {_key(k, i) for k, i in rows}
+
+    def neighbourhood(self, key: int, depth: int) -> tuple[set[int], int]:
+        kind, id_ = _kind_id(key)
+        sql = GRAPH_CTE_PG if self.db == "postgresql" else GRAPH_CTE_SQLITE
+        rows = self.conn.execute(sql, {"kind": kind, "id": id_, "depth": depth}).fetchall()
+        nodes = {_key(r[1], r[2]) for r in rows if r[0] == "N"}
+        return nodes, sum(1 for r in rows if r[0] == "E")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def load_networkx(db: str, url: str) -> nx.DiGraph:
+    """The whole edge table, read from the database, as a DiGraph over index keys (as the server does)."""
+    sql = "SELECT job_id, dataset_id, direction FROM flowlytics_lineage_edge"
+    if db == "postgresql":
+        import psycopg
+
+        with psycopg.connect(_dsn(url)) as conn:
+            rows = conn.execute(sql).fetchall()
+    else:
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            rows = conn.execute(sql).fetchall()
+    graph = nx.DiGraph()
+    graph.add_edges_from((d * 2 + 1, j * 2) if direction == "IN" else (j * 2, d * 2 + 1) for j, d, direction in rows)
+    return graph
+
+
+def neighbourhood_sizes(undirected: Any, start: int, max_depth: int) -> list[int]:
+    """Cumulative node counts within depth 0..max_depth of `start`, both directions."""
+    sizes, total = [], 0
+    for layer in nx.bfs_layers(undirected, [start]):
+        total += len(layer)
+        sizes.append(total)
+        if len(sizes) > max_depth:
+            break
+    return sizes
+
+
+# ----------------------------------------------------------------------------------------- one cell
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    began = time.perf_counter()
+    result = call()
+    return (time.perf_counter() - began) * 1000.0, result
+
+
+def pick_samples(
+    graph: SyntheticGraph, nxg: nx.DiGraph, rng: random.Random, n_impact: int, n_hubs: int, n_graph: int
+) -> tuple[list[int], list[int], list[tuple[int, int]], list[int]]:
+    """Impact starts (uniform over nodes with a non-empty downstream), hub starts, graph (start, depth)
+    pairs with a ~500-node neighbourhood, and warm-up nodes (not among the measured ones)."""
+    candidates = sorted(k for k in nxg.nodes if nxg.out_degree(k) > 0)
+    impact = rng.sample(candidates, min(n_impact, len(candidates)))
+    hubs = [h * 2 + 1 for h in rng.sample(graph.hubs, min(n_hubs, len(graph.hubs)))]
+    undirected = nxg.to_undirected(as_view=True)
+    pairs: list[tuple[int, int]] = []
+    pool = sorted(nxg.nodes)
+    rng.shuffle(pool)
+    for start in pool:
+        sizes = neighbourhood_sizes(undirected, start, 40)
+        depths = [d for d, n in enumerate(sizes) if GRAPH_NODES[0] <= n <= GRAPH_NODES[1]]
+        if depths:
+            pairs.append((start, depths[0]))
+            if len(pairs) >= n_graph:
+                break
+    taken = set(impact) | set(hubs) | {s for s, _ in pairs}
+    warmup = [k for k in candidates[:: max(1, len(candidates) // 50)] if k not in taken][:8]
+    return impact, hubs, pairs, warmup
+
+
+def run_cell(
+    size: int, db: str, graph: SyntheticGraph, args: argparse.Namespace, workdir: Path, pg: PostgresCluster | None
+) -> CellResult:
+    began = time.monotonic()
+    result = CellResult(size=size, db=db)
+    if db == "sqlite":
+        url = f"sqlite:///{workdir / f'lineage_{size}.db'}"
+    else:
+        assert pg is not None
+        pg.execute(f"CREATE DATABASE lineage_{size}")
+        url = pg.url(f"lineage_{size}")
+    migrate = subprocess.run([FLOWLYTICS, "db", "migrate", "--db-url", url], capture_output=True, text=True)
+    if migrate.returncode:
+        raise RuntimeError(f"flowlytics db migrate failed:\n{migrate.stdout}{migrate.stderr}")
+    report = load(graph, url, args.runs)
+    result.jobs, result.datasets, result.edges = report.jobs, report.datasets, report.edges
+    result.runs, result.run_datasets, result.metadata = report.runs, report.run_datasets, report.metadata
+    result.load_s = report.seconds
+    log(f"  loaded {report.jobs} jobs, {report.datasets} datasets, {report.edges} edges, {report.runs} runs, "
+        f"{report.run_datasets} run outputs in {report.seconds:.1f} s")  # fmt: skip
+
+    t0 = time.perf_counter()
+    nxg = load_networkx(db, url)
+    result.nx_load_s = time.perf_counter() - t0
+    rng = random.Random(args.seed * 7 + size)
+    impact_starts, hub_starts, graph_pairs, warmup = pick_samples(
+        graph, nxg, rng, args.impact_samples, args.hubs, args.graph_starts
+    )
+    result.graph_depths = sorted({d for _, d in graph_pairs})
+
+    profile = Path(args.profile) / f"server-{size}-{db}.txt" if args.profile else None
+    api = Api(url, db, workdir / f"server-{size}-{db}.log", args.request_timeout)
+    graph_counts: dict[tuple[int, int], int] = {}
+    timed_out: set[str] = set()
+
+    def impact(key: int) -> tuple[float, int]:
+        ms, body = api.get("/api/v1/impact", {"nodeId": graph.node_id(key)})
+        return ms, len(body["items"]) if body is not None else -1
+
+    def neighbourhood(pair: tuple[int, int]) -> tuple[float, int]:
+        key, depth = pair
+        params = {
+            "nodeId": graph.node_id(key), "direction": "both", "depth": depth, "collapse": "false", "maxNodes": 2000,
+        }  # fmt: skip
+        ms, body = api.get("/api/v1/graph", params)
+        if body is None:
+            return ms, -1
+        graph_counts[pair] = len(body["nodes"])
+        if body["truncated"]:
+            result.mismatches.append(f"graph {graph.node_id(key)} depth {depth}: truncated")
+        return ms, len(body["nodes"])
+
+    def measure(name: str, items: list[Any], call: Callable[[Any], tuple[float, int]]) -> tuple[list[Any], list[Any]]:
+        """Requests one at a time until done, until the time budget is spent (one request at least), or
+        until a request times out (recorded at the timeout: a lower bound). Returns the requests answered
+        and the requests made (the timed-out one included: the baselines still run it)."""
+        done: list[Any] = []
+        began = time.monotonic()
+        for item in items:
+            if done and time.monotonic() - began > args.budget:
+                result.capped[name] = f"{len(done)} of {len(items)} requests within the {args.budget:.0f} s budget"
+                break
+            ms, size = call(item)
+            if size < 0:
+                timed_out.add(name)
+                result.capped[name] = (
+                    f"request {len(done) + 1} of {len(items)} timed out after {args.request_timeout:g} s "
+                    "(latency recorded as the timeout; the series stopped)"
+                )
+                result.s(name).add(ms, 0)
+                return done, [*done, item]
+            result.s(name).add(ms, size)
+            done.append(item)
+        return done, done
+
+    try:
+        api.start()
+        # The first request builds the index; a job's own row and latest run are quick to read, so the same
+        # request again shows what the build added.
+        first = next(k for k in warmup if k % 2 == 0)
+        api.warm_up = ("/api/v1/graph", {"nodeId": graph.node_id(first), "depth": 0})
+        result.first_request_s = neighbourhood((first, 0))[0] / 1000
+        result.second_request_s = neighbourhood((first, 0))[0] / 1000
+        log(
+            f"  first request (index build) {result.first_request_s:.2f} s, "
+            f"again {result.second_request_s * 1000:.1f} ms"
+        )
+        began = time.monotonic()
+        for key in warmup[1:4]:  # warm-up: a few of each, within the budget
+            impact(key)
+            neighbourhood((key, 2))
+            if time.monotonic() - began > args.budget / 2:
+                break
+        result.load_avg.append(os.getloadavg()[0])
+        assert api.server is not None and api.server.proc is not None
+        with Profiler(api.server.proc.pid, profile):
+            impact_done, impact_made = measure("impact", impact_starts, impact)
+            # Round by round, so that a spent budget still leaves every start node measured at least once.
+            _, graph_made = measure("graph", graph_pairs * args.graph_rounds, neighbourhood)
+            hubs_done, hubs_made = measure("impact_hubs", hub_starts, impact)
+        result.load_avg.append(os.getloadavg()[0])
+    finally:
+        api.stop()
+    result.timed_out = sorted(timed_out)
+    log(
+        f"  API measured: impact {fmt(result.s('impact'))}; hubs {fmt(result.s('impact_hubs'))}; "
+        f"graph {fmt(result.s('graph'))}" + "".join(f"; {k}: {v}" for k, v in result.capped.items())
+    )
+
+    # Baselines, for exactly the requests measured, after the server has stopped (so that nothing else
+    # competes for the 2 cores).
+    sizes = result.s("impact").sizes[: len(impact_done)] + result.s("impact_hubs").sizes[: len(hubs_done)]
+    api_impact = dict(zip(impact_done + hubs_done, sizes, strict=True))
+    cte = CteBaseline(db, url)
+    try:
+        for key in warmup[1:4]:
+            cte.impact(key)
+        for name, starts in (("impact", impact_made), ("impact_hubs", hubs_made)):
+            for key in starts:
+                ms, reach = timed(lambda key=key: cte.impact(key))
+                result.s(f"cte_{name}").add(ms, len(reach) - 1)
+                expected = len(nx.descendants(nxg, key))
+                if key in api_impact and not (api_impact[key] == len(reach) - 1 == expected):
+                    result.mismatches.append(
+                        f"impact {graph.node_id(key)}: API {api_impact[key]} items, "
+                        f"CTE {len(reach) - 1}, networkx {expected}"
+                    )
+        for key, depth in graph_made:
+            ms, (nodes, _edges) = timed(lambda key=key, depth=depth: cte.neighbourhood(key, depth))
+            result.s("cte_graph").add(ms, len(nodes))
+            if (key, depth) in graph_counts and len(nodes) != graph_counts[(key, depth)]:
+                result.mismatches.append(
+                    f"graph {graph.node_id(key)} depth {depth}: "
+                    f"API {graph_counts[(key, depth)]} nodes, CTE {len(nodes)}"
+                )
+    finally:
+        cte.close()
+
+    undirected = nxg.to_undirected(as_view=True)
+    for name, starts in (("impact", impact_made), ("impact_hubs", hubs_made)):
+        for key in starts:
+            ms, reach = timed(lambda key=key: nx.descendants(nxg, key))
+            result.s(f"nx_{name}").add(ms, len(reach))
+    for key, depth in graph_made:
+        ms, lengths = timed(
+            lambda key=key, depth=depth: nx.single_source_shortest_path_length(undirected, key, cutoff=depth)
+        )
+        result.s("nx_graph").add(ms, len(lengths))
+        if (key, depth) in graph_counts and len(lengths) != graph_counts[(key, depth)]:
+            result.mismatches.append(
+                f"graph {graph.node_id(key)} depth {depth}: "
+                f"API {graph_counts[(key, depth)]} nodes, networkx {len(lengths)}"
+            )
+
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(workdir / f"lineage_{size}.db") + suffix).unlink(missing_ok=True)
+    else:
+        assert pg is not None
+        pg.execute(f"DROP DATABASE lineage_{size}")
+    result.elapsed_s = time.monotonic() - began
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- report
+
+
+def log(message: str) -> None:
+    print(message, flush=True)
+
+
+def fmt(series: Series) -> str:
+    s = series.summary()
+    return (
+        f"p50 {s['p50_ms']:.1f} ms, p95 {s['p95_ms']:.1f} ms "
+        f"(n={s['n']}, size p50 {s['size_p50']:.0f} max {s['size_max']})"
+    )
+
+
+def _status(ok: bool, detail: str) -> str:
+    return ("MET" if ok else "MISSED") + f" ({detail})"
+
+
+def targets(cell: CellResult) -> list[tuple[str, str]]:
+    impact, graph = cell.s("impact").summary(), cell.s("graph").summary()
+    cte_impact, cte_graph = cell.s("cte_impact").summary(), cell.s("cte_graph").summary()
+    hubs, cte_hubs = cell.s("impact_hubs").summary(), cell.s("cte_impact_hubs").summary()
+    rows = []
+    p95 = impact["p95_ms"]
+    rows.append(
+        (
+            f"impact unbounded p95 <= {TARGET_IMPACT_P95_MS:.0f} ms",
+            _status(p95 <= TARGET_IMPACT_P95_MS, f"{p95:.1f} ms, {p95 / TARGET_IMPACT_P95_MS:.2f}x the target"),
+        )
+    )
+    p95 = graph["p95_ms"]
+    rows.append(
+        (
+            f"graph ~500 nodes p95 <= {TARGET_GRAPH_P95_MS:.0f} ms",
+            _status(p95 <= TARGET_GRAPH_P95_MS, f"{p95:.1f} ms, {p95 / TARGET_GRAPH_P95_MS:.2f}x the target"),
+        )
+    )
+    for label, ours, theirs in (
+        ("impact", impact, cte_impact),
+        ("impact (hubs)", hubs, cte_hubs),
+        ("graph", graph, cte_graph),
+    ):
+        if not ours["n"]:
+            continue
+        ratio95 = theirs["p95_ms"] / ours["p95_ms"]
+        ratio50 = theirs["p50_ms"] / ours["p50_ms"]
+        rows.append(
+            (
+                f"{label} >= {TARGET_SPEEDUP:.0f}x faster than the {cell.db} CTE",
+                _status(ratio95 >= TARGET_SPEEDUP, f"p95 {ratio95:.2f}x, p50 {ratio50:.2f}x"),
+            )
+        )
+    rows.append(
+        (
+            "impact (hubs) p95 <= 100 ms (not a target; worst case)",
+            _status(hubs["p95_ms"] <= TARGET_IMPACT_P95_MS, f"{hubs['p95_ms']:.1f} ms"),
+        )
+    )
+    return rows
+
+
+def code_version() -> str:
+    """The commit measured, and whether lineage_backend/ had uncommitted changes (others edit the tree)."""
+    repo = BENCH_DIR.parent
+
+    def git(*argv: str) -> str:
+        done = subprocess.run(["git", *argv], cwd=repo, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else "?"
+
+    changed = [line[3:] for line in git("status", "--porcelain", "--", "lineage_backend").splitlines() if line]
+    return f"{git('rev-parse', '--short', 'HEAD')}" + (
+        f" + uncommitted changes in {', '.join(changed)}" if changed else ", lineage_backend/ clean"
+    )
+
+
+def report(cells: list[CellResult], args: argparse.Namespace, elapsed: float) -> str:
+    lines = [
+        f"# lineage benchmark: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, networkx {nx.__version__}; {elapsed / 60:.1f} min",
+        f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}",
+        f"# code: {code_version()}",
+        "",
+        "| nodes | db | jobs | datasets | edges | runs | run outputs | load s "
+        "| index build (1st request) s | networkx load s | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        lines.append(
+            f"| {c.size:,} | {c.db} | {c.jobs:,} | {c.datasets:,} | {c.edges:,} | {c.runs:,} | {c.run_datasets:,} "
+            f"| {c.load_s:.0f} | {c.first_request_s:.2f} (again {c.second_request_s * 1000:.0f} ms) "
+            f"| {c.nx_load_s:.2f} | {' -> '.join(f'{x:.1f}' for x in c.load_avg)} |"
+        )
+    lines += [
+        "",
+        "Latency in ms (p50 / p95 / max); size = impact items or graph nodes (p50 / max).",
+        "",
+        "| nodes | db | query | n | Flowlytics API | recursive CTE | networkx | size | CTE / API (p50, p95) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for c in cells:
+        for name, label in (
+            ("impact", "impact, unbounded, random"),
+            ("impact_hubs", "impact, unbounded, hubs"),
+            ("graph", "graph ~500 nodes, both"),
+        ):
+            ours, cte, nxs = c.s(name).summary(), c.s(f"cte_{name}").summary(), c.s(f"nx_{name}").summary()
+            if not ours["n"]:
+                continue
+            if name in c.timed_out:
+                label += " (a request timed out: lower bound)"
+
+            def three(s: dict[str, float]) -> str:
+                return f"{s['p50_ms']:.1f} / {s['p95_ms']:.1f} / {s['max_ms']:.1f}"
+
+            lines.append(
+                f"| {c.size:,} | {c.db} | {label} | {ours['n']} | {three(ours)} | {three(cte)} | {three(nxs)} "
+                f"| {ours['size_p50']:.0f} / {ours['size_max']} "
+                f"| {cte['p50_ms'] / ours['p50_ms']:.2f}x, {cte['p95_ms'] / ours['p95_ms']:.2f}x |"
+            )
+    lines += ["", "Graph depths used: " + "; ".join(f"{c.size:,} {c.db}: {c.graph_depths}" for c in cells)]
+    capped = [f"{c.size:,} {c.db} {name}: {text}" for c in cells for name, text in c.capped.items()]
+    if capped:
+        lines += ["", "Cut short (--budget, --request-timeout): " + "; ".join(capped)]
+    lines.append("")
+    largest = max(c.size for c in cells)
+    lines.append(f"Targets (issue 3, judged on the {largest:,}-node graph):")
+    lines.append("")
+    for c in cells:
+        if c.size != largest:
+            continue
+        for target, status in targets(c):
+            lines.append(f"- {c.db}: {target}: {status}")
+    lines.append("")
+    bad = [m for c in cells for m in c.mismatches]
+    lines.append(
+        "Correctness: "
+        + ("every impact count equals the CTE's reachable set minus the start and networkx's descendants; "
+           "every graph node count equals the CTE's and networkx's." if not bad else f"{len(bad)} MISMATCHES")
+    )  # fmt: skip
+    lines += [f"- {m}" for m in bad[:30]]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="10k nodes only, 200k runs, fewer samples (< 3 min)")
+    parser.add_argument("--sizes", help="comma-separated node counts (default 10000,100000; --quick: 10000)")
+    parser.add_argument("--db", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--runs", type=int, help="runs per graph (default 1,000,000; --quick: 200,000)")
+    parser.add_argument("--impact-samples", type=int, help="random impact start nodes (default 100; --quick: 40)")
+    parser.add_argument("--hubs", type=int, help="hub impact start nodes (default 3)")
+    parser.add_argument("--graph-starts", type=int, help="graph start nodes (default 20; --quick: 10)")
+    parser.add_argument("--graph-rounds", type=int, help="requests per graph start (default 5; --quick: 3)")
+    parser.add_argument(
+        "--budget", type=float, help="seconds per measured API series (default 60; --quick: 15); 1 request at least"
+    )
+    parser.add_argument("--request-timeout", type=float, default=120.0, help="seconds (default 120)")
+    parser.add_argument("--seed", type=int, default=20250601)
+    parser.add_argument("--json", help="also write the raw results here")
+    parser.add_argument("--profile", help="record the server with py-spy while measuring (raw stacks into DIR)")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.sizes = [int(s) for s in (args.sizes or ("10000" if quick else "10000,100000")).split(",")]
+    dbs = [d.strip() for d in args.db.split(",") if d.strip()]
+    if any(d not in ("sqlite", "postgresql") for d in dbs):
+        parser.error("--db takes sqlite and/or postgresql")
+    args.runs = args.runs or (200_000 if quick else 1_000_000)
+    args.impact_samples = args.impact_samples or (40 if quick else 100)
+    args.hubs = args.hubs if args.hubs is not None else 3
+    args.graph_starts = args.graph_starts or (10 if quick else 20)
+    args.graph_rounds = args.graph_rounds or (3 if quick else 5)
+    args.budget = args.budget or (15.0 if quick else 60.0)
+    if args.profile:
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+
+    began = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="flowlytics-lineage-bench-"))
+    pg: PostgresCluster | None = None
+    cells: list[CellResult] = []
+    try:
+        if "postgresql" in dbs:
+            # Default settings, except that the bulk load writes no WAL (COPY into tables truncated in the
+            # same transaction); reads are unaffected.
+            pg = PostgresCluster(extra=("wal_level=minimal", "max_wal_senders=0")).start()
+        for size in args.sizes:
+            t0 = time.monotonic()
+            graph = generate(size, args.seed)
+            log(
+                f"graph {size:,}: {len(graph.jobs):,} jobs, {len(graph.datasets):,} datasets, "
+                f"{len(graph.edges):,} edges, {len(graph.hubs)} hubs ({time.monotonic() - t0:.1f} s)"
+            )
+            for db in dbs:
+                log(f"[{size:,} nodes, {db}]")
+                cells.append(run_cell(size, db, graph, args, workdir, pg))
+    finally:
+        if pg is not None:
+            pg.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+    text = report(cells, args, time.monotonic() - began)
+    print()
+    print(text)
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                [{**asdict(c), "summary": {k: v.summary() for k, v in c.series.items()}} for c in cells], indent=1
+            )
+        )
+    return 1 if any(c.mismatches for c in cells) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
