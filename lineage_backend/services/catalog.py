@@ -23,7 +23,7 @@ from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.services.batches import dq_failed_rows
 from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_dataset, resolve_job
-from lineage_backend.services.runs import summaries, visible_jobs_clause
+from lineage_backend.services.runs import newest_first, summaries, visible_jobs_clause
 from lineage_backend.store.models import Dataset, DatasetSymlink, Job, LineageEdge, Run, RunDataset
 
 LATEST_RUNS = 10
@@ -148,7 +148,7 @@ def get_dataset(node_id: str, *, session: Session, principal: Principal) -> Data
         .join(RunDataset, RunDataset.run_uuid == Run.run_uuid)
         .join(Job, Job.id == Run.job_id)
         .where(RunDataset.dataset_id == dataset.id, RunDataset.direction == "OUT", Run.state.is_not(None))
-        .order_by(Run.sort_time.desc())
+        .order_by(newest_first())
         .limit(LATEST_RUNS)
     )
     if clause is not None:
@@ -239,7 +239,7 @@ def dataset_status(node_id: str, *, session: Session, principal: Principal) -> D
         .join(RunDataset, RunDataset.run_uuid == Run.run_uuid)
         .join(Job, Job.id == Run.job_id)
         .where(RunDataset.dataset_id == dataset.id, RunDataset.direction == "OUT", Run.state.is_not(None))
-        .order_by(Run.sort_time.desc())
+        .order_by(newest_first())
         .limit(1)
     )
     clause = visible_jobs_clause(principal)
@@ -289,7 +289,7 @@ def _latest_failed_assertions(dataset: Dataset, *, session: Session) -> int:
         select(RunDataset.facets["dataQualityAssertions"])
         .join(Run, Run.run_uuid == RunDataset.run_uuid)
         .where(RunDataset.dataset_id == dataset.id)
-        .order_by(Run.sort_time.desc())
+        .order_by(newest_first())
         .limit(50)
     ).scalars()
     latest = next((facet for facet in recent if isinstance(facet, dict)), None)

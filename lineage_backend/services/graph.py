@@ -31,6 +31,7 @@ from lineage_backend.graph.sla import is_late
 from lineage_backend.graph.traversal import Direction, Graph, collapse_groups, impact_sort_key, traverse
 from lineage_backend.services.metadata import effective, stored_metadata
 from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_node
+from lineage_backend.services.runs import newest_first
 from lineage_backend.store.models import ColumnEdge, Dataset, EdgeMetadata, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
@@ -117,7 +118,7 @@ def load_nodes(keys: set[int], *, session: Session, with_fields: bool = False) -
             select(RunDataset.id)
             .join(Run, Run.run_uuid == RunDataset.run_uuid)
             .where(RunDataset.dataset_id == Dataset.id, RunDataset.direction == "OUT", Run.state.is_not(None))
-            .order_by(Run.sort_time.desc())
+            .order_by(newest_first())
             .limit(1)
             .correlate(Dataset)
             .scalar_subquery()

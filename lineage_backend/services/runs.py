@@ -20,6 +20,13 @@ RUN_STATES = ("RUNNING", "COMPLETED", "FAILED", "ABORTED")
 MAX_ROOT_DEPTH = 20
 
 
+def newest_first():
+    """Newest runs first, for queries that start from a dataset's links. An expression, not the bare
+    column: with the bare column PostgreSQL walks the global sort_time index backwards and filters every
+    run by dataset (seconds on a million runs) instead of probing the dataset's links and sorting those."""
+    return func.coalesce(Run.sort_time, Run.first_event_at).desc()
+
+
 def visible_jobs_clause(principal: Principal):
     """Non-Airflow jobs are visible to every reader; Airflow jobs to those who may read their DAG."""
     if principal.readable_dag_ids is None:
