@@ -1,8 +1,10 @@
 """Lineage graph and impact latency of Flowlytics through its HTTP API, against a recursive-CTE baseline
 (Marquez's approach) and a networkx baseline, on synthetic graphs of 10k and 100k jobs + datasets.
 
-    .venv/bin/python benchmarks/lineage_benchmark.py            # 10k and 100k nodes, SQLite and PostgreSQL
-    .venv/bin/python benchmarks/lineage_benchmark.py --quick    # 10k nodes only, fewer runs and samples
+    .venv/bin/python benchmarks/lineage_benchmark.py --code HEAD          # 10k and 100k nodes, both DBs, ~20 min
+    .venv/bin/python benchmarks/lineage_benchmark.py --quick --code HEAD  # 10k nodes, 200k runs, ~1-2 min
+
+(`--code REV` measures lineage_backend/ as committed at REV, whatever the working tree holds meanwhile.)
 
 For every size x database: a fresh database (`flowlytics db migrate`), the synthetic graph and its runs
 loaded with benchmarks/synthetic.py (COPY / executemany, not the HTTP ingest), then `flowlytics serve
@@ -24,12 +26,17 @@ Baselines, same start nodes, same run:
 
 Correctness: for every start node, the impact API's item count must equal the CTE's reachable set minus the
 start, and networkx's; the graph API's node count must equal the CTE's and networkx's.
+
+Bounded time: each measured series stops after `--budget` seconds (at least one request), and a request that
+outlasts `--request-timeout` is recorded at the timeout (a lower bound) and ends its series; the baselines
+then run the same requests that the API was measured on.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import linecache
 import math
 import os
 import platform
@@ -186,6 +193,7 @@ class CellResult:
     elapsed_s: float = 0.0
     load_avg: list[float] = field(default_factory=list)  # 1-minute load average before and after the API runs
     capped: dict[str, str] = field(default_factory=dict)  # series cut short by the time budget or a timeout
+    hot_spots: list[tuple[str, float]] = field(default_factory=list)  # with --profile
     timed_out: list[str] = field(default_factory=list)  # series whose last request timed out
 
     def s(self, name: str) -> Series:
@@ -287,7 +295,9 @@ def cancel_queries(url: str) -> None:
 
 
 class Profiler:
-    """Optional py-spy recording of the server while it is measured (--profile DIR)."""
+    """Optional py-spy recording of the server while it is measured (--profile DIR): wall-clock samples
+    (`--idle`, so that waiting for the database counts), raw collapsed stacks, summarised by `hot_spots`.
+    It follows the first server process only (not one restarted after a timeout)."""
 
     def __init__(self, pid: int, out: Path | None) -> None:
         self.pid, self.out = pid, out
@@ -297,7 +307,19 @@ class Profiler:
         if self.out is not None:
             py_spy = str(Path(sys.executable).parent / "py-spy")
             self.proc = subprocess.Popen(
-                [py_spy, "record", "--pid", str(self.pid), "--rate", "200", "--format", "raw", "-o", str(self.out)],
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(self.pid),
+                    "--rate",
+                    "100",
+                    "--idle",
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(self.out),
+                ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -308,6 +330,34 @@ class Profiler:
         if self.proc is not None:
             self.proc.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
             self.proc.wait(timeout=60)
+
+
+def hot_spots(path: Path, top: int = 12) -> list[tuple[str, float]]:
+    """Share of the request-handling samples (stacks through lineage_backend/api/routes/graph.py) spent
+    in each lineage_backend frame (inclusive: a query counts where it is executed and fetched)."""
+    handling = 0
+    inclusive: dict[str, int] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if "lineage_backend/api/routes/graph.py" not in stack or not count.isdigit():
+            continue
+        handling += int(count)
+        for frame in set(stack.split(";")):
+            if "lineage_backend/" in frame and "routes/graph.py" not in frame and "db.py" not in frame:
+                inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    ranked = sorted(inclusive.items(), key=lambda item: -item[1])[:top]
+    return [(_with_source(frame), 100.0 * n / handling) for frame, n in ranked] if handling else []
+
+
+def _with_source(frame: str) -> str:
+    """`func (lineage_backend/x.py:12)` followed by that line of the source, as profiled."""
+    try:
+        location = frame[frame.rindex("(") + 1 : frame.rindex(")")]
+        path, _, line = location.rpartition(":")
+        source = linecache.getline(str(BENCH_DIR.parent / path[path.index("lineage_backend/") :]), int(line))
+    except ValueError:
+        return frame
+    return f"{frame}: `{source.strip()[:70]}`" if source.strip() else frame
 
 
 # ------------------------------------------------------------------------------------------- baselines
@@ -522,6 +572,8 @@ def run_cell(
     finally:
         api.stop()
     result.timed_out = sorted(timed_out)
+    if profile is not None and profile.exists():
+        result.hot_spots = hot_spots(profile)
     log(
         f"  API measured: impact {fmt(result.s('impact'))}; hubs {fmt(result.s('impact_hubs'))}; "
         f"graph {fmt(result.s('graph'))}" + "".join(f"; {k}: {v}" for k, v in result.capped.items())
@@ -644,17 +696,36 @@ def targets(cell: CellResult) -> list[tuple[str, str]]:
     return rows
 
 
+def use_committed_code(rev: str, target: Path) -> None:
+    """Export lineage_backend/ at `rev` and import it from there, here and in the servers: others edit the
+    working tree while the benchmark runs, and a figure should name the code it measured."""
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(BENCH_DIR.parent), "archive", "--format=tar", rev, "lineage_backend"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    # PYTHONPATH comes before the editable install's finder (at the end of sys.meta_path).
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(target), os.environ.get("PYTHONPATH")]))
+    sys.path.insert(0, str(target))
+    os.environ["FLOWLYTICS_BENCH_CODE"] = rev
+
+
 def code_version() -> str:
-    """The commit measured, and whether lineage_backend/ had uncommitted changes (others edit the tree)."""
+    """The commit measured, and whether lineage_backend/ had uncommitted changes."""
     repo = BENCH_DIR.parent
 
     def git(*argv: str) -> str:
-        done = subprocess.run(["git", *argv], cwd=repo, capture_output=True, text=True)
+        done = subprocess.run(["git", "-C", str(repo), *argv], capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else "?"
 
-    changed = [line[3:] for line in git("status", "--porcelain", "--", "lineage_backend").splitlines() if line]
-    return f"{git('rev-parse', '--short', 'HEAD')}" + (
-        f" + uncommitted changes in {', '.join(changed)}" if changed else ", lineage_backend/ clean"
+    rev = os.environ.get("FLOWLYTICS_BENCH_CODE")
+    if rev:
+        return f"{git('rev-parse', '--short', rev)} (lineage_backend/ exported with --code {rev})"
+    changed = git("status", "--porcelain", "--", "lineage_backend")
+    return git("rev-parse", "--short", "HEAD") + (
+        " + uncommitted changes in lineage_backend/ (use --code REV)" if changed else ", lineage_backend/ clean"
     )
 
 
@@ -723,6 +794,10 @@ def report(cells: list[CellResult], args: argparse.Namespace, elapsed: float) ->
            "every graph node count equals the CTE's and networkx's." if not bad else f"{len(bad)} MISMATCHES")
     )  # fmt: skip
     lines += [f"- {m}" for m in bad[:30]]
+    for c in cells:
+        if c.hot_spots:
+            lines += ["", f"Where the time goes, {c.size:,} nodes, {c.db} (py-spy, wall clock, % of request handling):"]
+            lines += [f"- {share:5.1f}%  {frame}" for frame, share in c.hot_spots]
     return "\n".join(lines)
 
 
@@ -740,6 +815,11 @@ def main(argv: list[str] | None = None) -> int:
         "--budget", type=float, help="seconds per measured API series (default 60; --quick: 15); 1 request at least"
     )
     parser.add_argument("--request-timeout", type=float, default=120.0, help="seconds (default 120)")
+    parser.add_argument(
+        "--code",
+        metavar="REV",
+        help="measure lineage_backend/ as committed at REV (git archive, first on PYTHONPATH), not the working tree",
+    )
     parser.add_argument("--seed", type=int, default=20250601)
     parser.add_argument("--json", help="also write the raw results here")
     parser.add_argument("--profile", help="record the server with py-spy while measuring (raw stacks into DIR)")
@@ -760,6 +840,8 @@ def main(argv: list[str] | None = None) -> int:
 
     began = time.monotonic()
     workdir = Path(tempfile.mkdtemp(prefix="flowlytics-lineage-bench-"))
+    if args.code:
+        use_committed_code(args.code, workdir / "code")
     pg: PostgresCluster | None = None
     cells: list[CellResult] = []
     try:
