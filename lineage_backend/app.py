@@ -35,7 +35,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.authenticators = [ApiKeyAuthenticator(settings), *authenticators]
-    app.state.graph_index = GraphIndex()
+    app.state.graph_index = GraphIndex(database)
     install_error_handlers(app)
     for module in (health, lineage, runs, catalog, graph, metadata, batches):
         app.include_router(module.router)

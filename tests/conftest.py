@@ -6,9 +6,11 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -186,12 +188,10 @@ def wait_for_http(url: str, timeout: float = 30.0) -> None:
     raise TimeoutError(f"{url} did not answer within {timeout} s")
 
 
-@pytest.fixture
-def flowlytics_server(tmp_path: Path) -> Iterator[tuple[str, Database]]:
-    """A real `flowlytics serve` process on SQLite, with the test keys."""
-    import sys
-
-    url = f"sqlite:///{tmp_path / 'served.db'}"
+@contextmanager
+def serve_flowlytics(db_url: str, *args: str) -> Iterator[tuple[str, Database]]:
+    """A real `flowlytics serve` process on `db_url` with the test keys (`args` go to `serve`);
+    yields its base URL and the database, and stops the process on exit."""
     port = free_port()
     env = {
         **os.environ,
@@ -200,14 +200,14 @@ def flowlytics_server(tmp_path: Path) -> Iterator[tuple[str, Database]]:
         "FLOWLYTICS_ADMIN_API_KEYS": ADMIN_KEY,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "lineage_backend.cli", "serve", "--db-url", url, "--port", str(port)],
+        [sys.executable, "-m", "lineage_backend.cli", "serve", "--db-url", db_url, "--port", str(port), *args],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60)
-        database = Database.from_url(url)
+        database = Database.from_url(db_url)
         yield f"http://127.0.0.1:{port}", database
         database.engine.dispose()
     finally:
@@ -216,3 +216,10 @@ def flowlytics_server(tmp_path: Path) -> Iterator[tuple[str, Database]]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def flowlytics_server(tmp_path: Path) -> Iterator[tuple[str, Database]]:
+    """A real `flowlytics serve` process on SQLite, with the test keys."""
+    with serve_flowlytics(f"sqlite:///{tmp_path / 'served.db'}") as served:
+        yield served

@@ -1,43 +1,108 @@
 """An in-memory index of the lineage graph, kept in step with the edge table incrementally.
 
 Walking 100k nodes in SQL costs one round trip per level (Marquez's recursive CTE takes seconds); in
-memory it is milliseconds. Edges are append-only, so new ones are read by id cursor; symlinks (which
-merge nodes) trigger a rebuild; a periodic rebuild catches anything else (retention deletes).
+memory it is milliseconds, and so is reading each result's details (owners, latest run, rows) when they
+are kept beside the edges. Edges, events and metadata edits are append-only, so what changed is read by
+id cursor; symlinks (which merge nodes) rebuild the edges; a periodic rebuild of the details picks up
+what retention deleted.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
+from lineage_backend.graph.details import CHUNK, NodeDetails, dataset_key, is_job_key, job_key, load_details, row_id
 from lineage_backend.graph.traversal import Graph
-from lineage_backend.store.models import Dataset, DatasetSymlink, Job, LineageEdge
+from lineage_backend.store.models import (
+    Dataset,
+    DatasetSymlink,
+    Job,
+    LineageEdge,
+    MetadataAudit,
+    RawEvent,
+    Run,
+    RunDataset,
+)
+
+if TYPE_CHECKING:
+    from lineage_backend.db import Database
+
+__all__ = ["GraphIndex", "TailCursor", "dataset_key", "graph_as_of", "is_job_key", "job_key", "row_id"]
+
+log = logging.getLogger(__name__)
 
 
-def job_key(job_id: int) -> int:
-    return job_id * 2
+class TailCursor:
+    """New rows of an append-only table, by id.
 
+    Ids are handed out before commit, so a row with a lower id can become visible after one with a higher
+    id; the ids of the last `overlap` seconds are therefore read again (and skipped if already handled)
+    before the cursor settles past them.
+    """
 
-def dataset_key(dataset_id: int) -> int:
-    return dataset_id * 2 + 1
+    def __init__(self, overlap: float = 10.0) -> None:
+        self.overlap = overlap
+        self.floor = 0  # every id up to here is handled
+        self.high = 0  # the highest id handled
+        self._seen: set[int] = set()  # handled ids above the floor
+        self._marks: deque[tuple[float, int]] = deque()  # (when, highest id then)
 
+    def begin(self, newest: int, visible: Iterable[int], margin: int = 2000) -> None:
+        """After a full read up to `newest`, of which `visible` were the ids seen near the top: the last
+        `margin` ids are read again for `overlap` seconds, for rows that commit late."""
+        self.floor = max(0, newest - margin)
+        self.high = newest
+        self._seen = {i for i in visible if self.floor < i <= newest}
+        self._marks = deque([(time.monotonic(), newest)])
 
-def is_job_key(key: int) -> bool:
-    return key % 2 == 0
+    def needs_read(self, newest: int) -> bool:
+        return newest > self.high or bool(self._marks)
 
+    def fresh(self, ids: Iterable[int]) -> list[int]:
+        """Of the ids read above the floor, those not handled yet; marks them handled."""
+        new = [i for i in ids if i not in self._seen]
+        self._seen.update(new)
+        self.high = max([self.high, *new])
+        return new
 
-def row_id(key: int) -> int:
-    return key // 2
+    def settle(self, now: float) -> None:
+        self._marks.append((now, self.high))
+        while self._marks and now - self._marks[0][0] >= self.overlap:
+            self.floor = max(self.floor, self._marks.popleft()[1])
+        self._seen = {i for i in self._seen if i > self.floor}
+        if self._marks and all(mark == self.floor for _, mark in self._marks) and not self._seen:
+            self._marks.clear()
 
 
 class GraphIndex:
-    def __init__(self, check_interval: float = 1.0, rebuild_interval: float = 300.0) -> None:
+    """The lineage graph (edges, symlink aliases, job groups) and each node's details, in memory.
+
+    `current()` brings it up to date (at most every `check_interval` seconds, or at once after
+    `invalidate()`): new edges, and the details of nodes that new events or metadata edits touched, are
+    read by id cursor. Node details are rebuilt whole every `rebuild_interval` seconds (in a background
+    thread when a database is given), which picks up what retention deleted.
+    """
+
+    def __init__(
+        self,
+        database: Database | None = None,
+        *,
+        check_interval: float = 1.0,
+        rebuild_interval: float = 600.0,
+        overlap: float = 10.0,
+    ) -> None:
+        self.database = database
         self.check_interval = check_interval
         self.rebuild_interval = rebuild_interval
         self._lock = threading.RLock()
@@ -45,11 +110,18 @@ class GraphIndex:
         self.alias_of: dict[int, int] = {}  # alias dataset key -> canonical dataset key
         self.aliases: dict[int, set[int]] = {}
         self.group_of: dict[int, int] = {}  # job key -> parent job key
-        self._edge_cursor = 0
+        self.details: dict[int, NodeDetails] = {}
+        self._key_of_id: dict[str, int] = {}
+        self._edges = TailCursor(overlap)
+        self._events = TailCursor(overlap)
+        self._edits = TailCursor(overlap)
         self._symlink_cursor = 0
         self._job_cursor = 0
+        self._built = False
         self._checked_at = float("-inf")
-        self._built_at = float("-inf")
+        self._details_built_at = float("-inf")
+        self._rebuilding: threading.Thread | None = None
+        self._touched_during_rebuild: set[int] | None = None
 
     @contextmanager
     def current(self, session: Session) -> Iterator[GraphIndex]:
@@ -58,6 +130,10 @@ class GraphIndex:
             self._refresh(session)
             yield self
 
+    def invalidate(self) -> None:
+        """Check for changes on the next read (this process wrote lineage or metadata)."""
+        self._checked_at = float("-inf")
+
     @property
     def graph(self) -> Graph[int]:
         return self._graph
@@ -65,40 +141,69 @@ class GraphIndex:
     def canonical(self, key: int) -> int:
         return self.alias_of.get(key, key)
 
+    def details_of(self, keys: Iterable[int], *, session: Session) -> dict[int, NodeDetails]:
+        """Details of these nodes; any not indexed yet (created since the last refresh) are read now."""
+        wanted = set(keys)
+        missing = wanted - self.details.keys()
+        if missing:
+            self._store(
+                load_details(
+                    session=session,
+                    job_ids=[row_id(k) for k in missing if is_job_key(k)],
+                    dataset_ids=[row_id(k) for k in missing if not is_job_key(k)],
+                )
+            )
+        return {k: self.details[k] for k in wanted if k in self.details}
+
+    # ------------------------------------------------------------------------------------ refreshing
+
     def _refresh(self, session: Session) -> None:
         now = time.monotonic()
         if now - self._checked_at < self.check_interval:
             return
         self._checked_at = now
-        edge_max, symlink_max, job_max = session.execute(
+        edge_max, symlink_max, job_max, event_max, edit_max = session.execute(
             select(
                 select(func.max(LineageEdge.id)).scalar_subquery(),
                 select(func.max(DatasetSymlink.id)).scalar_subquery(),
                 select(func.max(Job.id)).scalar_subquery(),
+                select(func.max(RawEvent.id)).scalar_subquery(),
+                select(func.max(MetadataAudit.id)).scalar_subquery(),
             )
         ).one()
         edge_max, symlink_max, job_max = edge_max or 0, symlink_max or 0, job_max or 0
-        if (
-            now - self._built_at > self.rebuild_interval
-            or symlink_max != self._symlink_cursor
-            or edge_max < self._edge_cursor  # rows were deleted
-        ):
-            self._rebuild(session, edge_max, symlink_max, job_max)
-            self._built_at = now
+        event_max, edit_max = event_max or 0, edit_max or 0
+        if not self._built:
+            self._build_details(session, event_max, edit_max)
+            self._rebuild_edges(session, edge_max, symlink_max, job_max)
+            self._built = True
             return
-        if edge_max > self._edge_cursor:
-            self._add_edges(session, self._edge_cursor, edge_max)
-            self._edge_cursor = edge_max
+        if symlink_max != self._symlink_cursor or edge_max < self._edges.high:  # merged nodes, or deletions
+            self._rebuild_edges(session, edge_max, symlink_max, job_max)
+        elif self._edges.needs_read(edge_max):
+            self._add_edges(session)
         if job_max != self._job_cursor:
             self._load_groups(session)
             self._job_cursor = job_max
+        if self._events.needs_read(event_max):
+            self._refresh_touched_by_events(session)
+        if self._edits.needs_read(edit_max):
+            self._refresh_edited(session)
+        if now - self._details_built_at > self.rebuild_interval:
+            self._rebuild_details_later(session, event_max, edit_max)
 
-    def _rebuild(self, session: Session, edge_max: int, symlink_max: int, job_max: int) -> None:
+    def _rebuild_edges(self, session: Session, edge_max: int, symlink_max: int, job_max: int) -> None:
         self._graph = Graph()
         self._load_aliases(session)
-        self._add_edges(session, 0, edge_max)
+        rows = session.execute(
+            select(LineageEdge.id, LineageEdge.job_id, LineageEdge.dataset_id, LineageEdge.direction).where(
+                LineageEdge.id <= edge_max
+            )
+        ).all()
+        self._add_edge_rows(rows)
+        self._edges.begin(edge_max, (row[0] for row in rows))
         self._load_groups(session)
-        self._edge_cursor, self._symlink_cursor, self._job_cursor = edge_max, symlink_max, job_max
+        self._symlink_cursor, self._job_cursor = symlink_max, job_max
 
     def _load_aliases(self, session: Session) -> None:
         rows = session.execute(
@@ -114,14 +219,19 @@ class GraphIndex:
                 self.alias_of[alias] = canonical
                 self.aliases.setdefault(canonical, set()).add(alias)
 
-    def _add_edges(self, session: Session, after: int, upto: int) -> None:
+    def _add_edges(self, session: Session) -> None:
         rows = session.execute(
-            select(LineageEdge.job_id, LineageEdge.dataset_id, LineageEdge.direction).where(
-                LineageEdge.id > after, LineageEdge.id <= upto
+            select(LineageEdge.id, LineageEdge.job_id, LineageEdge.dataset_id, LineageEdge.direction).where(
+                LineageEdge.id > self._edges.floor
             )
-        )
+        ).all()
+        fresh = set(self._edges.fresh(row[0] for row in rows))
+        self._add_edge_rows([row for row in rows if row[0] in fresh])
+        self._edges.settle(time.monotonic())
+
+    def _add_edge_rows(self, rows: Iterable[Any]) -> None:
         graph, canonical = self._graph, self.canonical
-        for job_id, dataset_id, direction in rows:
+        for _, job_id, dataset_id, direction in rows:
             job, dataset = job_key(job_id), canonical(dataset_key(dataset_id))
             if direction == "IN":
                 graph.add_edge(dataset, job)
@@ -131,6 +241,133 @@ class GraphIndex:
     def _load_groups(self, session: Session) -> None:
         rows = session.execute(select(Job.id, Job.parent_job_id).where(Job.parent_job_id.is_not(None)))
         self.group_of = {job_key(job_id): job_key(parent_id) for job_id, parent_id in rows if parent_id is not None}
+
+    def _build_details(self, session: Session, event_max: int, edit_max: int) -> None:
+        self.details, self._key_of_id = {}, {}
+        self._store(load_details(session=session, job_ids=None, dataset_ids=None))
+        margin = 2000
+        self._events.begin(
+            event_max, session.execute(select(RawEvent.id).where(RawEvent.id > event_max - margin)).scalars(), margin
+        )
+        self._edits.begin(
+            edit_max,
+            session.execute(select(MetadataAudit.id).where(MetadataAudit.id > edit_max - margin)).scalars(),
+            margin,
+        )
+        self._details_built_at = time.monotonic()
+
+    def _store(self, found: dict[int, NodeDetails]) -> None:
+        self.details.update(found)
+        self._key_of_id.update((node.id, key) for key, node in found.items())
+        if self._touched_during_rebuild is not None:
+            self._touched_during_rebuild.update(found)
+
+    def _refresh_touched_by_events(self, session: Session) -> None:
+        """Reload the jobs and datasets of events that arrived since the last refresh."""
+        rows = session.execute(
+            select(
+                RawEvent.id, RawEvent.event_kind, RawEvent.run_uuid, RawEvent.job_namespace, RawEvent.job_name
+            ).where(RawEvent.id > self._events.floor)
+        ).all()
+        fresh = set(self._events.fresh(row[0] for row in rows))
+        run_ids: set[str] = set()
+        job_names: set[tuple[str, str]] = set()
+        dataset_names: set[tuple[str, str]] = set()
+        for event_id, kind, run_uuid, namespace, name in rows:
+            if event_id not in fresh:
+                continue
+            if run_uuid:
+                run_ids.add(run_uuid)
+            elif kind == "DatasetEvent" and namespace and name:  # stored under the dataset's name
+                dataset_names.add((namespace, name))
+            elif namespace and name:  # a JobEvent: its datasets are in the payload
+                job_names.add((namespace, name))
+                dataset_names.update(_job_event_datasets(session, event_id))
+        job_ids: set[int] = set()
+        dataset_ids: set[int] = set()
+        ordered_runs = sorted(run_ids)
+        for start in range(0, len(ordered_runs), CHUNK):
+            chunk = ordered_runs[start : start + CHUNK]
+            job_ids.update(session.execute(select(Run.job_id).where(Run.run_uuid.in_(chunk))).scalars())
+            dataset_ids.update(
+                session.execute(select(RunDataset.dataset_id).where(RunDataset.run_uuid.in_(chunk))).scalars()
+            )
+        job_ids.update(_ids_by_name(session, Job, job_names))
+        dataset_ids.update(_ids_by_name(session, Dataset, dataset_names))
+        if job_ids or dataset_ids:
+            self._store(load_details(session=session, job_ids=job_ids, dataset_ids=dataset_ids))
+        self._events.settle(time.monotonic())
+
+    def _refresh_edited(self, session: Session) -> None:
+        rows = session.execute(
+            select(MetadataAudit.id, MetadataAudit.target).where(MetadataAudit.id > self._edits.floor)
+        ).all()
+        fresh = set(self._edits.fresh(row[0] for row in rows))
+        keys = {self._key_of_id[target] for edit_id, target in rows if edit_id in fresh and target in self._key_of_id}
+        if keys:
+            self._store(
+                load_details(
+                    session=session,
+                    job_ids=[row_id(k) for k in keys if is_job_key(k)],
+                    dataset_ids=[row_id(k) for k in keys if not is_job_key(k)],
+                )
+            )
+        self._edits.settle(time.monotonic())
+
+    def _rebuild_details_later(self, session: Session, event_max: int, edit_max: int) -> None:
+        """Reload every node's details; in the background when a database is at hand, so that no read
+        waits for it. Details refreshed meanwhile are newer than the rebuild's and are kept."""
+        if self.database is None:
+            self._build_details(session, event_max, edit_max)
+            return
+        if self._rebuilding is not None and self._rebuilding.is_alive():
+            return
+        self._details_built_at = time.monotonic()  # not again before this one is done
+        self._touched_during_rebuild = set()
+        database = self.database
+
+        def rebuild() -> None:
+            try:
+                fresh = database.read(lambda s: load_details(session=s, job_ids=None, dataset_ids=None))
+            except Exception:  # the next interval tries again; reads keep the details they have
+                log.exception("rebuilding the lineage node details failed")
+                with self._lock:
+                    self._touched_during_rebuild = None
+                return
+            with self._lock:
+                touched = self._touched_during_rebuild or set()
+                for key in touched:
+                    if key in self.details:
+                        fresh[key] = self.details[key]
+                self.details = fresh
+                self._key_of_id = {node.id: key for key, node in fresh.items()}
+                self._touched_during_rebuild = None
+
+        self._rebuilding = threading.Thread(target=rebuild, name="flowlytics-index-rebuild", daemon=True)
+        self._rebuilding.start()
+
+
+def _job_event_datasets(session: Session, event_id: int) -> set[tuple[str, str]]:
+    payload = session.execute(select(RawEvent.payload).where(RawEvent.id == event_id)).scalar_one_or_none()
+    try:
+        event = orjson.loads(payload or b"{}")
+    except orjson.JSONDecodeError:
+        return set()
+    found: set[tuple[str, str]] = set()
+    for key in ("inputs", "outputs"):
+        for dataset in event.get(key) or [] if isinstance(event, dict) else []:
+            if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
+                found.add((str(dataset["namespace"]), str(dataset["name"])))
+    return found
+
+
+def _ids_by_name(session: Session, model: type[Job] | type[Dataset], names: set[tuple[str, str]]) -> list[int]:
+    ordered = sorted(names)
+    found: list[int] = []
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        found += session.execute(select(model.id).where(tuple_(model.namespace, model.name).in_(chunk))).scalars()
+    return found
 
 
 def graph_as_of(session: Session, moment: datetime, alias_of: dict[int, int]) -> Graph[int]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -26,148 +26,39 @@ from lineage_backend.api.schemas import (
 )
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
+from lineage_backend.graph.details import NodeDetails
 from lineage_backend.graph.index import GraphIndex, dataset_key, graph_as_of, is_job_key, job_key, row_id
 from lineage_backend.graph.sla import is_late
-from lineage_backend.graph.traversal import Direction, Graph, collapse_groups, impact_sort_key, traverse
-from lineage_backend.services.metadata import effective, stored_metadata
+from lineage_backend.graph.traversal import Direction, collapse_groups, impact_sort_key, traverse
 from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_node
-from lineage_backend.services.runs import newest_first
 from lineage_backend.store.models import ColumnEdge, Dataset, EdgeMetadata, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
-FACET_KEYS = ("ownership", "tags", "documentation")
 
 
-@dataclass
-class NodeInfo:
-    key: int
-    id: str
-    type: Literal["JOB", "DATASET"]
-    namespace: str
-    name: str
-    dag_id: str | None
-    meta: dict[str, Any]
-    latest_run: LatestRunRef | None = None
-    rows_written: int | None = None
-    fields: list[FieldModel] = field(default_factory=list)
-    dq_failed: bool = False
-
-
-def load_nodes(keys: set[int], *, session: Session, with_fields: bool = False) -> dict[int, NodeInfo]:
-    """Names, effective metadata and latest run of the given nodes, in a few set-based queries."""
-    job_ids = sorted(row_id(k) for k in keys if is_job_key(k))
-    dataset_ids = sorted(row_id(k) for k in keys if not is_job_key(k))
-    infos: dict[int, NodeInfo] = {}
-    facet_columns = [Job.facets[key] for key in FACET_KEYS]
-    for chunk in _chunks(job_ids):
-        for job_id, namespace, name, dag_id, *facets in session.execute(
-            select(Job.id, Job.namespace, Job.name, Job.dag_id, *facet_columns).where(Job.id.in_(chunk))
+def _dataset_fields(dataset_ids: list[int], *, session: Session) -> dict[int, list[FieldModel]]:
+    """Schema fields, for column-level lineage (not kept in the index: column graphs are small)."""
+    fields: dict[int, list[FieldModel]] = {}
+    for start in range(0, len(dataset_ids), 500):
+        chunk = dataset_ids[start : start + 500]
+        for dataset_id, schema in session.execute(
+            select(Dataset.id, Dataset.facets["schema"]).where(Dataset.id.in_(chunk))
         ):
-            infos[job_key(job_id)] = NodeInfo(
-                key=job_key(job_id),
-                id=job_node_id(namespace, name),
-                type="JOB",
-                namespace=namespace,
-                name=name,
-                dag_id=dag_id,
-                meta=dict(zip(FACET_KEYS, facets, strict=True)),
-            )
-        latest = (
-            select(Run.run_uuid)
-            .where(Run.job_id == Job.id, Run.state.is_not(None))
-            .order_by(Run.sort_time.desc())
-            .limit(1)
-            .correlate(Job)
-            .scalar_subquery()
-        )
-        # Two steps: the correlated subquery as a column is an index probe per job, whereas used as a join
-        # condition PostgreSQL may evaluate it against every run.
-        latest_ids: dict[int, str | None] = dict(
-            session.execute(select(Job.id, latest).where(Job.id.in_(chunk))).tuples().all()
-        )
-        runs = _runs_by_id([r for r in latest_ids.values() if r], session=session)
-        for job_id, run_uuid in latest_ids.items():
-            if run_uuid in runs:
-                infos[job_key(job_id)].latest_run = _run_ref(runs[run_uuid])
-
-    extra = ("dataQualityAssertions", "schema") if with_fields else ("dataQualityAssertions",)
-    dataset_columns = [Dataset.facets[key] for key in (*FACET_KEYS, *extra)]
-    for chunk in _chunks(dataset_ids):
-        for dataset_id, namespace, name, *facets in session.execute(
-            select(Dataset.id, Dataset.namespace, Dataset.name, *dataset_columns).where(Dataset.id.in_(chunk))
-        ):
-            info = NodeInfo(
-                key=dataset_key(dataset_id),
-                id=dataset_node_id(namespace, name),
-                type="DATASET",
-                namespace=namespace,
-                name=name,
-                dag_id=None,
-                meta=dict(zip(FACET_KEYS, facets[:3], strict=True)),
-            )
-            assertions = (facets[3] or {}).get("assertions") or []
-            info.dq_failed = any(isinstance(a, dict) and a.get("success") is False for a in assertions)
-            if with_fields:
-                info.fields = [
-                    FieldModel(name=str(f.get("name")), type=f.get("type"))
-                    for f in (facets[4] or {}).get("fields") or []
-                    if isinstance(f, dict) and f.get("name")
-                ]
-            infos[info.key] = info
-        last_write = (
-            select(RunDataset.id)
-            .join(Run, Run.run_uuid == RunDataset.run_uuid)
-            .where(RunDataset.dataset_id == Dataset.id, RunDataset.direction == "OUT", Run.state.is_not(None))
-            .order_by(newest_first())
-            .limit(1)
-            .correlate(Dataset)
-            .scalar_subquery()
-        )
-        write_ids: dict[int, int | None] = dict(
-            session.execute(select(Dataset.id, last_write).where(Dataset.id.in_(chunk))).tuples().all()
-        )
-        wanted = [w for w in write_ids.values() if w is not None]
-        writes = (
-            {
-                link_id: (run_uuid, rows)
-                for link_id, run_uuid, rows in session.execute(
-                    select(RunDataset.id, RunDataset.run_uuid, RunDataset.row_count).where(RunDataset.id.in_(wanted))
-                )
-            }
-            if wanted
-            else {}
-        )
-        runs = _runs_by_id([run_uuid for run_uuid, _ in writes.values()], session=session)
-        for dataset_id, link_id in write_ids.items():
-            if link_id in writes and writes[link_id][0] in runs:
-                infos[dataset_key(dataset_id)].latest_run = _run_ref(runs[writes[link_id][0]])
-                infos[dataset_key(dataset_id)].rows_written = writes[link_id][1]
-
-    stored = stored_metadata([info.id for info in infos.values()], session=session)
-    for info in infos.values():
-        info.meta = effective({k: v for k, v in info.meta.items() if v is not None}, stored.get(info.id))
-    return infos
+            fields[dataset_id] = [
+                FieldModel(name=str(f.get("name")), type=f.get("type"))
+                for f in (schema or {}).get("fields") or []
+                if isinstance(f, dict) and f.get("name")
+            ]
+    return fields
 
 
-def _runs_by_id(run_ids: list[str], *, session: Session) -> dict[str, Any]:
-    """State and times only: whole run rows carry large facet blobs that a graph node never shows."""
-    found: dict[str, Any] = {}
-    for start in range(0, len(run_ids), 500):
-        rows = session.execute(
-            select(Run.run_uuid, Run.state, Run.started_at, Run.ended_at).where(
-                Run.run_uuid.in_(run_ids[start : start + 500])
-            )
-        )
-        found.update({row.run_uuid: row for row in rows})
-    return found
-
-
-def _run_ref(run: Any) -> LatestRunRef:
-    return LatestRunRef(run_id=run.run_uuid, state=run.state, started_at=run.started_at, ended_at=run.ended_at)
-
-
-def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
+def _latest_run(node: NodeDetails) -> LatestRunRef | None:
+    run = node.latest_run
+    if run is None:
+        return None
+    return LatestRunRef.model_construct(
+        run_id=run.run_id, state=run.state, started_at=run.started_at, ended_at=run.ended_at
+    )
 
 
 def _root_keys(
@@ -207,24 +98,27 @@ def lineage_graph(
         graph = graph_as_of(session, as_of, current.alias_of) if as_of else current.graph
         walk = traverse(graph, roots, direction, max_depth=depth, max_nodes=max_nodes)
         edges = graph.edges_among(set(walk.distances))
-        group_of = dict(current.group_of)
-        aliases = {k: set(v) for k, v in current.aliases.items() if k in walk.distances}
+        group_of = current.group_of
+        group_keys = {group_of[k] for k in walk.distances if k in group_of}
+        aliases = {k: current.aliases[k] for k in walk.distances if k in current.aliases}
+        alias_keys = {a for keys in aliases.values() for a in keys}
+        infos = current.details_of(walk.distances.keys() | group_keys | alias_keys, session=session)
+        visible_groups = {k: group_of[k] for k in walk.distances if k in group_of}
 
-    group_keys = {group_of[k] for k in walk.distances if k in group_of}
-    infos = load_nodes(set(walk.distances) | group_keys | {a for v in aliases.values() for a in v}, session=session)
     hidden = {k for k, info in infos.items() if info.type == "JOB" and not can_see_dag(principal, info.dag_id)}
     shown = {k for k in walk.distances if k in infos and k not in hidden}
     edges = [(s, t) for s, t in edges if s in shown and t in shown]
 
-    expanded = {infos[k].key for k in group_keys if k in infos and infos[k].id in set(expand)}
-    visible_groups = {k: g for k, g in group_of.items() if k in shown and g in infos and g not in hidden}
+    expand_ids = set(expand)
+    expanded = {k for k in group_keys if k in infos and infos[k].id in expand_ids}
+    visible_groups = {k: g for k, g in visible_groups.items() if k in shown and g in infos and g not in hidden}
     members, shown_edges = collapse_groups(shown, edges, visible_groups if collapse else {}, expanded)
 
     nodes: list[GraphNodeResponse] = []
     for key, inner in members.items():
         info = infos[key]
         distance = min((walk.distances.get(m, 10**9) for m in inner | {key}), default=0)
-        node = _node_response(info, distance if distance < 10**9 else 0, aliases.get(key, set()), infos)
+        node = _node_response(info, distance if distance < 10**9 else 0, aliases.get(key, ()), infos)
         if inner:
             node.is_group, node.child_count = True, len(inner)
         elif collapse and key in visible_groups and visible_groups[key] in expanded:
@@ -232,17 +126,21 @@ def lineage_graph(
         nodes.append(node)
     for group in expanded:
         if group not in members and any(visible_groups.get(k) == group for k in members):
-            node = _node_response(infos[group], 0, set(), infos)
+            node = _node_response(infos[group], 0, (), infos)
             node.is_group, node.expanded = True, True
             node.child_count = sum(1 for k in members if visible_groups.get(k) == group)
             nodes.append(node)
 
     edge_notes = _edge_annotations([(infos[s].id, infos[t].id) for s, t in shown_edges], session=session)
     edge_responses = [
-        GraphEdgeResponse(
+        GraphEdgeResponse.model_construct(
             id=f"{infos[s].id}->{infos[t].id}",
             source=infos[s].id,
             target=infos[t].id,
+            source_field=None,
+            target_field=None,
+            transformation_type=None,
+            transformation_subtype=None,
             annotations=edge_notes.get((infos[s].id, infos[t].id), []),
         )
         for s, t in shown_edges
@@ -254,7 +152,7 @@ def lineage_graph(
         return group if group is not None and group not in expanded else key
 
     root_ids = sorted({infos[shown_as(k)].id for k in roots if k in infos and k not in hidden})
-    return GraphResponse(
+    return GraphResponse.model_construct(
         root_ids=root_ids,
         level="job",
         nodes=nodes,
@@ -263,22 +161,32 @@ def lineage_graph(
     )
 
 
-def _node_response(info: NodeInfo, distance: int, aliases: set[int], infos: dict[int, NodeInfo]) -> GraphNodeResponse:
-    meta = info.meta
-    return GraphNodeResponse(
+def _node_response(
+    info: NodeDetails,
+    distance: int,
+    aliases: Collection[int],
+    infos: Mapping[int, NodeDetails],
+    fields: list[FieldModel] | None = None,
+) -> GraphNodeResponse:
+    # Built with model_construct: every value comes from the index, already validated on the way in.
+    return GraphNodeResponse.model_construct(
         id=info.id,
         type=info.type,
         namespace=info.namespace,
         name=info.name,
         distance=distance,
+        parent_id=None,
+        is_group=False,
+        expanded=False,
+        child_count=0,
         aliases=sorted(infos[a].id for a in aliases if a in infos),
-        latest_run=info.latest_run,
+        latest_run=_latest_run(info),
         rows_written=info.rows_written,
-        owners=meta["owners"],
-        tags=meta["tags"],
-        criticality=meta["criticality"],
-        sla=SlaModel(**meta["sla"]) if meta.get("sla") else None,
-        fields=info.fields,
+        owners=list(info.owners),
+        tags=list(info.tags),
+        criticality=info.criticality,
+        sla=SlaModel(**info.sla) if info.sla else None,
+        fields=fields or [],
     )
 
 
@@ -341,8 +249,14 @@ def column_graph(
                         continue
                     distances[dataset_id] = level
                     frontier.add(dataset_id)
-    infos = load_nodes({dataset_key(d) for d in distances}, session=session, with_fields=True)
-    nodes = [_node_response(infos[dataset_key(d)], dist, set(), infos) for d, dist in distances.items()]
+    with index.current(session) as current:
+        infos = current.details_of({dataset_key(d) for d in distances}, session=session)
+    fields = _dataset_fields(sorted(distances), session=session)
+    nodes = [
+        _node_response(infos[dataset_key(d)], dist, (), infos, fields.get(d))
+        for d, dist in distances.items()
+        if dataset_key(d) in infos
+    ]
     edges = [
         GraphEdgeResponse(
             id=f"{infos[dataset_key(e.input_dataset_id)].id}#{e.input_field}->{infos[dataset_key(e.output_dataset_id)].id}#{e.output_field}#{e.transformation_type}/{e.transformation_subtype}",
@@ -376,42 +290,44 @@ def impact(
     tracing): the producers, with the nearest failed, late or DQ-failing ones named as culprits."""
     now = now or datetime.now(timezone.utc)
     node = resolve_node(node_id, session=session, principal=principal)
-    root = index.canonical(job_key(node.row.id) if node.type == "JOB" else dataset_key(node.row.id))
     with index.current(session) as current:
+        root = current.canonical(job_key(node.row.id) if node.type == "JOB" else dataset_key(node.row.id))
         walk = traverse(current.graph, [root], direction, max_depth=depth)
-        graph = Graph(downstream=current.graph.downstream, upstream=current.graph.upstream)
-    keys = set(walk.distances) - {root}
-    infos = load_nodes(keys, session=session)
+        keys = walk.distances.keys() - {root}
+        infos = current.details_of(keys, session=session)
     problems = _problems(infos, session=session, now=now) if direction == "upstream" else {}
-    items = []
-    for key, info in infos.items():
-        if info.type == "JOB" and not can_see_dag(principal, info.dag_id):
-            continue
-        meta = info.meta
-        items.append(
-            ImpactItem(
-                id=info.id,
-                type=info.type,
-                namespace=info.namespace,
-                name=info.name,
-                distance=walk.distances[key],
-                owners=meta["owners"],
-                criticality=meta["criticality"],
-                sla=SlaModel(**meta["sla"]) if meta.get("sla") else None,
-                last_run_state=info.latest_run.state if info.latest_run else None,
-                last_run_at=(info.latest_run.ended_at or info.latest_run.started_at) if info.latest_run else None,
-                problems=problems.get(key, []),  # type: ignore[arg-type]
+    culprit_walk = None
+    if problems:
+        with index.current(session) as current:  # the nearest problems: walk again, not past one
+            culprit_walk = traverse(
+                current.graph, [root], "upstream", max_depth=depth, stop_at=dict.fromkeys(problems, True)
             )
+    visible = [info for info in infos.values() if info.type == "DATASET" or can_see_dag(principal, info.dag_id)]
+    visible.sort(key=lambda i: impact_sort_key(walk.distances[i.key], i.criticality, i.sla is not None, i.id))
+    items = [
+        ImpactItem.model_construct(
+            id=info.id,
+            type=info.type,
+            namespace=info.namespace,
+            name=info.name,
+            distance=walk.distances[info.key],
+            owners=list(info.owners),
+            criticality=info.criticality,
+            sla=SlaModel(**info.sla) if info.sla else None,
+            last_run_state=info.latest_run.state if info.latest_run else None,
+            last_run_at=(info.latest_run.ended_at or info.latest_run.started_at) if info.latest_run else None,
+            problems=problems.get(info.key, []),
         )
-    items.sort(key=lambda i: impact_sort_key(i.distance, i.criticality, i.sla is not None, i.id))
-    culprits: list[str] = []
-    if direction == "upstream" and problems:
-        # The nearest problems: walk again, not past a problematic node.
-        nearest = traverse(graph, [root], "upstream", max_depth=depth, stop_at={k: True for k in problems})
-        culprits = sorted(
-            (infos[k].id for k in problems if k in nearest.distances and k in infos),
-            key=lambda i: next(x.distance for x in items if x.id == i),
+        for info in visible
+    ]
+    shown = {info.key for info in visible}
+    culprits = [
+        infos[k].id
+        for k in sorted(
+            (k for k in problems if culprit_walk and k in culprit_walk.distances and k in shown),
+            key=lambda k: (walk.distances[k], infos[k].id),
         )
+    ]
     owners = Counter(owner for item in items for owner in item.owners)
     return ImpactResponse(
         node_id=node.id,
@@ -430,7 +346,7 @@ def impact(
     )
 
 
-def _problems(infos: dict[int, NodeInfo], *, session: Session, now: datetime) -> dict[int, list[str]]:
+def _problems(infos: Mapping[int, NodeDetails], *, session: Session, now: datetime) -> dict[int, list[str]]:
     problems: dict[int, list[str]] = {}
     job_runs = {k: i.latest_run.run_id for k, i in infos.items() if i.type == "JOB" and i.latest_run}
     dq_runs = _runs_with_dq_failures(list(job_runs.values()), session=session)
@@ -439,11 +355,11 @@ def _problems(infos: dict[int, NodeInfo], *, session: Session, now: datetime) ->
         # A failed run is the job's problem; the datasets it left stale point back to it.
         if info.type == "JOB" and info.latest_run and info.latest_run.state in ("FAILED", "ABORTED"):
             found.append("FAILED")
-        if info.meta.get("sla"):
+        if info.sla:
             last_success = (
                 info.latest_run.ended_at if info.latest_run and info.latest_run.state == "COMPLETED" else None
             )
-            if is_late(info.meta["sla"], last_success, now):
+            if is_late(info.sla, last_success, now):
                 found.append("LATE")
         if info.dq_failed or (key in job_runs and job_runs[key] in dq_runs):
             found.append("DQ_FAILED")

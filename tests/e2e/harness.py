@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,17 @@ RUN_TIMEOUT = 180.0
 LOG_TAIL_LINES = 80
 # CI sets this so that a missing Airflow or Chromium fails the run instead of skipping.
 REQUIRE_ALL = os.environ.get("FLOWLYTICS_REQUIRE_ALL") == "1"
+# The browser tests' Chromium, driven by Playwright.
+CHROMIUM = os.environ.get("FLOWLYTICS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 log_paths: list[Path] = []  # the running Airflow's log, for failure reports
 
@@ -39,6 +51,30 @@ def skip_or_fail(reason: str) -> None:
     if REQUIRE_ALL:
         pytest.fail(f"{reason} (FLOWLYTICS_REQUIRE_ALL=1 forbids skipping)")
     pytest.skip(reason)
+
+
+def require_chromium() -> None:
+    """Skip (fail under FLOWLYTICS_REQUIRE_ALL) unless there is a Chromium at CHROMIUM and Playwright."""
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"no Chromium at {CHROMIUM} (set FLOWLYTICS_CHROMIUM)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+
+
+@contextmanager
+def headless_chromium() -> Iterator[Any]:
+    """The Chromium at CHROMIUM, headless with CHROMIUM_ARGS, as a Playwright Browser; closed on exit.
+    Call require_chromium() first."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def free_port() -> int:

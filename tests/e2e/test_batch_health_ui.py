@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -34,20 +33,19 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from tests.e2e.harness import ARTIFACTS, PAYMENTS, PIPELINE, REPO, Airflow, DemoRuns, skip_or_fail
+from tests.e2e.harness import (
+    ARTIFACTS,
+    PAYMENTS,
+    PIPELINE,
+    REPO,
+    Airflow,
+    DemoRuns,
+    headless_chromium,
+    require_chromium,
+)
 
 pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("FLOWLYTICS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 30_000
 API = "/flowlytics/api/v1"
 README_SCREENSHOT = REPO / "docs" / "images" / "batch-health.png"
@@ -197,16 +195,10 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"no Chromium at {CHROMIUM} (set FLOWLYTICS_CHROMIUM)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    require_chromium()
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with headless_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -224,10 +216,7 @@ def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
         page.locator("input[name=password]").fill(airflow.password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url("**/plugin/flowlytics_batch_health**")
-        try:
-            yield state
-        finally:
-            chromium.close()
+        yield state
 
 
 def _on_failure(browser: Browser, name: str) -> None:

@@ -16,7 +16,6 @@ Screenshots go to test-artifacts/ (gitignored).
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 import uuid
@@ -29,20 +28,18 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.harness import ARTIFACTS, PIPELINE, Airflow, DemoRuns, demo_dataset_id, skip_or_fail
+from tests.e2e.harness import (
+    ARTIFACTS,
+    PIPELINE,
+    Airflow,
+    DemoRuns,
+    demo_dataset_id,
+    headless_chromium,
+    require_chromium,
+)
 
 pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("FLOWLYTICS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 30_000
 RENDER_BUDGET_MS = 1_000.0  # the target for a 500-node graph
 
@@ -206,18 +203,12 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"no Chromium at {CHROMIUM} (set FLOWLYTICS_CHROMIUM)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    require_chromium()
 
     warehouse = str(airflow.data_dir / "warehouse" / "orders.csv")
     post_events(airflow, lineage_events(warehouse))
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with headless_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
@@ -235,10 +226,7 @@ def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
         page.locator("input[name=password]").fill(airflow.password)
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url("**/plugin/flowlytics_lineage**")
-        try:
-            yield state
-        finally:
-            chromium.close()
+        yield state
 
 
 def _node(page: Any, node_id: str) -> Any:

@@ -3,39 +3,29 @@ login page, open the plugin's nav route, and see the demo runs (a failed one inc
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.e2e.harness import ARTIFACTS, EXPECTED_TASKS, PAYMENTS, Airflow, DemoRuns, skip_or_fail
+from tests.e2e.harness import (
+    ARTIFACTS,
+    EXPECTED_TASKS,
+    PAYMENTS,
+    Airflow,
+    DemoRuns,
+    headless_chromium,
+    require_chromium,
+)
 
 pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("FLOWLYTICS_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 30_000
 
 
 def test_runs_page_shows_the_demo_runs(airflow: Airflow, demo_runs: DemoRuns) -> None:
-    if not Path(CHROMIUM).exists():
-        skip_or_fail(f"no Chromium at {CHROMIUM} (set FLOWLYTICS_CHROMIUM)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    require_chromium()
+    from playwright.sync_api import expect
 
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with headless_chromium() as browser:
         page = browser.new_page(viewport={"width": 1440, "height": 1000})
         page.set_default_timeout(TIMEOUT_MS)
         page_errors: list[str] = []
@@ -71,5 +61,3 @@ def test_runs_page_shows_the_demo_runs(airflow: Airflow, demo_runs: DemoRuns) ->
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "e2e-flowlytics-runs-failure.png"), full_page=True)
             raise
-        finally:
-            browser.close()

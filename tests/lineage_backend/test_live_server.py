@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from lineage_backend.db import Database
 from lineage_backend.store.models import RawEvent
-from tests.conftest import INGEST, INGEST_KEY, READ, READ_KEY, free_port, wait_for_http
+from tests.conftest import INGEST, INGEST_KEY, READ, serve_flowlytics
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
 
 FLOWLYTICS = [sys.executable, "-m", "lineage_backend.cli"]
@@ -36,25 +36,9 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
             connection.exec_driver_sql(f"CREATE DATABASE {name}")
         admin.engine.dispose()
         url = base.rsplit("/", 1)[0] + f"/{name}"
-    port = free_port()
-    env = {**os.environ, "FLOWLYTICS_INGEST_API_KEYS": INGEST_KEY, "FLOWLYTICS_READ_API_KEYS": READ_KEY}
-    process = subprocess.Popen(
-        [*FLOWLYTICS, "serve", "--db-url", url, "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60)
-        database = Database.from_url(url)
-        yield f"http://127.0.0.1:{port}", database
-        database.engine.dispose()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    # Two workers: the concurrency test races requests across processes, not just threads.
+    with serve_flowlytics(url, "--workers", "2") as served:
+        yield served
 
 
 def stored_events(database: Database) -> int:

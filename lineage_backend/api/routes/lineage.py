@@ -26,6 +26,7 @@ async def _document(request: Request, limit: int) -> object:
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     document = await _document(request, settings.max_body_bytes)
     await run_in_threadpool(ingest_one, database, document)
+    request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
     return Response(status_code=201)
 
 
@@ -35,6 +36,7 @@ async def post_batch(
 ) -> BatchIngestResponse:
     document = await _document(request, settings.max_body_bytes)
     result = await run_in_threadpool(ingest_batch, database, document, max_events=settings.max_batch_events)
+    request.app.state.graph_index.invalidate()
     if result.status == "failure":
         response.status_code = 422
     return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from lineage_backend.api.deps import AdminPrincipal, DatabaseDep, ReadPrincipal
 from lineage_backend.api.schemas import (
@@ -44,11 +44,13 @@ def node_metadata(principal: ReadPrincipal, database: DatabaseDep, node_id: str)
 
 @router.patch("/nodes/{node_id:path}/metadata", response_model=NodeMetadataDetailResponse)
 def edit_node_metadata(
-    principal: AdminPrincipal, database: DatabaseDep, node_id: str, patch: NodeMetadataPatch
+    request: Request, principal: AdminPrincipal, database: DatabaseDep, node_id: str, patch: NodeMetadataPatch
 ) -> NodeMetadataDetailResponse:
-    return database.run(
+    edited = database.run(
         lambda session: metadata.patch_node_metadata(node_id, patch, session=session, principal=principal)
     )
+    request.app.state.graph_index.invalidate()  # graph and impact answers show the edit at once
+    return edited
 
 
 @router.get("/edges/metadata", response_model=EdgeMetadataResponse)
