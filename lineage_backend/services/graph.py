@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -13,13 +13,7 @@ from sqlalchemy.orm import Session
 from lineage_backend.api.schemas import (
     AnnotationModel,
     FieldModel,
-    GraphEdgeResponse,
-    GraphNodeResponse,
-    GraphResponse,
-    ImpactItem,
-    ImpactResponse,
     ImpactSummary,
-    LatestRunRef,
     SearchItem,
     SearchResponse,
     SlaModel,
@@ -31,34 +25,41 @@ from lineage_backend.graph.index import GraphIndex, dataset_key, graph_as_of, is
 from lineage_backend.graph.sla import is_late
 from lineage_backend.graph.traversal import Direction, collapse_groups, impact_sort_key, traverse
 from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_node
-from lineage_backend.store.models import ColumnEdge, Dataset, EdgeMetadata, Job, LineageEdge, RawEvent, Run, RunDataset
+from lineage_backend.store.models import ColumnEdge, Dataset, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
 
+# Graph and impact answers are built as JSON-ready dicts shaped as GraphResponse / ImpactResponse (camelCase
+# keys): validating thousands of pydantic items per request cost more than the whole walk. The routes send
+# them as they are; tests/lineage_backend/api/test_graph_routes.py checks they round-trip through the models.
+Json = dict[str, Any]
 
-def _dataset_fields(dataset_ids: list[int], *, session: Session) -> dict[int, list[FieldModel]]:
+
+def _dataset_fields(dataset_ids: list[int], *, session: Session) -> dict[int, list[Json]]:
     """Schema fields, for column-level lineage (not kept in the index: column graphs are small)."""
-    fields: dict[int, list[FieldModel]] = {}
+    fields: dict[int, list[Json]] = {}
     for start in range(0, len(dataset_ids), 500):
         chunk = dataset_ids[start : start + 500]
         for dataset_id, schema in session.execute(
             select(Dataset.id, Dataset.facets["schema"]).where(Dataset.id.in_(chunk))
         ):
             fields[dataset_id] = [
-                FieldModel(name=str(f.get("name")), type=f.get("type"))
+                FieldModel(name=str(f.get("name")), type=f.get("type")).model_dump(mode="json", by_alias=True)
                 for f in (schema or {}).get("fields") or []
                 if isinstance(f, dict) and f.get("name")
             ]
     return fields
 
 
-def _latest_run(node: NodeDetails) -> LatestRunRef | None:
+def _latest_run(node: NodeDetails) -> Json | None:
     run = node.latest_run
     if run is None:
         return None
-    return LatestRunRef.model_construct(
-        run_id=run.run_id, state=run.state, started_at=run.started_at, ended_at=run.ended_at
-    )
+    return {"runId": run.run_id, "state": run.state, "startedAt": run.started_at, "endedAt": run.ended_at}
+
+
+def _sla(node: NodeDetails) -> Json | None:
+    return SlaModel(**node.sla).model_dump(mode="json", by_alias=True) if node.sla else None
 
 
 def _root_keys(
@@ -92,7 +93,7 @@ def lineage_graph(
     collapse: bool,
     expand: list[str],
     max_nodes: int,
-) -> GraphResponse:
+) -> Json:
     roots = _root_keys(node_id, dag_id, session=session, principal=principal, index=index)
     with index.current(session) as current:
         graph = graph_as_of(session, as_of, current.alias_of) if as_of else current.graph
@@ -104,6 +105,7 @@ def lineage_graph(
         alias_keys = {a for keys in aliases.values() for a in keys}
         infos = current.details_of(walk.distances.keys() | group_keys | alias_keys, session=session)
         visible_groups = {k: group_of[k] for k in walk.distances if k in group_of}
+        edge_notes = current.edge_notes
 
     hidden = {k for k, info in infos.items() if info.type == "JOB" and not can_see_dag(principal, info.dag_id)}
     shown = {k for k in walk.distances if k in infos and k not in hidden}
@@ -114,97 +116,83 @@ def lineage_graph(
     visible_groups = {k: g for k, g in visible_groups.items() if k in shown and g in infos and g not in hidden}
     members, shown_edges = collapse_groups(shown, edges, visible_groups if collapse else {}, expanded)
 
-    nodes: list[GraphNodeResponse] = []
+    nodes: list[Json] = []
     for key, inner in members.items():
         info = infos[key]
         distance = min((walk.distances.get(m, 10**9) for m in inner | {key}), default=0)
-        node = _node_response(info, distance if distance < 10**9 else 0, aliases.get(key, ()), infos)
+        node = _node_json(info, distance if distance < 10**9 else 0, aliases.get(key, ()), infos)
         if inner:
-            node.is_group, node.child_count = True, len(inner)
+            node["isGroup"], node["childCount"] = True, len(inner)
         elif collapse and key in visible_groups and visible_groups[key] in expanded:
-            node.parent_id = infos[visible_groups[key]].id
+            node["parentId"] = infos[visible_groups[key]].id
         nodes.append(node)
     for group in expanded:
         if group not in members and any(visible_groups.get(k) == group for k in members):
-            node = _node_response(infos[group], 0, (), infos)
-            node.is_group, node.expanded = True, True
-            node.child_count = sum(1 for k in members if visible_groups.get(k) == group)
+            node = _node_json(infos[group], 0, (), infos)
+            node["isGroup"], node["expanded"] = True, True
+            node["childCount"] = sum(1 for k in members if visible_groups.get(k) == group)
             nodes.append(node)
 
-    edge_notes = _edge_annotations([(infos[s].id, infos[t].id) for s, t in shown_edges], session=session)
     edge_responses = [
-        GraphEdgeResponse.model_construct(
-            id=f"{infos[s].id}->{infos[t].id}",
-            source=infos[s].id,
-            target=infos[t].id,
-            source_field=None,
-            target_field=None,
-            transformation_type=None,
-            transformation_subtype=None,
-            annotations=edge_notes.get((infos[s].id, infos[t].id), []),
-        )
+        _edge_json(infos[s].id, infos[t].id, annotations=_edge_annotations(edge_notes, infos[s].id, infos[t].id))
         for s, t in shown_edges
     ]
-    nodes.sort(key=lambda n: (n.distance, n.type, n.namespace, n.name))
+    nodes.sort(key=lambda n: (n["distance"], n["type"], n["namespace"], n["name"]))
 
     def shown_as(key: int) -> int:
         group = visible_groups.get(key) if collapse else None
         return group if group is not None and group not in expanded else key
 
     root_ids = sorted({infos[shown_as(k)].id for k in roots if k in infos and k not in hidden})
-    return GraphResponse.model_construct(
-        root_ids=root_ids,
-        level="job",
-        nodes=nodes,
-        edges=edge_responses,
-        truncated=walk.truncated,
-    )
+    return {"rootIds": root_ids, "level": "job", "nodes": nodes, "edges": edge_responses, "truncated": walk.truncated}
 
 
-def _node_response(
+def _node_json(
     info: NodeDetails,
     distance: int,
     aliases: Collection[int],
     infos: Mapping[int, NodeDetails],
-    fields: list[FieldModel] | None = None,
-) -> GraphNodeResponse:
-    # Built with model_construct: every value comes from the index, already validated on the way in.
-    return GraphNodeResponse.model_construct(
-        id=info.id,
-        type=info.type,
-        namespace=info.namespace,
-        name=info.name,
-        distance=distance,
-        parent_id=None,
-        is_group=False,
-        expanded=False,
-        child_count=0,
-        aliases=sorted(infos[a].id for a in aliases if a in infos),
-        latest_run=_latest_run(info),
-        rows_written=info.rows_written,
-        owners=list(info.owners),
-        tags=list(info.tags),
-        criticality=info.criticality,
-        sla=SlaModel(**info.sla) if info.sla else None,
-        fields=fields or [],
-    )
+    fields: list[Json] | None = None,
+) -> Json:
+    """A GraphNodeResponse, as JSON (see graph_document)."""
+    return {
+        "id": info.id,
+        "type": info.type,
+        "namespace": info.namespace,
+        "name": info.name,
+        "distance": distance,
+        "parentId": None,
+        "isGroup": False,
+        "expanded": False,
+        "childCount": 0,
+        "aliases": sorted(infos[a].id for a in aliases if a in infos),
+        "latestRun": _latest_run(info),
+        "rowsWritten": info.rows_written,
+        "owners": list(info.owners),
+        "tags": list(info.tags),
+        "criticality": info.criticality,
+        "sla": _sla(info),
+        "fields": fields or [],
+    }
 
 
-def _edge_annotations(
-    pairs: list[tuple[str, str]], *, session: Session
-) -> dict[tuple[str, str], list[AnnotationModel]]:
-    if not pairs:
-        return {}
-    sources = sorted({s for s, _ in pairs})
-    wanted = set(pairs)
-    notes: dict[tuple[str, str], list[AnnotationModel]] = {}
-    for start in range(0, len(sources), 500):
-        for row in session.execute(
-            select(EdgeMetadata).where(EdgeMetadata.source_id.in_(sources[start : start + 500]))
-        ).scalars():
-            if (row.source_id, row.target_id) in wanted and row.annotations:
-                notes[(row.source_id, row.target_id)] = [AnnotationModel(**n) for n in row.annotations]
-    return notes
+def _edge_json(source: str, target: str, **column: Any) -> Json:
+    """A GraphEdgeResponse, as JSON."""
+    return {
+        "id": column.get("id") or f"{source}->{target}",
+        "source": source,
+        "target": target,
+        "sourceField": column.get("source_field"),
+        "targetField": column.get("target_field"),
+        "transformationType": column.get("transformation_type"),
+        "transformationSubtype": column.get("transformation_subtype"),
+        "annotations": column.get("annotations") or [],
+    }
+
+
+def _edge_annotations(notes: Mapping[tuple[str, str], list[dict[str, Any]]], source: str, target: str) -> list[Json]:
+    found = notes.get((source, target))
+    return [AnnotationModel(**n).model_dump(mode="json", by_alias=True) for n in found] if found else []
 
 
 def column_graph(
@@ -217,7 +205,7 @@ def column_graph(
     direction: Direction,
     depth: int,
     max_nodes: int,
-) -> GraphResponse:
+) -> Json:
     """Field-to-field lineage: datasets with their fields, edges carrying fields and transformation."""
     roots = _root_keys(node_id, dag_id, session=session, principal=principal, index=index)
     start: set[int] = set()
@@ -253,27 +241,31 @@ def column_graph(
         infos = current.details_of({dataset_key(d) for d in distances}, session=session)
     fields = _dataset_fields(sorted(distances), session=session)
     nodes = [
-        _node_response(infos[dataset_key(d)], dist, (), infos, fields.get(d))
+        _node_json(infos[dataset_key(d)], dist, (), infos, fields.get(d))
         for d, dist in distances.items()
         if dataset_key(d) in infos
     ]
-    edges = [
-        GraphEdgeResponse(
-            id=f"{infos[dataset_key(e.input_dataset_id)].id}#{e.input_field}->{infos[dataset_key(e.output_dataset_id)].id}#{e.output_field}#{e.transformation_type}/{e.transformation_subtype}",
-            source=infos[dataset_key(e.input_dataset_id)].id,
-            target=infos[dataset_key(e.output_dataset_id)].id,
-            source_field=e.input_field or None,
-            target_field=e.output_field or None,
-            transformation_type=e.transformation_type or None,
-            transformation_subtype=e.transformation_subtype or None,
+    edges = []
+    for e in rows.values():
+        source, target = infos.get(dataset_key(e.input_dataset_id)), infos.get(dataset_key(e.output_dataset_id))
+        if source is None or target is None:
+            continue
+        edges.append(
+            _edge_json(
+                source.id,
+                target.id,
+                id=f"{source.id}#{e.input_field}->{target.id}#{e.output_field}"
+                f"#{e.transformation_type}/{e.transformation_subtype}",
+                source_field=e.input_field or None,
+                target_field=e.output_field or None,
+                transformation_type=e.transformation_type or None,
+                transformation_subtype=e.transformation_subtype or None,
+            )
         )
-        for e in rows.values()
-        if e.input_dataset_id in distances and e.output_dataset_id in distances
-    ]
-    nodes.sort(key=lambda n: (n.distance, n.namespace, n.name))
-    edges.sort(key=lambda e: e.id)
+    nodes.sort(key=lambda n: (n["distance"], n["namespace"], n["name"]))
+    edges.sort(key=lambda e: e["id"])
     root_ids = [infos[dataset_key(d)].id for d in sorted(start) if dataset_key(d) in infos]
-    return GraphResponse(root_ids=root_ids, level="column", nodes=nodes, edges=edges, truncated=truncated)
+    return {"rootIds": root_ids, "level": "column", "nodes": nodes, "edges": edges, "truncated": truncated}
 
 
 def impact(
@@ -285,7 +277,7 @@ def impact(
     depth: int | None,
     direction: Literal["downstream", "upstream"],
     now: datetime | None = None,
-) -> ImpactResponse:
+) -> Json:
     """Downstream: everything that consumes this node, critical and SLA-bound first. Upstream (backward
     tracing): the producers, with the nearest failed, late or DQ-failing ones named as culprits."""
     now = now or datetime.now(timezone.utc)
@@ -305,19 +297,19 @@ def impact(
     visible = [info for info in infos.values() if info.type == "DATASET" or can_see_dag(principal, info.dag_id)]
     visible.sort(key=lambda i: impact_sort_key(walk.distances[i.key], i.criticality, i.sla is not None, i.id))
     items = [
-        ImpactItem.model_construct(
-            id=info.id,
-            type=info.type,
-            namespace=info.namespace,
-            name=info.name,
-            distance=walk.distances[info.key],
-            owners=list(info.owners),
-            criticality=info.criticality,
-            sla=SlaModel(**info.sla) if info.sla else None,
-            last_run_state=info.latest_run.state if info.latest_run else None,
-            last_run_at=(info.latest_run.ended_at or info.latest_run.started_at) if info.latest_run else None,
-            problems=problems.get(info.key, []),
-        )
+        {
+            "id": info.id,
+            "type": info.type,
+            "namespace": info.namespace,
+            "name": info.name,
+            "distance": walk.distances[info.key],
+            "owners": list(info.owners),
+            "criticality": info.criticality,
+            "sla": _sla(info),
+            "lastRunState": info.latest_run.state if info.latest_run else None,
+            "lastRunAt": (info.latest_run.ended_at or info.latest_run.started_at) if info.latest_run else None,
+            "problems": problems.get(info.key, []),
+        }
         for info in visible
     ]
     shown = {info.key for info in visible}
@@ -328,22 +320,23 @@ def impact(
             key=lambda k: (walk.distances[k], infos[k].id),
         )
     ]
-    owners = Counter(owner for item in items for owner in item.owners)
-    return ImpactResponse(
-        node_id=node.id,
-        direction=direction,
-        items=items,
-        summary=ImpactSummary(
-            total=len(items),
-            datasets=sum(1 for i in items if i.type == "DATASET"),
-            jobs=sum(1 for i in items if i.type == "JOB"),
-            by_owner=dict(owners.most_common()),
-            by_criticality=dict(Counter(i.criticality or "unset" for i in items).most_common()),
-            sla_bound=sum(1 for i in items if i.sla is not None),
-            critical=sum(1 for i in items if i.criticality == "critical"),
-            culprits=culprits,
-        ),
+    owners = Counter(owner for info in visible for owner in info.owners)
+    summary = ImpactSummary(
+        total=len(items),
+        datasets=sum(1 for i in visible if i.type == "DATASET"),
+        jobs=sum(1 for i in visible if i.type == "JOB"),
+        by_owner=dict(owners.most_common()),
+        by_criticality=dict(Counter(i.criticality or "unset" for i in visible).most_common()),
+        sla_bound=sum(1 for i in visible if i.sla),
+        critical=sum(1 for i in visible if i.criticality == "critical"),
+        culprits=culprits,
     )
+    return {
+        "nodeId": node.id,
+        "direction": direction,
+        "items": items,
+        "summary": summary.model_dump(mode="json", by_alias=True),
+    }
 
 
 def _problems(infos: Mapping[int, NodeDetails], *, session: Session, now: datetime) -> dict[int, list[str]]:

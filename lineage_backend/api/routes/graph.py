@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
+from lineage_backend.api.responses import json_document
 from lineage_backend.api.schemas import GraphResponse, GraphVersionResponse, ImpactResponse, SearchResponse
 from lineage_backend.graph.index import GraphIndex
 from lineage_backend.services import graph as graph_service
@@ -40,11 +41,26 @@ def lineage_graph(
     ] = True,
     expand: Annotated[list[str], Query(description="group node ids to show expanded")] = [],  # noqa: B006
     max_nodes: Annotated[int, Query(alias="maxNodes", ge=1, le=20000)] = graph_service.DEFAULT_MAX_NODES,
-) -> GraphResponse:
+) -> Response:
     index = _index(request)
     if level == "column":
-        return database.read(
-            lambda session: graph_service.column_graph(
+        return json_document(
+            database.read(
+                lambda session: graph_service.column_graph(
+                    session=session,
+                    index=index,
+                    principal=principal,
+                    node_id=node_id,
+                    dag_id=dag_id,
+                    direction=direction,
+                    depth=depth,
+                    max_nodes=max_nodes,
+                )
+            )
+        )
+    return json_document(
+        database.read(
+            lambda session: graph_service.lineage_graph(
                 session=session,
                 index=index,
                 principal=principal,
@@ -52,22 +68,11 @@ def lineage_graph(
                 dag_id=dag_id,
                 direction=direction,
                 depth=depth,
+                as_of=as_of,
+                collapse=collapse,
+                expand=expand,
                 max_nodes=max_nodes,
             )
-        )
-    return database.read(
-        lambda session: graph_service.lineage_graph(
-            session=session,
-            index=index,
-            principal=principal,
-            node_id=node_id,
-            dag_id=dag_id,
-            direction=direction,
-            depth=depth,
-            as_of=as_of,
-            collapse=collapse,
-            expand=expand,
-            max_nodes=max_nodes,
         )
     )
 
@@ -87,11 +92,13 @@ def impact(
     node_id: Annotated[str, Query(alias="nodeId", description="job:<namespace>:<name> or dataset:<namespace>:<name>")],
     depth: Annotated[int | None, Query(ge=1, le=10000, description="omit for the whole blast radius")] = None,
     direction: Literal["downstream", "upstream"] = "downstream",
-) -> ImpactResponse:
+) -> Response:
     index = _index(request)
-    return database.read(
-        lambda session: graph_service.impact(
-            session=session, index=index, principal=principal, node_id=node_id, depth=depth, direction=direction
+    return json_document(
+        database.read(
+            lambda session: graph_service.impact(
+                session=session, index=index, principal=principal, node_id=node_id, depth=depth, direction=direction
+            )
         )
     )
 

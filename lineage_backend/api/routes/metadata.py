@@ -64,11 +64,18 @@ def edge_metadata(
 
 @router.patch("/edges/metadata", response_model=EdgeMetadataResponse)
 def edit_edge_metadata(
-    principal: AdminPrincipal, database: DatabaseDep, source: Source, target: Target, patch: EdgeMetadataPatch
+    request: Request,
+    principal: AdminPrincipal,
+    database: DatabaseDep,
+    source: Source,
+    target: Target,
+    patch: EdgeMetadataPatch,
 ) -> EdgeMetadataResponse:
-    return database.run(
+    edited = database.run(
         lambda session: metadata.patch_edge_metadata(source, target, patch, session=session, principal=principal)
     )
+    request.app.state.graph_index.invalidate()
+    return edited
 
 
 @router.get("/edges/metadata/history", response_model=AuditCollectionResponse)

@@ -8,7 +8,9 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
+from lineage_backend.api.schemas import GraphResponse, ImpactResponse
 from lineage_backend.app import create_app
 from lineage_backend.auth import READ as READ_SCOPE
 from lineage_backend.auth import Principal
@@ -128,10 +130,51 @@ def ids(body: dict[str, Any]) -> set[str]:
     return {node["id"] for node in body["nodes"]}
 
 
+def conforming(body: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
+    """Graph and impact answers are written as JSON without passing through their models: they must
+    read back through the model to exactly the same JSON (no missing, extra or mistyped field)."""
+    assert model.model_validate(body).model_dump(mode="json", by_alias=True) == body
+    return body
+
+
 def graph(client: TestClient, headers: dict[str, str] = READ, **params: Any) -> dict[str, Any]:
     response = client.get("/api/v1/graph", params=params, headers=headers)
     assert response.status_code == 200, response.text
-    return response.json()
+    assert response.headers["content-type"] == "application/json"
+    return conforming(response.json(), GraphResponse)
+
+
+def test_graph_and_impact_answers_match_their_response_models(client: TestClient) -> None:
+    seed(client)
+    for node, change in (
+        (ds("reports.daily"), {"criticality": "critical", "owners": ["team:finance"], "tags": ["pii"]}),
+        (ds("/orders", "s3://exports"), {"sla": {"latestArrival": "06:00", "maxAgeMinutes": 90}}),
+    ):
+        edit = client.patch("/api/v1/nodes/" + quote(node, safe="") + "/metadata", json=change, headers=ADMIN)
+        assert edit.status_code == 200, edit.text
+    client.patch(
+        "/api/v1/edges/metadata",
+        params={"source": ds("staging.orders"), "target": "job:airflow:etl.load"},
+        json={"annotations": [{"text": "dedup"}]},
+        headers=ADMIN,
+    )
+    bodies = [
+        graph(client, nodeId=ds("staging.orders"), depth=6),
+        graph(client, nodeId=ds("staging.orders"), depth=6, collapse="false"),
+        graph(client, nodeId=ds("staging.orders"), depth=6, expand="job:airflow:etl"),
+        graph(client, dagId="etl", level="column"),
+    ]
+    for params in ({}, {"direction": "upstream"}, {"depth": 2}):
+        response = client.get("/api/v1/impact", params={"nodeId": ds("reports.daily"), **params}, headers=READ)
+        assert response.status_code == 200, response.text
+        bodies.append(conforming(response.json(), ImpactResponse))
+    downstream = client.get("/api/v1/impact", params={"nodeId": ds("staging.orders")}, headers=READ).json()
+    bodies.append(conforming(downstream, ImpactResponse))
+    text = str(bodies)
+    for seen in ("latestArrival", "team:finance", "dedup", "COMPLETED", "rowsWritten", "isGroup"):
+        assert seen in text, seen  # the round trip covered these fields with values in them
+    run_times = [n["latestRun"]["endedAt"] for n in bodies[1]["nodes"] if n["latestRun"]]
+    assert run_times and all(t is None or t.endswith("Z") for t in run_times)
 
 
 def test_downstream_graph_groups_tasks_under_their_dag(client: TestClient) -> None:
