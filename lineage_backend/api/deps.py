@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,13 +12,16 @@ from lineage_backend.config import Settings
 from lineage_backend.db import Database
 from lineage_backend.errors import ForbiddenError, NotAuthenticatedError
 
+# Async although they do not wait: FastAPI runs plain `def` dependencies in its thread pool, a hop per
+# dependency per request.
 
-def get_database(request: Request) -> Database:
+
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -44,8 +47,8 @@ _HOW = {
 _VERB = {INGEST: "post events", READ: "read", ADMIN: "edit metadata"}
 
 
-def require(scope: str) -> Callable[..., Principal]:
-    def dependency(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:
+def require(scope: str) -> Callable[..., Awaitable[Principal]]:
+    async def dependency(principal: Annotated[Principal | None, Depends(get_principal)]) -> Principal:
         if principal is None:
             raise NotAuthenticatedError(f"Not authenticated: {_HOW[scope]}")
         if scope not in principal.scopes:

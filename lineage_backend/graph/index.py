@@ -144,10 +144,15 @@ class GraphIndex:
     def canonical(self, key: int) -> int:
         return self.alias_of.get(key, key)
 
+    def key_of(self, node_id: str) -> int | None:
+        """The key of a node by its canonical id, if indexed."""
+        return self._key_of_id.get(node_id)
+
     def details_of(self, keys: Iterable[int], *, session: Session) -> dict[int, NodeDetails]:
         """Details of these nodes; any not indexed yet (created since the last refresh) are read now."""
         wanted = set(keys)
-        missing = wanted - self.details.keys()
+        details = self.details
+        missing = [k for k in wanted if k not in details]  # not `wanted - details.keys()`: that copies every key
         if missing:
             self._store(
                 load_details(

@@ -106,7 +106,10 @@ def collapse_groups(
         a, b = shown_as.get(source, source), shown_as.get(target, target)
         if a != b:
             collapsed.add((a, b))
-    return members, sorted(collapsed, key=repr)
+    try:
+        return members, sorted(collapsed)
+    except TypeError:  # keys that do not order among themselves
+        return members, sorted(collapsed, key=repr)
 
 
 CRITICALITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}

@@ -24,7 +24,7 @@ from lineage_backend.graph.details import NodeDetails
 from lineage_backend.graph.index import GraphIndex, dataset_key, graph_as_of, is_job_key, job_key, row_id
 from lineage_backend.graph.sla import is_late
 from lineage_backend.graph.traversal import Direction, collapse_groups, impact_sort_key, traverse
-from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_node
+from lineage_backend.services.nodes import can_see_dag, dataset_node_id, hidden_job, job_node_id, resolve_node
 from lineage_backend.store.models import ColumnEdge, Dataset, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
@@ -62,6 +62,19 @@ def _sla(node: NodeDetails) -> Json | None:
     return SlaModel(**node.sla).model_dump(mode="json", by_alias=True) if node.sla else None
 
 
+def _node_key(node_id: str, *, session: Session, principal: Principal, index: GraphIndex) -> tuple[int, str]:
+    """The index key and canonical id of a node id: from memory when indexed, else from SQL (which also
+    explains a malformed or unknown id). A job of a DAG the caller may not read is not found."""
+    key = index.key_of(node_id)
+    info = index.details.get(key) if key is not None else None
+    if key is None or info is None:
+        node = resolve_node(node_id, session=session, principal=principal)
+        return index.canonical(job_key(node.row.id) if node.type == "JOB" else dataset_key(node.row.id)), node.id
+    if info.type == "JOB" and not can_see_dag(principal, info.dag_id):
+        raise hidden_job(node_id)
+    return index.canonical(key), info.id
+
+
 def _root_keys(
     node_id: str | None, dag_id: str | None, *, session: Session, principal: Principal, index: GraphIndex
 ) -> list[int]:
@@ -75,9 +88,7 @@ def _root_keys(
             raise NotFoundError(f"no lineage for DAG {dag_id!r}: it has sent no events, or you may not read it")
         return [job_key(i) for i in ids]
     assert node_id is not None
-    node = resolve_node(node_id, session=session, principal=principal)
-    key = job_key(node.row.id) if node.type == "JOB" else dataset_key(node.row.id)
-    return [index.canonical(key)]
+    return [_node_key(node_id, session=session, principal=principal, index=index)[0]]
 
 
 def lineage_graph(
@@ -94,8 +105,8 @@ def lineage_graph(
     expand: list[str],
     max_nodes: int,
 ) -> Json:
-    roots = _root_keys(node_id, dag_id, session=session, principal=principal, index=index)
     with index.current(session) as current:
+        roots = _root_keys(node_id, dag_id, session=session, principal=principal, index=current)
         graph = graph_as_of(session, as_of, current.alias_of) if as_of else current.graph
         walk = traverse(graph, roots, direction, max_depth=depth, max_nodes=max_nodes)
         edges = graph.edges_among(set(walk.distances))
@@ -119,8 +130,10 @@ def lineage_graph(
     nodes: list[Json] = []
     for key, inner in members.items():
         info = infos[key]
-        distance = min((walk.distances.get(m, 10**9) for m in inner | {key}), default=0)
-        node = _node_json(info, distance if distance < 10**9 else 0, aliases.get(key, ()), infos)
+        distance = walk.distances.get(key, 0)
+        if inner:  # a collapsed group: as near as its nearest member (or itself)
+            distance = min(walk.distances.get(m, 10**9) for m in (*inner, key))
+        node = _node_json(info, distance, aliases.get(key, ()), infos)
         if inner:
             node["isGroup"], node["childCount"] = True, len(inner)
         elif collapse and key in visible_groups and visible_groups[key] in expanded:
@@ -165,7 +178,7 @@ def _node_json(
         "isGroup": False,
         "expanded": False,
         "childCount": 0,
-        "aliases": sorted(infos[a].id for a in aliases if a in infos),
+        "aliases": sorted(infos[a].id for a in aliases if a in infos) if aliases else [],
         "latestRun": _latest_run(info),
         "rowsWritten": info.rows_written,
         "owners": list(info.owners),
@@ -207,7 +220,8 @@ def column_graph(
     max_nodes: int,
 ) -> Json:
     """Field-to-field lineage: datasets with their fields, edges carrying fields and transformation."""
-    roots = _root_keys(node_id, dag_id, session=session, principal=principal, index=index)
+    with index.current(session) as current:
+        roots = _root_keys(node_id, dag_id, session=session, principal=principal, index=current)
     start: set[int] = set()
     for key in roots:
         if is_job_key(key):  # a job's column lineage is that of the datasets it reads and writes
@@ -281,9 +295,8 @@ def impact(
     """Downstream: everything that consumes this node, critical and SLA-bound first. Upstream (backward
     tracing): the producers, with the nearest failed, late or DQ-failing ones named as culprits."""
     now = now or datetime.now(timezone.utc)
-    node = resolve_node(node_id, session=session, principal=principal)
     with index.current(session) as current:
-        root = current.canonical(job_key(node.row.id) if node.type == "JOB" else dataset_key(node.row.id))
+        root, canonical_id = _node_key(node_id, session=session, principal=principal, index=current)
         walk = traverse(current.graph, [root], direction, max_depth=depth)
         keys = walk.distances.keys() - {root}
         infos = current.details_of(keys, session=session)
@@ -332,7 +345,7 @@ def impact(
         culprits=culprits,
     )
     return {
-        "nodeId": node.id,
+        "nodeId": canonical_id,
         "direction": direction,
         "items": items,
         "summary": summary.model_dump(mode="json", by_alias=True),

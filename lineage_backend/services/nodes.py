@@ -94,9 +94,14 @@ def resolve_node(node_id: str, *, session: Session, principal: Principal) -> Res
     row = _resolve(node_id, kind, session=session)
     if isinstance(row, Job):
         if not can_see_dag(principal, row.dag_id):
-            raise NotFoundError(f"no job with id {node_id!r}; list them with GET /api/v1/jobs")
+            raise hidden_job(node_id)
         return ResolvedNode(id=job_node_id(row.namespace, row.name), type="JOB", row=row)
     return ResolvedNode(id=dataset_node_id(row.namespace, row.name), type="DATASET", row=row)
+
+
+def hidden_job(node_id: str) -> NotFoundError:
+    """The answer for a job of a DAG the caller may not read: the same as for a job that does not exist."""
+    return NotFoundError(f"no job with id {node_id!r}; list them with GET /api/v1/jobs")
 
 
 def can_see_dag(principal: Principal, dag_id: str | None) -> bool:

@@ -295,6 +295,12 @@ def test_hidden_dags_are_left_out_of_graphs_and_search(database: Database) -> No
         assert client.get("/api/v1/graph", params={"dagId": "reports"}).status_code == 404
         impact = client.get("/api/v1/impact", params={"nodeId": ds("staging.orders")}).json()
         assert not any(i["id"].startswith("job:airflow:reports") for i in impact["items"])
+        # Starting from a hidden job (looked up in the index, built by now) is the same 404 as an unknown job.
+        for path in ("/api/v1/impact", "/api/v1/graph"):
+            for job in ("job:airflow:reports.build", "job:airflow:no.such.job"):
+                response = client.get(path, params={"nodeId": job})
+                assert response.status_code == 404, (path, job)
+                assert response.json()["detail"] == f"no job with id {job!r}; list them with GET /api/v1/jobs"
 
 
 def test_impact_lists_consumers_with_owners_criticality_and_sla_first(client: TestClient) -> None:
