@@ -297,6 +297,7 @@ class CellResult:
     load_s: float = 0.0
     first_request_s: float = 0.0  # includes the index build
     second_request_s: float = 0.0  # the same request again
+    server_rss_mb: list[float] = field(default_factory=list)  # before the first request, after the measurement
     nx_load_s: float = 0.0
     graph_depths: list[int] = field(default_factory=list)
     series: dict[str, Series] = field(default_factory=dict)
@@ -590,6 +591,14 @@ def neighbourhood_sizes(undirected: Any, start: int, max_depth: int) -> list[int
 # ----------------------------------------------------------------------------------------- one cell
 
 
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def timed(call: Callable[[], Any]) -> tuple[float, Any]:
     began = time.perf_counter()
     result = call()
@@ -713,6 +722,8 @@ def run_cell(
         # request again shows what the build added.
         first = next(k for k in warmup if k % 2 == 0)
         api.warm_up = ("/api/v1/graph", {"nodeId": graph.node_id(first), "depth": 0})
+        assert api.server is not None and api.server.proc is not None
+        result.server_rss_mb.append(rss_mb(api.server.proc.pid))
         result.first_request_s = neighbourhood((first, 0))[0] / 1000
         result.second_request_s = neighbourhood((first, 0))[0] / 1000
         log(
@@ -732,6 +743,7 @@ def run_cell(
             # Round by round, so that a spent budget still leaves every start node measured at least once.
             _, graph_made = measure("graph", graph_pairs * args.graph_rounds, neighbourhood)
             hubs_done, hubs_made = measure("impact_hubs", hub_starts, impact)
+        result.server_rss_mb.append(rss_mb(api.server.proc.pid))
         result.load_avg.append(os.getloadavg()[0])
     finally:
         api.stop()
@@ -940,13 +952,14 @@ def report(cells: list[CellResult], args: argparse.Namespace, elapsed: float) ->
         f"# code: {code_version()}",
         "",
         "| nodes | db | jobs | datasets | edges | runs | run outputs | load s "
-        "| index build (1st request) s | networkx load s | load avg |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| index build (1st request) s | server RSS MB (start -> end) | networkx load s | load avg |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in cells:
         lines.append(
             f"| {c.size:,} | {c.db} | {c.jobs:,} | {c.datasets:,} | {c.edges:,} | {c.runs:,} | {c.run_datasets:,} "
             f"| {c.load_s:.0f} | {c.first_request_s:.2f} (again {c.second_request_s * 1000:.0f} ms) "
+            f"| {' -> '.join(f'{x:.0f}' for x in c.server_rss_mb)} "
             f"| {c.nx_load_s:.2f} | {' -> '.join(f'{x:.1f}' for x in c.load_avg)} |"
         )
     lines += [
