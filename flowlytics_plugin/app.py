@@ -19,6 +19,7 @@ def create_plugin_app() -> FastAPI:
     from lineage_backend.app import create_app
 
     app = create_app(conf.settings(), authenticators=[AirflowUserAuthenticator()])
+    app.state.graph_index.warm_up()  # the first Flowlytics request of this API-server worker starts it
     if BUNDLE_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=BUNDLE_DIR), name="static")
     return app

@@ -44,4 +44,6 @@ def create_app(
 
 def create_app_from_env() -> FastAPI:
     """Entry for `uvicorn --factory` workers of `flowlytics serve`."""
-    return create_app(Settings.from_env())
+    app = create_app(Settings.from_env())
+    app.state.graph_index.warm_up()
+    return app

@@ -161,3 +161,15 @@ def test_tail_cursor_after_a_full_read_rereads_only_the_top() -> None:
     assert cursor.fresh([9_950]) == []
     cursor.settle(now=time.monotonic() + 11)
     assert cursor.floor == 10_000 and not cursor.needs_read(10_000)
+
+
+def test_warm_up_builds_the_index_before_any_request(database: Database) -> None:
+    for event in run_pair("etl.load", seconds=0, rows=7):
+        ingest_one(database, event)
+    index = GraphIndex(database)
+    thread = index.warm_up()
+    assert thread is not None
+    thread.join(timeout=60)
+    job = key_of(database, Job, "etl.load")
+    assert job in index.details and index.graph.downstream.get(job)  # built, edges and details, no request yet
+    assert GraphIndex().warm_up() is None  # without a database there is nothing to build from
