@@ -260,6 +260,7 @@ class ImpactResponse(ApiModel):
     node_id: str
     direction: Literal["downstream", "upstream"]
     items: list[ImpactItem]
+    truncated: bool = False  # `limit` left items out; the summary counts them all
     summary: ImpactSummary
 
 

@@ -290,10 +290,12 @@ def impact(
     node_id: str,
     depth: int | None,
     direction: Literal["downstream", "upstream"],
+    limit: int | None = None,
     now: datetime | None = None,
 ) -> Json:
     """Downstream: everything that consumes this node, critical and SLA-bound first. Upstream (backward
-    tracing): the producers, with the nearest failed, late or DQ-failing ones named as culprits."""
+    tracing): the producers, with the nearest failed, late or DQ-failing ones named as culprits (and listed
+    first). `limit` keeps the first items only; the summary still counts them all."""
     now = now or datetime.now(timezone.utc)
     with index.current(session) as current:
         root, canonical_id = _node_key(node_id, session=session, principal=principal, index=current)
@@ -308,7 +310,18 @@ def impact(
                 current.graph, [root], "upstream", max_depth=depth, stop_at=dict.fromkeys(problems, True)
             )
     visible = [info for info in infos.values() if info.type == "DATASET" or can_see_dag(principal, info.dag_id)]
-    visible.sort(key=lambda i: impact_sort_key(walk.distances[i.key], i.criticality, i.sla is not None, i.id))
+    shown = {info.key for info in visible}
+    culprit_keys = sorted(
+        (k for k in problems if culprit_walk and k in culprit_walk.distances and k in shown),
+        key=lambda k: (walk.distances[k], infos[k].id),
+    )
+    first = dict.fromkeys(culprit_keys, 0)  # upstream: the culprits lead, so that a first page shows them
+    visible.sort(
+        key=lambda i: (
+            first.get(i.key, 1),
+            *impact_sort_key(walk.distances[i.key], i.criticality, i.sla is not None, i.id),
+        )
+    )
     items = [
         {
             "id": info.id,
@@ -323,19 +336,12 @@ def impact(
             "lastRunAt": (info.latest_run.ended_at or info.latest_run.started_at) if info.latest_run else None,
             "problems": problems.get(info.key, []),
         }
-        for info in visible
+        for info in (visible if limit is None else visible[:limit])
     ]
-    shown = {info.key for info in visible}
-    culprits = [
-        infos[k].id
-        for k in sorted(
-            (k for k in problems if culprit_walk and k in culprit_walk.distances and k in shown),
-            key=lambda k: (walk.distances[k], infos[k].id),
-        )
-    ]
+    culprits = [infos[k].id for k in culprit_keys]
     owners = Counter(owner for info in visible for owner in info.owners)
     summary = ImpactSummary(
-        total=len(items),
+        total=len(visible),
         datasets=sum(1 for i in visible if i.type == "DATASET"),
         jobs=sum(1 for i in visible if i.type == "JOB"),
         by_owner=dict(owners.most_common()),
@@ -348,6 +354,7 @@ def impact(
         "nodeId": canonical_id,
         "direction": direction,
         "items": items,
+        "truncated": len(items) < len(visible),
         "summary": summary.model_dump(mode="json", by_alias=True),
     }
 

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { apiUrl } from "../src/api/client";
 import {
   fetchGraph,
+  fetchImpact,
   fetchNodeDetails,
   graphParams,
   normalizeDetails,
@@ -50,6 +51,18 @@ describe("requests", () => {
     expect(String(url)).toBe(
       "http://af.local/flowlytics/api/v1/graph?dagId=etl&direction=both&depth=2&level=column&collapse=false&maxNodes=50",
     );
+  });
+
+  it("asks for the first impact rows only when given a limit", async () => {
+    const body = { nodeId: NODE, direction: "downstream", items: [], truncated: true, summary: { total: 4000 } };
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify(body), { status: 200 }));
+    vi.stubGlobal("fetch", fetchMock);
+    vi.stubGlobal("document", { baseURI: "http://af.local/" });
+    const impact = await fetchImpact(NODE, "downstream", undefined, undefined, 25);
+    const [url] = fetchMock.mock.calls[0] as unknown as [URL];
+    expect(url.searchParams.get("limit")).toBe("25");
+    expect(url.searchParams.has("depth")).toBe(false);
+    expect(impact.summary.total).toBe(4000);
   });
 });
 

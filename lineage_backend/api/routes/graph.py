@@ -92,12 +92,21 @@ def impact(
     node_id: Annotated[str, Query(alias="nodeId", description="job:<namespace>:<name> or dataset:<namespace>:<name>")],
     depth: Annotated[int | None, Query(ge=1, le=10000, description="omit for the whole blast radius")] = None,
     direction: Literal["downstream", "upstream"] = "downstream",
+    limit: Annotated[
+        int | None, Query(ge=1, le=100000, description="only the first N items; the summary still counts all")
+    ] = None,
 ) -> Response:
     index = _index(request)
     return json_document(
         database.read(
             lambda session: graph_service.impact(
-                session=session, index=index, principal=principal, node_id=node_id, depth=depth, direction=direction
+                session=session,
+                index=index,
+                principal=principal,
+                node_id=node_id,
+                depth=depth,
+                direction=direction,
+                limit=limit,
             )
         )
     )

@@ -357,6 +357,23 @@ def test_backward_tracing_names_the_nearest_failed_or_dq_failing_producer(client
     problems = {i["id"]: i["problems"] for i in body["items"] if i["problems"]}
     assert problems == {"job:airflow:d.b": ["FAILED"], "job:airflow:d.a": ["DQ_FAILED"]}
     assert body["summary"]["culprits"] == ["job:airflow:d.b"]  # d.a sits behind it
+    assert body["items"][0]["id"] == "job:airflow:d.b"  # culprits lead, so that a first page shows them
+    first = client.get(
+        "/api/v1/impact", params={"nodeId": ds("s3"), "direction": "upstream", "limit": 1}, headers=READ
+    ).json()
+    assert [i["id"] for i in first["items"]] == ["job:airflow:d.b"] and first["truncated"] is True
+
+
+def test_impact_limit_keeps_the_first_items_and_counts_all(client: TestClient) -> None:
+    seed(client)
+    params = {"nodeId": ds("staging.orders")}
+    whole = conforming(client.get("/api/v1/impact", params=params, headers=READ).json(), ImpactResponse)
+    page = conforming(client.get("/api/v1/impact", params={**params, "limit": 2}, headers=READ).json(), ImpactResponse)
+    assert whole["truncated"] is False and len(whole["items"]) == whole["summary"]["total"] > 2
+    assert page["truncated"] is True and page["items"] == whole["items"][:2]
+    assert page["summary"] == whole["summary"]
+    bad = client.get("/api/v1/impact", params={**params, "limit": 0}, headers=READ)
+    assert bad.status_code == 422 and "limit" in bad.text
 
 
 def test_search_ranks_exact_then_prefix_then_substring(client: TestClient) -> None:

@@ -197,14 +197,16 @@ export function normalizeImpact(raw: unknown): ImpactResponse {
   };
 }
 
-/** `GET impact?nodeId=…&direction=…` (depth omitted = the server's default, unbounded). */
+/** `GET impact?nodeId=…&direction=…` (depth omitted = the server's default, unbounded; `limit`: only the
+ * first items, the summary still counts them all). */
 export function fetchImpact(
   nodeId: string,
   direction: "downstream" | "upstream",
   depth?: number,
   signal?: AbortSignal,
+  limit?: number,
 ): Promise<ImpactResponse> {
-  return getJson<unknown>("impact", { nodeId, direction, depth }, signal).then(normalizeImpact);
+  return getJson<unknown>("impact", { nodeId, direction, depth, limit }, signal).then(normalizeImpact);
 }
 
 export function normalizeSearch(raw: unknown): SearchResponse {

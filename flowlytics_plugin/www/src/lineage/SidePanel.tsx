@@ -108,7 +108,8 @@ export function SidePanel({ nodeId, graphNode, version, expanded, onClose, onFoc
   const loadMetadata = useCallback((signal: AbortSignal) => fetchNodeMetadata(nodeId, signal), [nodeId]);
   const metadata = usePolledQuery(loadMetadata, `${nodeId}|${version ?? ""}`, 0);
   const loadImpact = useCallback(
-    (signal: AbortSignal) => fetchImpact(nodeId, impactDirection, undefined, signal),
+    // The panel lists the first rows only: a hub's whole blast radius can be thousands of nodes.
+    (signal: AbortSignal) => fetchImpact(nodeId, impactDirection, undefined, signal, IMPACT_ROWS),
     [nodeId, impactDirection],
   );
   const impact = usePolledQuery(loadImpact, `${nodeId}|${impactDirection}|${version ?? ""}`, 0);
@@ -348,6 +349,8 @@ export function SidePanel({ nodeId, graphNode, version, expanded, onClose, onFoc
 
 const PROBLEM_LABELS: Record<string, string> = { FAILED: "failed", LATE: "late", DQ_FAILED: "DQ failed" };
 
+const IMPACT_ROWS = 25;
+
 function ImpactView({ impact, onFocus }: { impact: ImpactResponse; onFocus: (id: string) => void }) {
   const { summary, items } = impact;
   const upstream = impact.direction === "upstream";
@@ -404,7 +407,7 @@ function ImpactView({ impact, onFocus }: { impact: ImpactResponse; onFocus: (id:
             </tr>
           </thead>
           <tbody>
-            {shown.slice(0, 25).map((item) => (
+            {shown.slice(0, IMPACT_ROWS).map((item) => (
               <tr key={item.id} data-testid="flowlytics-impact-item" data-culprit={culprits.has(item.id) ? "true" : undefined}>
                 <td style={s.tdNowrap}>{item.distance}</td>
                 <td style={s.td}>
@@ -435,7 +438,9 @@ function ImpactView({ impact, onFocus }: { impact: ImpactResponse; onFocus: (id:
       ) : (
         <div style={s.muted}>{upstream ? "Nothing upstream." : "Nothing downstream."}</div>
       )}
-      {shown.length > 25 ? <div style={s.muted}>… and {shown.length - 25} more</div> : null}
+      {summary.total > Math.min(shown.length, IMPACT_ROWS) ? (
+        <div style={s.muted}>… and {summary.total - Math.min(shown.length, IMPACT_ROWS)} more</div>
+      ) : null}
     </div>
   );
 }
