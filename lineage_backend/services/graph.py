@@ -111,11 +111,11 @@ def lineage_graph(
         walk = traverse(graph, roots, direction, max_depth=depth, max_nodes=max_nodes)
         edges = graph.edges_among(set(walk.distances))
         group_of = current.group_of
-        group_keys = {group_of[k] for k in walk.distances if k in group_of}
+        visible_groups = {k: group_of[k] for k in walk.distances if k in group_of}
+        group_keys = set(visible_groups.values())
         aliases = {k: current.aliases[k] for k in walk.distances if k in current.aliases}
         alias_keys = {a for keys in aliases.values() for a in keys}
         infos = current.details_of(walk.distances.keys() | group_keys | alias_keys, session=session)
-        visible_groups = {k: group_of[k] for k in walk.distances if k in group_of}
         edge_notes = current.edge_notes
 
     hidden = {k for k, info in infos.items() if info.type == "JOB" and not can_see_dag(principal, info.dag_id)}
