@@ -236,6 +236,7 @@ class GraphIndex:
             )
         ).all()
         self._add_edge_rows(rows)
+        self._graph.compact()
         self._edges.begin(edge_max, (row[0] for row in rows))
         self._load_groups(session)
         self._symlink_cursor, self._job_cursor = symlink_max, job_max

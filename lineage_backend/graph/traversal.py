@@ -20,12 +20,20 @@ MAX_DEPTH = 10_000
 
 @dataclass
 class Graph(Generic[K]):
-    downstream: dict[K, set[K]] = field(default_factory=dict)
-    upstream: dict[K, set[K]] = field(default_factory=dict)
+    # Neighbours: sets while edges are added, tuples once compacted (a third of the memory of small sets).
+    downstream: dict[K, set[K] | tuple[K, ...]] = field(default_factory=dict)
+    upstream: dict[K, set[K] | tuple[K, ...]] = field(default_factory=dict)
 
     def add_edge(self, source: K, target: K) -> None:
-        self.downstream.setdefault(source, set()).add(target)
-        self.upstream.setdefault(target, set()).add(source)
+        _link(self.downstream, source, target)
+        _link(self.upstream, target, source)
+
+    def compact(self) -> None:
+        """Store every node's neighbours as a tuple. Adding an edge later turns that node's back into a set."""
+        for adjacency in (self.downstream, self.upstream):
+            for node, neighbours in adjacency.items():
+                if isinstance(neighbours, set):
+                    adjacency[node] = tuple(neighbours)
 
     @classmethod
     def from_edges(cls, edges: Iterable[tuple[K, K]]) -> Graph[K]:
@@ -36,6 +44,16 @@ class Graph(Generic[K]):
 
     def edges_among(self, nodes: set[K]) -> list[tuple[K, K]]:
         return [(s, t) for s in nodes for t in self.downstream.get(s, ()) if t in nodes]
+
+
+def _link(adjacency: dict[K, set[K] | tuple[K, ...]], node: K, neighbour: K) -> None:
+    neighbours = adjacency.get(node)
+    if neighbours is None:
+        adjacency[node] = {neighbour}
+    elif isinstance(neighbours, set):
+        neighbours.add(neighbour)
+    elif neighbour not in neighbours:
+        adjacency[node] = {*neighbours, neighbour}
 
 
 @dataclass(frozen=True)

@@ -73,3 +73,18 @@ def test_impact_order_puts_critical_and_sla_bound_first() -> None:
     ]
     ordered = sorted(items, key=lambda i: impact_sort_key(i[1], i[2], i[3], i[0]))
     assert [i[0] for i in ordered] == ["far-critical", "near-low", "near-sla", "near-none"]
+
+
+def test_compacted_graph_walks_the_same_and_still_takes_edges() -> None:
+    edges = [("a", "b"), ("a", "c"), ("b", "d"), ("c", "d"), ("d", "a"), ("d", "d")]
+    loose = Graph.from_edges(edges)
+    compact = Graph.from_edges(edges)
+    compact.compact()
+    assert all(isinstance(n, tuple) for n in [*compact.downstream.values(), *compact.upstream.values()])
+    for direction in ("downstream", "upstream", "both"):
+        assert traverse(compact, ["a"], direction, max_depth=None) == traverse(loose, ["a"], direction, max_depth=None)
+    assert sorted(compact.edges_among({"a", "b", "c", "d"})) == sorted(loose.edges_among({"a", "b", "c", "d"}))
+    compact.add_edge("a", "b")  # already there: no duplicate
+    compact.add_edge("a", "e")
+    assert sorted(compact.downstream["a"]) == ["b", "c", "e"] and compact.upstream["e"] == {"a"}
+    assert traverse(compact, ["a"], "downstream", max_depth=1).distances == {"a": 0, "b": 1, "c": 1, "e": 1}
