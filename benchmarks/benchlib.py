@@ -8,6 +8,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import orjson
 
@@ -559,3 +560,41 @@ def wait_for_http(url: str, timeout: float = 60.0) -> None:
             pass
         time.sleep(0.1)
     raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
+
+
+class ServerProcess:
+    """A server under test as a child process in its own session, ready once `/health` answers. Stopped
+    with SIGTERM (uvicorn's supervisor stops its workers), then its whole session killed if it lingers."""
+
+    name = "server"
+
+    def __init__(self, argv: list[str], env: dict[str, str], port: int, log_path: Path) -> None:
+        self.argv, self.env, self.port, self.log_path = argv, env, port, log_path
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def __enter__(self) -> Self:
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        try:
+            wait_for_http(self.url + "/health", timeout=60)
+        except TimeoutError:
+            self.__exit__()
+            raise RuntimeError(f"{self.name} did not start; log:\n{self.log_path.read_text()[-3000:]}") from None
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)

@@ -25,7 +25,6 @@ import multiprocessing as mp
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +37,10 @@ from typing import Any
 import orjson
 
 BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+from benchlib import ServerProcess, free_port  # noqa: E402
+
 REPO = BENCH_DIR.parent
 API_KEY = "bench-ingest-key"
 BATCH_SIZE = 100
@@ -255,56 +258,24 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 # --------------------------------------------------------------------------------------------- servers
 
 
-class Server:
+class Server(ServerProcess):
     """`flowlytics serve` or the baseline app, as a child process of this script."""
 
     def __init__(self, kind: str, db_url: str, workers: int, log_dir: Path) -> None:
-        from benchlib import free_port
-
-        self.kind = kind
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        common = ["--db-url", db_url, "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers)]
+        port = free_port()
+        common = ["--db-url", db_url, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         if kind == "flowlytics":
-            self.argv = [str(Path(sys.executable).parent / "flowlytics"), "serve", *common, "--no-migrate"]
+            argv = [str(Path(sys.executable).parent / "flowlytics"), "serve", *common, "--no-migrate"]
         else:
-            self.argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), *common]
-        self.env = {
+            argv = [sys.executable, str(BENCH_DIR / "baseline_app.py"), *common]
+        env = {
             **os.environ,
             "FLOWLYTICS_INGEST_API_KEYS": API_KEY,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
         }
-        self.log_path = log_dir / f"{kind}-{self.port}.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc is not None else None
-
-    def __enter__(self) -> Server:
-        from benchlib import wait_for_http
-
-        log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        log.close()
-        try:
-            wait_for_http(self.url + "/health", timeout=60)
-        except TimeoutError:
-            self.__exit__()
-            raise RuntimeError(f"{self.kind} server did not start; log:\n{self.log_path.read_text()[-3000:]}") from None
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)  # uvicorn's supervisor stops its workers
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the session this script created for it
-            self.proc.wait(timeout=10)
+        super().__init__(argv, env, port, log_dir / f"{kind}-{port}.log")
+        self.kind = kind
+        self.name = f"{kind} server"
 
 
 # ------------------------------------------------------------------------------------------- databases

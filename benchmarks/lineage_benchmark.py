@@ -76,7 +76,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 import httpx  # noqa: E402
 import networkx as nx  # noqa: E402
-from benchlib import PostgresCluster, free_port, wait_for_http  # noqa: E402
+from benchlib import PostgresCluster, ServerProcess, free_port  # noqa: E402
 from synthetic import SyntheticGraph, generate, load  # noqa: E402
 
 READ_KEY = "bench-lineage-read-key"
@@ -315,41 +315,16 @@ class CellResult:
 # -------------------------------------------------------------------------------------------- the server
 
 
-class Server:
+class Server(ServerProcess):
     """`flowlytics serve --workers 1` on a free port, in its own session (stopped by its pid)."""
 
     def __init__(self, db_url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.argv = [
-            FLOWLYTICS, "serve", "--db-url", db_url, "--host", "127.0.0.1", "--port", str(self.port),
+        port = free_port()
+        argv = [
+            FLOWLYTICS, "serve", "--db-url", db_url, "--host", "127.0.0.1", "--port", str(port),
             "--workers", "1", "--no-migrate",
         ]  # fmt: skip
-        self.env = {**os.environ, "FLOWLYTICS_READ_API_KEYS": READ_KEY}
-        self.log_path = log_path
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        with self.log_path.open("wb") as log:
-            self.proc = subprocess.Popen(
-                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        try:
-            wait_for_http(self.url + "/health", timeout=60)
-        except TimeoutError:
-            self.__exit__()
-            raise RuntimeError(f"server did not start; log:\n{self.log_path.read_text()[-3000:]}") from None
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # the session this script created for it
-            self.proc.wait(timeout=10)
+        super().__init__(argv, {**os.environ, "FLOWLYTICS_READ_API_KEYS": READ_KEY}, port, log_path)
 
 
 class Api:

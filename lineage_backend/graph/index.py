@@ -314,6 +314,7 @@ class GraphIndex:
         run_ids: set[str] = set()
         job_names: set[tuple[str, str]] = set()
         dataset_names: set[tuple[str, str]] = set()
+        job_events: list[int] = []
         for event_id, kind, run_uuid, namespace, name in rows:
             if event_id not in fresh:
                 continue
@@ -323,7 +324,8 @@ class GraphIndex:
                 dataset_names.add((namespace, name))
             elif namespace and name:  # a JobEvent: its datasets are in the payload
                 job_names.add((namespace, name))
-                dataset_names.update(_job_event_datasets(session, event_id))
+                job_events.append(event_id)
+        dataset_names.update(_job_event_datasets(session, job_events))
         job_ids: set[int] = set()
         dataset_ids: set[int] = set()
         ordered_runs = sorted(run_ids)
@@ -399,17 +401,22 @@ def _settle_heap() -> None:
     gc.freeze()
 
 
-def _job_event_datasets(session: Session, event_id: int) -> set[tuple[str, str]]:
-    payload = session.execute(select(RawEvent.payload).where(RawEvent.id == event_id)).scalar_one_or_none()
-    try:
-        event = orjson.loads(payload or b"{}")
-    except orjson.JSONDecodeError:
-        return set()
+def _job_event_datasets(session: Session, event_ids: list[int]) -> set[tuple[str, str]]:
+    """The input and output datasets named in these JobEvents' payloads."""
     found: set[tuple[str, str]] = set()
-    for key in ("inputs", "outputs"):
-        for dataset in event.get(key) or [] if isinstance(event, dict) else []:
-            if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
-                found.add((str(dataset["namespace"]), str(dataset["name"])))
+    for start in range(0, len(event_ids), CHUNK):
+        chunk = event_ids[start : start + CHUNK]
+        for payload in session.execute(select(RawEvent.payload).where(RawEvent.id.in_(chunk))).scalars():
+            try:
+                event = orjson.loads(payload or b"{}")
+            except orjson.JSONDecodeError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            for key in ("inputs", "outputs"):
+                for dataset in event.get(key) or []:
+                    if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
+                        found.add((str(dataset["namespace"]), str(dataset["name"])))
     return found
 
 

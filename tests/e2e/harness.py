@@ -77,6 +77,17 @@ def headless_chromium() -> Iterator[Any]:
             browser.close()
 
 
+def log_in(page: Any, airflow: Airflow, plugin_path: str) -> None:
+    """Open a plugin page unauthenticated: Airflow sends the browser to its own login page, which sends
+    it back to the plugin page after signing in as admin."""
+    page.goto(f"{airflow.base_url}{plugin_path}")
+    page.wait_for_url("**/auth/login**")
+    page.locator("input[name=username]").fill("admin")
+    page.locator("input[name=password]").fill(airflow.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{plugin_path}**")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

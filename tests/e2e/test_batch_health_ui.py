@@ -41,6 +41,7 @@ from tests.e2e.harness import (
     Airflow,
     DemoRuns,
     headless_chromium,
+    log_in,
     require_chromium,
 )
 
@@ -210,12 +211,7 @@ def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
 
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: state.errors.append(str(error)))
-        page.goto(f"{airflow.base_url}/plugin/flowlytics_batch_health")
-        page.wait_for_url("**/auth/login**")
-        page.locator("input[name=username]").fill("admin")
-        page.locator("input[name=password]").fill(airflow.password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/plugin/flowlytics_batch_health**")
+        log_in(page, airflow, "/plugin/flowlytics_batch_health")
         yield state
 
 

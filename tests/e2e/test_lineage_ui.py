@@ -35,6 +35,7 @@ from tests.e2e.harness import (
     DemoRuns,
     demo_dataset_id,
     headless_chromium,
+    log_in,
     require_chromium,
 )
 
@@ -220,12 +221,7 @@ def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
 
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: state.errors.append(str(error)))
-        page.goto(f"{airflow.base_url}/plugin/flowlytics_lineage")
-        page.wait_for_url("**/auth/login**")
-        page.locator("input[name=username]").fill("admin")
-        page.locator("input[name=password]").fill(airflow.password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/plugin/flowlytics_lineage**")
+        log_in(page, airflow, "/plugin/flowlytics_lineage")
         yield state
 
 

@@ -12,6 +12,7 @@ from tests.e2e.harness import (
     Airflow,
     DemoRuns,
     headless_chromium,
+    log_in,
     require_chromium,
 )
 
@@ -32,12 +33,7 @@ def test_runs_page_shows_the_demo_runs(airflow: Airflow, demo_runs: DemoRuns) ->
         page.on("pageerror", lambda error: page_errors.append(str(error)))
         try:
             # Unauthenticated, the UI sends us to Airflow's own login page, then back to the plugin.
-            page.goto(f"{airflow.base_url}/plugin/flowlytics")
-            page.wait_for_url("**/auth/login**")
-            page.locator("input[name=username]").fill("admin")
-            page.locator("input[name=password]").fill(airflow.password)
-            page.get_by_role("button", name="Sign in").click()
-            page.wait_for_url("**/plugin/flowlytics**")
+            log_in(page, airflow, "/plugin/flowlytics")
 
             rows = page.locator("[data-testid=flowlytics-run-row]")
             expect(rows.first).to_be_visible()

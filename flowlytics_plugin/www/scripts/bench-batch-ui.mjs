@@ -23,123 +23,62 @@
  * over --budget ms (the issue's target: 1500 ms). Chromium:
  * $FLOWLYTICS_CHROMIUM or /usr/bin/chromium.
  */
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer } from "node:http";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "vite";
-import { chromium } from "playwright-core";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-
-function arg(name, fallback) {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
+import { arg, benchmark, median } from "./bench-lib.mjs";
 
 const sizes = arg("processes", "100,1000").split(",").map(Number);
 const runs = Number(arg("runs", "7"));
 const budget = Number(arg("budget", "1500"));
 const latency = Number(arg("latency", "0"));
 const screenshot = arg("screenshot", "");
-const executablePath = process.env.FLOWLYTICS_CHROMIUM || "/usr/bin/chromium";
 
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json" };
-
-function serve() {
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const file = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
-    if (!file.startsWith(ROOT) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end("not found");
-      return;
-    }
-    res.writeHead(200, { "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream", "Cache-Control": "no-store" });
-    createReadStream(file).pipe(res);
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-async function main() {
-  if (!existsSync(path.join(ROOT, "dist", "flowlytics.js"))) throw new Error("dist/flowlytics.js is missing: run `npm run build` first");
-  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (set FLOWLYTICS_CHROMIUM)`);
-  await build({ configFile: path.join(ROOT, "bench", "vite.config.ts"), logLevel: "warn" });
-  const server = await serve();
-  const base = `http://127.0.0.1:${server.address().port}`;
-  const browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+benchmark(async (openPage) => {
   const results = [];
-  try {
-    for (const size of sizes) {
-      const times = [];
-      for (let run = 0; run < runs; run++) {
-        const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-        const errors = [];
-        page.on("pageerror", (e) => errors.push(String(e)));
-        page.on("dialog", (d) => {
-          errors.push(`unexpected dialog: ${d.message()}`);
-          void d.dismiss();
-        });
-        await page.goto(`${base}/bench/index.html?view=batch-health&processes=${size}&latency=${latency}`);
-        const view = page.locator("[data-testid=flowlytics-batch-view][data-interactive-ms]");
-        await view.waitFor({ timeout: 60_000 });
-        const ms = Number(await view.getAttribute("data-interactive-ms"));
-        const readyMs = Number(await view.getAttribute("data-ready-ms"));
-        const shown = await page.evaluate(() => ({
-          rows: document.querySelectorAll("[data-testid=flowlytics-process-row]").length,
-          total: document.querySelector("[data-metric=total] [data-testid=flowlytics-metric-value]")?.textContent ?? "",
-        }));
-        if (errors.length) throw new Error(`page errors: ${errors.join("; ")}`);
-        if (shown.total !== String(size)) throw new Error(`expected ${size} processes in the metrics, found ${shown.total}`);
-        if (shown.rows !== Math.min(size, 25)) throw new Error(`expected the first page (25 rows), found ${shown.rows}`);
-        // Interactive: a header click sorts (a round trip through the mock API and a re-render).
-        const clickAt = Date.now();
-        await page.getByTestId("flowlytics-sort-durationSeconds").click();
-        await page.locator("[data-testid=flowlytics-process-table][data-sort=durationSeconds]").waitFor();
-        await page.locator("[data-testid=flowlytics-process-row]").first().waitFor();
-        const sortMs = Date.now() - clickAt;
-        times.push({ ms, readyMs, sortMs });
-        if (screenshot && run === 0 && size === sizes[sizes.length - 1]) {
-          await page.getByTestId("flowlytics-sort-durationSeconds").click(); // back to a readable order
-          await page.screenshot({ path: screenshot, fullPage: true });
-        }
-        await page.close();
+  for (const size of sizes) {
+    const times = [];
+    for (let run = 0; run < runs; run++) {
+      const page = await openPage(`view=batch-health&processes=${size}&latency=${latency}`);
+      const view = page.locator("[data-testid=flowlytics-batch-view][data-interactive-ms]");
+      await view.waitFor({ timeout: 60_000 });
+      const ms = Number(await view.getAttribute("data-interactive-ms"));
+      const readyMs = Number(await view.getAttribute("data-ready-ms"));
+      const shown = await page.evaluate(() => ({
+        rows: document.querySelectorAll("[data-testid=flowlytics-process-row]").length,
+        total: document.querySelector("[data-metric=total] [data-testid=flowlytics-metric-value]")?.textContent ?? "",
+      }));
+      page.checkErrors();
+      if (shown.total !== String(size)) throw new Error(`expected ${size} processes in the metrics, found ${shown.total}`);
+      if (shown.rows !== Math.min(size, 25)) throw new Error(`expected the first page (25 rows), found ${shown.rows}`);
+      // Interactive: a header click sorts (a round trip through the mock API and a re-render).
+      const clickAt = Date.now();
+      await page.getByTestId("flowlytics-sort-durationSeconds").click();
+      await page.locator("[data-testid=flowlytics-process-table][data-sort=durationSeconds]").waitFor();
+      await page.locator("[data-testid=flowlytics-process-row]").first().waitFor();
+      const sortMs = Date.now() - clickAt;
+      times.push({ ms, readyMs, sortMs });
+      if (screenshot && run === 0 && size === sizes[sizes.length - 1]) {
+        await page.getByTestId("flowlytics-sort-durationSeconds").click(); // back to a readable order
+        await page.screenshot({ path: screenshot, fullPage: true });
       }
-      const line = {
-        processes: size,
-        medianMs: median(times.map((t) => t.ms)),
-        maxMs: Math.max(...times.map((t) => t.ms)),
-        readyMedianMs: median(times.map((t) => t.readyMs)),
-        sortMedianMs: median(times.map((t) => t.sortMs)),
-      };
-      results.push(line);
-      console.log(
-        `batch health page, ${size} processes${latency ? `, API latency ${latency} ms` : ""}: interactive in median ` +
-          `${line.medianMs.toFixed(0)} ms after navigation (max ${line.maxMs.toFixed(0)} ms, ${runs} runs; ` +
-          `${line.readyMedianMs.toFixed(0)} ms after the page mounted); ` +
-          `a header click re-sorted in median ${line.sortMedianMs.toFixed(0)} ms`,
-      );
+      await page.close();
     }
-  } finally {
-    await browser.close();
-    server.close();
+    const line = {
+      processes: size,
+      medianMs: median(times.map((t) => t.ms)),
+      maxMs: Math.max(...times.map((t) => t.ms)),
+      readyMedianMs: median(times.map((t) => t.readyMs)),
+      sortMedianMs: median(times.map((t) => t.sortMs)),
+    };
+    results.push(line);
+    console.log(
+      `batch health page, ${size} processes${latency ? `, API latency ${latency} ms` : ""}: interactive in median ` +
+        `${line.medianMs.toFixed(0)} ms after navigation (max ${line.maxMs.toFixed(0)} ms, ${runs} runs; ` +
+        `${line.readyMedianMs.toFixed(0)} ms after the page mounted); ` +
+        `a header click re-sorted in median ${line.sortMedianMs.toFixed(0)} ms`,
+    );
   }
   const target = results.find((r) => r.processes === 1000);
   if (target && target.medianMs > budget) {
     console.error(`FAIL: 1000 processes interactive in ${target.medianMs.toFixed(0)} ms, over the ${budget} ms budget`);
     process.exit(1);
   }
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
 });

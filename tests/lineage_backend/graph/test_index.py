@@ -234,3 +234,28 @@ def test_concurrent_writers_lose_nothing_in_the_index(database: Database) -> Non
         }
     )
     assert in_index == stored
+
+
+def test_job_events_refresh_their_job_and_datasets(database: Database) -> None:
+    for event in run_pair("etl.load", seconds=0):
+        ingest_one(database, event)
+    index = GraphIndex(check_interval=0)
+    details(database, index)
+    ingest_one(
+        database,
+        {
+            "eventTime": at(300),
+            "producer": PRODUCER,
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+            "job": {
+                "namespace": "airflow",
+                "name": "etl.load",
+                "facets": {"ownership": {"owners": [{"name": "team:etl"}]}},
+            },
+            "inputs": [],
+            "outputs": [dataset(PG, "orders", ownership={"owners": [{"name": "team:sales"}]})],
+        },
+    )
+    now = details(database, index)
+    assert now[key_of(database, Job, "etl.load")].owners == ("team:etl",)
+    assert now[key_of(database, Dataset, "orders")].owners == ("team:sales",)

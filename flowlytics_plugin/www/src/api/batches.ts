@@ -5,6 +5,7 @@
  */
 import type { RunsResponse } from "../types";
 import { apiUrl, getJson } from "./client";
+import { arr, int, num, obj, str, strOrNull } from "./coerce";
 import { normalizeDetailRun, normalizeSla } from "./lineage";
 import { normalizeRunsResponse } from "./runs";
 import type { DetailRun } from "../lineage/types";
@@ -26,15 +27,6 @@ import {
   type TrendPoint,
   type Trends,
 } from "../batch/types";
-
-type Obj = Record<string, unknown>;
-
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown, fallback = ""): string => (v === null || v === undefined ? fallback : String(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined || v === "" ? null : String(v));
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const int = (v: unknown): number => num(v) ?? 0;
 
 function health(v: unknown): Health | null {
   const upper = String(v ?? "").toUpperCase();

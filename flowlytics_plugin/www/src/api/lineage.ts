@@ -6,6 +6,7 @@
  */
 import type { Run } from "../types";
 import { getJson } from "./client";
+import { arr, num, obj, str, strOrNull, strings } from "./coerce";
 import type {
   Annotation,
   DetailRun,
@@ -27,14 +28,6 @@ import type {
   Sla,
 } from "../lineage/types";
 
-type Obj = Record<string, unknown>;
-
-const obj = (v: unknown): Obj => (v && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown, fallback = ""): string => (v === null || v === undefined ? fallback : String(v));
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined || v === "" ? null : String(v));
-const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const strings = (v: unknown): string[] => arr(v).filter((x) => x !== null && x !== undefined).map((x) => String(x));
 const nodeType = (v: unknown, id = ""): NodeType =>
   String(v ?? "").toUpperCase() === "DATASET" || (!v && id.startsWith("dataset:")) ? "DATASET" : "JOB";
 

@@ -1,6 +1,7 @@
 import { useCallback, type CSSProperties, type ReactNode } from "react";
 import { fetchDatasetFacets, fetchJobRuns, fetchRunDetail } from "../api/batches";
 import { ApiError } from "../api/client";
+import { ErrorLine } from "../components/ErrorLine";
 import { StateBadge } from "../components/StateBadge";
 import * as s from "../components/styles";
 import { EMPTY, formatDuration, formatTimestamp, runDurationSeconds } from "../lib/format";
@@ -50,15 +51,6 @@ function Section({ title, testId, children }: { title: string; testId?: string; 
       <h4 style={h4}>{title}</h4>
       {children}
     </section>
-  );
-}
-
-function ErrorLine({ what, error }: { what: string; error: Error }) {
-  return (
-    <div role="alert" style={{ ...s.errorBox, padding: "6px 10px", fontSize: "12px" }}>
-      Could not load {what}
-      {error instanceof ApiError ? ` (HTTP ${error.status})` : ""}: {error.message}
-    </div>
   );
 }
 

@@ -2,6 +2,7 @@
  * Pure helpers of the batch-health views: formatting, colours, sorting, URLs.
  * No React, no DOM: unit-tested with Vitest.
  */
+import { isObj } from "../api/coerce";
 import { EMPTY, formatTimestamp } from "../lib/format";
 import { formatCount } from "../lineage/graph";
 import {
@@ -282,8 +283,6 @@ export function rangeBounds(
 
 // ------------------------------------------------------------------------------------------- column lineage
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
 
 /**
  * Rows of the OpenLineage `columnLineage` dataset facet:

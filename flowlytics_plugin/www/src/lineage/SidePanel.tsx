@@ -1,6 +1,7 @@
 import { useCallback, useState, type CSSProperties, type ReactNode } from "react";
 import { fetchImpact, fetchNodeDetails, fetchNodeMetadata } from "../api/lineage";
 import { ApiError } from "../api/client";
+import { ErrorLine } from "../components/ErrorLine";
 import { StateBadge } from "../components/StateBadge";
 import * as s from "../components/styles";
 import { EMPTY, formatDuration, formatTimestamp, runDurationSeconds } from "../lib/format";
@@ -72,15 +73,6 @@ function Chips({ items, empty = EMPTY }: { items: string[]; empty?: string }) {
         </span>
       ))}
     </span>
-  );
-}
-
-function ErrorLine({ what, error }: { what: string; error: Error }) {
-  return (
-    <div role="alert" style={{ ...s.errorBox, padding: "6px 10px", fontSize: "12px" }}>
-      Could not load {what}
-      {error instanceof ApiError ? ` (HTTP ${error.status})` : ""}: {error.message}
-    </div>
   );
 }
 

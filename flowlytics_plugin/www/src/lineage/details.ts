@@ -2,9 +2,8 @@
  * Pure helpers for the side panel: schema from facets, per-run row counts.
  */
 import type { DetailRun, NodeDetails, SchemaField } from "./types";
+import { isObj } from "../api/coerce";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => !!v && typeof v === "object" && !Array.isArray(v);
 
 /**
  * Fields of the OpenLineage `schema` dataset facet, nested struct fields

@@ -1,10 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { fetchGraph, fetchGraphVersion, graphParams } from "../api/lineage";
+import { fetchGraph, graphParams } from "../api/lineage";
+import { LIVE_POLL_MS, useLiveVersion, useRefreshOnChange } from "../lib/useLiveVersion";
 import { mergeGraphs } from "./graph";
 import type { GraphQuery, LineageGraph } from "./types";
 
-/** How often `graph/version` is polled for live updates. */
-export const VERSION_POLL_MS = 5_000;
 /** Node cap asked of the server for one view. */
 export const MAX_NODES = 2_000;
 
@@ -55,7 +54,7 @@ function isAbort(err: unknown): boolean {
  * `graph/version` changes (new lineage arrived), without a page reload.
  * Expanded neighbourhoods are forgotten when the root (nodeId / dagId) changes.
  */
-export function useLineageGraph(query: GraphQuery | null, pollMs: number = VERSION_POLL_MS): LineageGraphState {
+export function useLineageGraph(query: GraphQuery | null, pollMs: number = LIVE_POLL_MS): LineageGraphState {
   const key = query ? JSON.stringify(graphParams({ ...query, maxNodes: MAX_NODES })) : "";
   const rootKey = query ? `${query.dagId ?? ""}\u0000${query.nodeId ?? ""}` : "";
   const [loaded, setLoaded] = useState<Loaded | undefined>(undefined);
@@ -64,7 +63,6 @@ export function useLineageGraph(query: GraphQuery | null, pollMs: number = VERSI
   const [expandedNodes, setExpandedNodes] = useState<{ rootKey: string; ids: string[] }>({ rootKey, ids: [] });
   const [expanding, setExpanding] = useState<string[]>([]);
   const [tick, setTick] = useState(0);
-  const [version, setVersion] = useState<string | undefined>(undefined);
 
   const queryRef = useRef(query);
   queryRef.current = query;
@@ -112,31 +110,9 @@ export function useLineageGraph(query: GraphQuery | null, pollMs: number = VERSI
     return () => controller.abort();
   }, [key, tick]);
 
-  // Live updates: poll the graph version; a change reloads the view.
-  const versionRef = useRef<string | undefined>(undefined);
-  useEffect(() => {
-    if (!query || !pollMs || pollMs <= 0) return undefined;
-    let controller: AbortController | undefined;
-    const poll = () => {
-      if (typeof document !== "undefined" && document.visibilityState === "hidden") return;
-      controller?.abort();
-      controller = new AbortController();
-      fetchGraphVersion(controller.signal).then(
-        (v) => {
-          if (versionRef.current !== undefined && v !== versionRef.current) setTick((t) => t + 1);
-          versionRef.current = v;
-          setVersion(v);
-        },
-        () => undefined, // polling is best effort; the next tick retries
-      );
-    };
-    poll();
-    const id = setInterval(poll, pollMs);
-    return () => {
-      clearInterval(id);
-      controller?.abort();
-    };
-  }, [query === null, pollMs]);
+  // Live updates: a new graph version reloads the view.
+  const version = useLiveVersion(pollMs, query !== null);
+  useRefreshOnChange(version, () => setTick((t) => t + 1));
 
   const expandNeighbours = useCallback(
     (nodeId: string) => {
