@@ -8,7 +8,7 @@ details from memory instead of from SQL per result.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
@@ -46,6 +46,10 @@ class NodeDetails:
     latest_run: RunSummary | None = None
     rows_written: int | None = None  # datasets: by the last run that wrote it
     dq_failed: bool = False  # datasets: a failing dataQualityAssertions facet
+    # The node as answer JSON, written when first served (services.graph); details are replaced, not
+    # changed, once stored, so it never goes stale.
+    json_tail: bytes | None = field(default=None, repr=False, compare=False)
+    json_id: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def job_key(job_id: int) -> int:

@@ -7,7 +7,7 @@ No database here: these functions are unit-tested on hand-built graphs.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
@@ -42,7 +42,7 @@ class Graph(Generic[K]):
             graph.add_edge(source, target)
         return graph
 
-    def edges_among(self, nodes: set[K]) -> list[tuple[K, K]]:
+    def edges_among(self, nodes: Collection[K]) -> list[tuple[K, K]]:
         return [(s, t) for s in nodes for t in self.downstream.get(s, ()) if t in nodes]
 
 

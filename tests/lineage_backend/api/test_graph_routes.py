@@ -435,6 +435,73 @@ def test_edge_annotations(client: TestClient) -> None:
     assert client.get("/api/v1/edges/metadata/history", params=params, headers=READ).json()["totalCount"] == 1
 
 
+def test_graph_answers_follow_new_runs_edits_and_annotations(client: TestClient) -> None:
+    """Nodes and edges already served (their JSON is kept for the next answers) show what changed since."""
+    seed(client)
+
+    def around_staging() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        body = graph(client, nodeId=ds("staging.orders"), depth=1, collapse="false")
+        load = next(n for n in body["nodes"] if n["id"] == "job:airflow:etl.load")
+        staging = next(n for n in body["nodes"] if n["id"] == ds("staging.orders"))
+        edge = next(e for e in body["edges"] if e["target"] == "job:airflow:etl.load")
+        return load, staging, edge
+
+    load, staging, edge = around_staging()
+    assert load["latestRun"]["state"] == "COMPLETED" and load["owners"] == ["team:etl"]
+    assert staging["rowsWritten"] == 100 and edge["annotations"] == []
+
+    failed = str(uuid.uuid4())
+    events = task_events(
+        "etl",
+        "load",
+        failed,
+        seconds=500,
+        inputs=[dataset(PG, "staging.orders")],
+        outputs=[dataset(PG, "warehouse.orders")],
+        outcome="FAIL",
+    )
+    events += task_events(
+        "etl",
+        "extract",
+        failed,
+        seconds=400,
+        inputs=[dataset("file", "/raw/orders.csv")],
+        outputs=[{**dataset(PG, "staging.orders"), "outputFacets": output_stats(250)}],
+    )
+    assert client.post("/api/v1/lineage/batch", json=events, headers=INGEST).json()["status"] == "success"
+    path = "/api/v1/nodes/" + quote("job:airflow:etl.load", safe="") + "/metadata"
+    assert client.patch(path, headers=ADMIN, json={"owners": ["team:platform"]}).status_code == 200
+    edge_params = {"source": ds("staging.orders"), "target": "job:airflow:etl.load"}
+    annotated = client.patch(
+        "/api/v1/edges/metadata", params=edge_params, headers=ADMIN, json={"annotations": [{"text": "late feed"}]}
+    )
+    assert annotated.status_code == 200, annotated.text
+
+    load, staging, edge = around_staging()
+    assert load["latestRun"]["state"] == "FAILED" and load["owners"] == ["team:platform"]
+    assert staging["rowsWritten"] == 250
+    assert [a["text"] for a in edge["annotations"]] == ["late feed"]
+    assert edge["id"] == f"{ds('staging.orders')}->job:airflow:etl.load"
+
+
+def test_names_that_need_escaping_survive_the_spliced_json(client: TestClient) -> None:
+    awkward = 'odd "quoted" \\ back\\slash \u00e9t\u00e9 <img src=x onerror=alert(1)> \u2028 tab\t'
+    events = [
+        run_event(
+            "COMPLETE",
+            job=f"load {awkward}",
+            inputs=[dataset(PG, awkward)],
+            outputs=[dataset(PG, "plain.out")],
+        )
+    ]
+    assert client.post("/api/v1/lineage/batch", json=events, headers=INGEST).json()["status"] == "success"
+    for _ in range(2):  # written afresh, then from the kept JSON
+        body = graph(client, nodeId=ds(awkward), depth=2, collapse="false")
+        assert {node["name"] for node in body["nodes"]} == {awkward, f"load {awkward}", "plain.out"}
+        assert {edge["id"] for edge in body["edges"]} == {f"{e['source']}->{e['target']}" for e in body["edges"]}
+        assert ds(awkward) in {edge["source"] for edge in body["edges"]}
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
