@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -177,8 +177,14 @@ class GraphIndex:
     def details_of(self, keys: Iterable[int], *, session: Session) -> dict[int, NodeDetails]:
         """Details of these nodes; any not indexed yet (created since the last refresh) are read now."""
         wanted = set(keys)
+        details = self.details_including(wanted, session=session)
+        return {k: details[k] for k in wanted if k in details}
+
+    def details_including(self, keys: Iterable[int], *, session: Session) -> Mapping[int, NodeDetails]:
+        """Every indexed node's details, after reading those of `keys` not indexed yet (no copy: for
+        answers that look up hundreds of nodes)."""
         details = self.details
-        missing = [k for k in wanted if k not in details]  # not `wanted - details.keys()`: that copies every key
+        missing = [k for k in keys if k not in details]  # not `keys - details.keys()`: that copies every key
         if missing:
             self._store(
                 load_details(
@@ -187,7 +193,7 @@ class GraphIndex:
                     dataset_ids=[row_id(k) for k in missing if not is_job_key(k)],
                 )
             )
-        return {k: self.details[k] for k in wanted if k in self.details}
+        return self.details
 
     # ------------------------------------------------------------------------------------ refreshing
 

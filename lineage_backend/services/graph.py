@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timezone
+from itertools import chain
 from typing import Any, Literal
 
 import orjson
@@ -118,22 +119,21 @@ def lineage_graph(
         all_aliases = current.aliases
         aliases = {k: all_aliases[k] for k in distances if k in all_aliases} if all_aliases else {}
         alias_keys = {a for keys in aliases.values() for a in keys}
-        infos = current.details_of(distances.keys() | group_keys | alias_keys, session=session)
+        infos = current.details_including(chain(distances, group_keys, alias_keys), session=session)
         edge_notes = current.edge_notes
 
-    hidden = _hidden_jobs(infos, principal)
-    if hidden or len(infos) < len(distances):
+    hidden = _hidden_jobs(chain(distances, group_keys, alias_keys), infos, principal)
+    shown: Collection[int] = distances.keys()
+    if hidden or any(k not in infos for k in distances):  # (a node deleted by retention meanwhile)
         shown = {k for k in distances if k in infos and k not in hidden}
         edges = [(s, t) for s, t in edges if s in shown and t in shown]
-    else:
-        shown = set(distances)
 
     expand_ids = set(expand)
     expanded = {k for k in group_keys if k in infos and infos[k].id in expand_ids}
     visible_groups = {k: g for k, g in visible_groups.items() if k in shown and g in infos and g not in hidden}
     members: Mapping[int, Collection[int]]
     if visible_groups:
-        members, shown_edges = collapse_groups(shown, edges, visible_groups, expanded)
+        members, shown_edges = collapse_groups(set(shown), edges, visible_groups, expanded)
     else:  # nothing to collapse: every node is itself
         members, shown_edges = dict.fromkeys(shown, _NO_MEMBERS), sorted((s, t) for s, t in edges if s != t)
 
@@ -186,10 +186,11 @@ def lineage_graph(
 _NO_MEMBERS: frozenset[int] = frozenset()
 
 
-def _hidden_jobs(infos: Mapping[int, NodeDetails], principal: Principal) -> set[int]:
+def _hidden_jobs(keys: Iterable[int], infos: Mapping[int, NodeDetails], principal: Principal) -> set[int]:
     if principal.readable_dag_ids is None:  # may read every DAG
         return set()
-    return {k for k, info in infos.items() if info.type == "JOB" and not can_see_dag(principal, info.dag_id)}
+    found = (infos[k] for k in keys if k in infos)
+    return {info.key for info in found if info.type == "JOB" and not can_see_dag(principal, info.dag_id)}
 
 
 # A graph answer is mostly plain nodes and edges, the same bytes from one request to the next but for the
