@@ -13,6 +13,7 @@ from lineage_backend.auth import ApiKeyAuthenticator, Authenticator
 from lineage_backend.config import Settings
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
+from lineage_backend.services import graph as graph_service
 
 
 def create_app(
@@ -35,7 +36,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.authenticators = [ApiKeyAuthenticator(settings), *authenticators]
-    app.state.graph_index = GraphIndex(database)
+    app.state.graph_index = GraphIndex(database, prepare=graph_service.prepare_node_json)
     install_error_handlers(app)
     for module in (health, lineage, runs, catalog, graph, metadata, batches):
         app.include_router(module.router)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -103,8 +103,12 @@ class GraphIndex:
         check_interval: float = 1.0,
         rebuild_interval: float = 600.0,
         overlap: float = 10.0,
+        prepare: Callable[[Iterable[NodeDetails]], None] | None = None,
     ) -> None:
         self.database = database
+        # Called with every node's details when they are loaded (the API writes each node's answer JSON
+        # once, so that no answer waits for it); outside the lock for a background rebuild.
+        self._prepare = prepare
         self.check_interval = check_interval
         self.rebuild_interval = rebuild_interval
         self._lock = threading.RLock()
@@ -304,6 +308,8 @@ class GraphIndex:
         self.edge_notes = {(source, target): notes for source, target, notes in rows if notes}
 
     def _store(self, found: dict[int, NodeDetails]) -> None:
+        if self._prepare is not None:
+            self._prepare(found.values())
         self.details.update(found)
         self._key_of_id.update((node.id, key) for key, node in found.items())
         if self._touched_during_rebuild is not None:
@@ -380,6 +386,8 @@ class GraphIndex:
         def rebuild() -> None:
             try:
                 fresh = database.read(lambda s: load_details(session=s, job_ids=None, dataset_ids=None))
+                if self._prepare is not None:
+                    self._prepare(fresh.values())
             except Exception:  # the next interval tries again; reads keep the details they have
                 log.exception("rebuilding the lineage node details failed")
                 with self._lock:

@@ -15,6 +15,7 @@ from lineage_backend.app import create_app
 from lineage_backend.auth import READ as READ_SCOPE
 from lineage_backend.auth import Principal
 from lineage_backend.db import Database
+from lineage_backend.graph.index import GraphIndex
 from tests.conftest import ADMIN_KEY, INGEST, READ, make_settings
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
 
@@ -482,6 +483,31 @@ def test_graph_answers_follow_new_runs_edits_and_annotations(client: TestClient)
     assert staging["rowsWritten"] == 250
     assert [a["text"] for a in edge["annotations"]] == ["late feed"]
     assert edge["id"] == f"{ds('staging.orders')}->job:airflow:etl.load"
+
+
+def test_answers_are_the_same_whether_node_json_was_written_ahead_or_on_demand(database: Database) -> None:
+    """The app's index writes each node's JSON as it loads details; without that hook it is written when
+    first served. Both must give the same answers, grouped, expanded, aliased, annotated or plain."""
+    requests = [
+        {"nodeId": ds("warehouse.orders"), "depth": 6},
+        {"nodeId": ds("warehouse.orders"), "depth": 6, "collapse": "false"},
+        {"nodeId": ds("staging.orders"), "depth": 4, "expand": "job:airflow:etl"},
+        {"nodeId": ds("warehouse.orders_alias", "hive://metastore"), "depth": 2, "direction": "downstream"},
+        {"dagId": "etl", "depth": 3},
+    ]
+    with TestClient(create_app(make_settings(), database=database)) as ahead:
+        seed(ahead)
+        edge_params = {"source": ds("staging.orders"), "target": "job:airflow:etl.load"}
+        ahead.patch("/api/v1/edges/metadata", params=edge_params, headers=ADMIN, json={"annotations": [{"text": "x"}]})
+        expected = [graph(ahead, **params) for params in requests]
+    on_demand_app = create_app(make_settings(), database=database)
+    on_demand_app.state.graph_index = GraphIndex(database)  # no prepare hook
+    with TestClient(on_demand_app) as on_demand:
+        for _ in range(2):  # written while answering, then kept
+            assert [graph(on_demand, **params) for params in requests] == expected
+    assert any(n["isGroup"] for n in expected[0]["nodes"]) and any(n["aliases"] for n in expected[1]["nodes"])
+    assert any(n["parentId"] for n in expected[2]["nodes"])
+    assert any(e["annotations"] for e in expected[1]["edges"])
 
 
 def test_names_that_need_escaping_survive_the_spliced_json(client: TestClient) -> None:
