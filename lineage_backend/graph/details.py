@@ -50,6 +50,7 @@ class NodeDetails:
     # changed, once stored, so it never goes stale.
     json_tail: bytes | None = field(default=None, repr=False, compare=False)
     json_id: bytes | None = field(default=None, repr=False, compare=False)
+    impact_json_tail: bytes | None = field(default=None, repr=False, compare=False)
 
 
 def job_key(job_id: int) -> int:
