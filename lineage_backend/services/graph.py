@@ -112,7 +112,7 @@ def lineage_graph(
         graph = graph_as_of(session, as_of, current.alias_of) if as_of else current.graph
         walk = traverse(graph, roots, direction, max_depth=depth, max_nodes=max_nodes)
         distances = walk.distances
-        edges = graph.edges_among(distances.keys())
+        edges = graph.edges_among(distances)
         group_of = current.group_of if collapse else {}
         visible_groups = {k: group_of[k] for k in distances if k in group_of} if group_of else {}
         group_keys = set(visible_groups.values())
@@ -229,11 +229,12 @@ def _impact_item(info: NodeDetails, distance: int, problems: list[str]) -> Json:
 
 
 def _impact_tail(info: NodeDetails) -> bytes:
-    """An ImpactItem without problems, as JSON but for its distance (kept: see prepare_node_json)."""
+    """An ImpactItem without problems, as JSON but for its opening and distance (kept: see
+    prepare_node_json)."""
     tail = info.impact_json_tail
     if tail is None:
         document = _impact_item(info, 0, [])
-        del document["distance"], document["problems"]
+        del document["distance"]
         tail = info.impact_json_tail = _dumps(document)[1:]  # a copy (see _escaped_id)
     return tail
 
@@ -255,16 +256,26 @@ def _plain_node_json(info: NodeDetails, distance: int) -> bytes:
         document = _node_json(info, 0, (), {})
         del document["distance"]
         tail = info.json_tail = _dumps(document)[1:]  # without its "{"; a copy (see _escaped_id)
-    return b'{"distance":%d,%s' % (distance, tail)
+    return _distance_field(distance) + tail
+
+
+_DISTANCE_FIELDS = tuple(b'{"distance":%d,' % d for d in range(101))
+
+
+def _distance_field(distance: int) -> bytes:
+    """`{"distance":N,`, the start of a node or impact item."""
+    return _DISTANCE_FIELDS[distance] if distance < len(_DISTANCE_FIELDS) else b'{"distance":%d,' % distance
+
+
+_EDGE_REST = (  # after the target id
+    b'","sourceField":null,"targetField":null,"transformationType":null,"transformationSubtype":null,"annotations":[]}'
+)
 
 
 def _plain_edge_json(source: NodeDetails, target: NodeDetails) -> bytes:
     """An edge without annotations or fields, as GraphEdgeResponse JSON."""
     a, b = _escaped_id(source), _escaped_id(target)
-    return (
-        b'{"id":"%s->%s","source":"%s","target":"%s","sourceField":null,"targetField":null,'
-        b'"transformationType":null,"transformationSubtype":null,"annotations":[]}' % (a, b, a, b)
-    )
+    return b"".join((b'{"id":"', a, b"->", b, b'","source":"', a, b'","target":"', b, _EDGE_REST))
 
 
 def _escaped_id(info: NodeDetails) -> bytes:
@@ -449,7 +460,7 @@ def impact(
         if info.key in problems:
             items.append(_dumps(_impact_item(info, distances[info.key], problems[info.key])))
         else:
-            items.append(b'{"distance":%d,"problems":[],%s' % (distances[info.key], _impact_tail(info)))
+            items.append(_distance_field(distances[info.key]) + _impact_tail(info))
     culprits = [infos[k].id for k in culprit_keys]
     owners: Counter[str] = Counter()
     criticality: Counter[str] = Counter()
