@@ -294,7 +294,7 @@ def _node_json(
     infos: Mapping[int, NodeDetails],
     fields: list[Json] | None = None,
 ) -> Json:
-    """A GraphNodeResponse, as JSON (see graph_document)."""
+    """A GraphNodeResponse, as JSON."""
     return {
         "id": info.id,
         "type": info.type,
