@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timezone
@@ -30,6 +31,8 @@ from lineage_backend.services.nodes import can_see_dag, dataset_node_id, hidden_
 from lineage_backend.store.models import ColumnEdge, Dataset, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
+
+log = logging.getLogger(__name__)
 
 # Graph and impact answers are built as JSON-ready dicts shaped as GraphResponse / ImpactResponse (camelCase
 # keys): validating thousands of pydantic items per request cost more than the whole walk. The routes send
@@ -243,10 +246,18 @@ def prepare_node_json(nodes: Iterable[NodeDetails]) -> None:
     """Write these nodes' graph-node and impact-item JSON now (the graph index calls this as it loads
     details): about 0.8 KB and 8 µs a node, ~80 MB and under a second for 100k nodes, so that the first
     answer around a node is as quick as the next ones (writing 500 nodes' JSON in a request doubled it)."""
+    failed = 0
     for info in nodes:
-        _plain_node_json(info, 0)
-        _impact_tail(info)
-        _escaped_id(info)
+        try:
+            _plain_node_json(info, 0)
+            _impact_tail(info)
+            _escaped_id(info)
+        except Exception:  # such a node fails the answers that show it, as it would anyway; not the index
+            failed += 1
+            if failed == 1:
+                log.exception("could not write the answer JSON of %s", info.id)
+    if failed > 1:
+        log.error("could not write the answer JSON of %d nodes (the first logged above)", failed)
 
 
 def _plain_node_json(info: NodeDetails, distance: int) -> bytes:
