@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -190,14 +190,18 @@ class GraphIndex:
         details = self.details
         missing = [k for k in keys if k not in details]  # not `keys - details.keys()`: that copies every key
         if missing:
-            self._store(
-                load_details(
-                    session=session,
-                    job_ids=[row_id(k) for k in missing if is_job_key(k)],
-                    dataset_ids=[row_id(k) for k in missing if not is_job_key(k)],
-                )
-            )
+            self._reload(missing, session=session)
         return self.details
+
+    def _reload(self, keys: Collection[int], *, session: Session) -> None:
+        """Read these nodes' details from the database into the index."""
+        self._store(
+            load_details(
+                session=session,
+                job_ids=[row_id(k) for k in keys if is_job_key(k)],
+                dataset_ids=[row_id(k) for k in keys if not is_job_key(k)],
+            )
+        )
 
     # ------------------------------------------------------------------------------------ refreshing
 
@@ -362,13 +366,7 @@ class GraphIndex:
             self._load_edge_notes(session)
         keys = {self._key_of_id[target] for edit_id, target in rows if edit_id in fresh and target in self._key_of_id}
         if keys:
-            self._store(
-                load_details(
-                    session=session,
-                    job_ids=[row_id(k) for k in keys if is_job_key(k)],
-                    dataset_ids=[row_id(k) for k in keys if not is_job_key(k)],
-                )
-            )
+            self._reload(keys, session=session)
         self._edits.settle(time.monotonic())
 
     def _rebuild_details_later(self, session: Session, event_max: int, edit_max: int) -> None:

@@ -213,15 +213,16 @@ def _first(pair: tuple[Any, Any]) -> Any:
     return pair[0]
 
 
+def _identity(info: NodeDetails, distance: int) -> Json:
+    """The fields that graph nodes and impact items share, in their order."""
+    return {"id": info.id, "type": info.type, "namespace": info.namespace, "name": info.name, "distance": distance}
+
+
 def _impact_item(info: NodeDetails, distance: int, problems: list[str]) -> Json:
     """An ImpactItem, as JSON."""
     run = info.latest_run
     return {
-        "id": info.id,
-        "type": info.type,
-        "namespace": info.namespace,
-        "name": info.name,
-        "distance": distance,
+        **_identity(info, distance),
         "owners": list(info.owners),
         "criticality": info.criticality,
         "sla": _sla(info),
@@ -307,11 +308,7 @@ def _node_json(
 ) -> Json:
     """A GraphNodeResponse, as JSON."""
     return {
-        "id": info.id,
-        "type": info.type,
-        "namespace": info.namespace,
-        "name": info.name,
-        "distance": distance,
+        **_identity(info, distance),
         "parentId": None,
         "isGroup": False,
         "expanded": False,
