@@ -119,7 +119,14 @@ def processes(
     return ProcessCollectionResponse(items=rows[start : start + size], total_count=len(rows), page=page, page_size=size)
 
 
-@router.get("/{batch_id}/processes.csv", summary="The process rows as CSV (same sort and filters)")
+@router.get(
+    "/{batch_id}/processes.csv",
+    summary="The process rows as CSV (same sort and filters)",
+    response_class=Response,
+    responses={
+        200: {"description": "The process rows as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
 def processes_csv(
     principal: ReadPrincipal,
     database: DatabaseDep,
