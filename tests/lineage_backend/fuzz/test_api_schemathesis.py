@@ -38,7 +38,7 @@ from tests.conftest import ADMIN_KEY, CORPUS, INGEST_KEY, READ_KEY, make_setting
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
 
 # Examples per operation for each kind of caller: fewer where most routes refuse at once.
-EXAMPLES = {"none": 8, INGEST: 10, READ: 20, ADMIN: 15}
+EXAMPLES = {"none": 6, INGEST: 8, READ: 15, ADMIN: 12}
 KEYS: dict[str, str | None] = {"none": None, INGEST: INGEST_KEY, READ: READ_KEY, ADMIN: ADMIN_KEY}
 # The kinds of key each scope accepts (an admin key reads too).
 ACCEPTED = {INGEST: {INGEST}, READ: {READ, ADMIN}, ADMIN: {ADMIN}}

@@ -30,7 +30,7 @@ from tests.lineage_backend.fuzz.mutations import mutated_events
 from tests.lineage_backend.snapshot import snapshot
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=100,
     derandomize=True,  # the same examples on every run: CI is reproducible
     database=None,
     deadline=None,
@@ -170,7 +170,7 @@ def test_a_mutated_real_event_is_refused_cleanly_or_stored_once(
 
 
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
-@settings(FUZZ, max_examples=300)
+@settings(FUZZ, max_examples=200)
 @given(data=st.data())
 def test_the_parser_parses_or_names_the_problem(data: st.DataObject, corpus_events: list[dict[str, Any]]) -> None:
     event = data.draw(mutated_events(corpus_events), label="event").event
