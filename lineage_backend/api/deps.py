@@ -55,8 +55,12 @@ def require(scope: str) -> Callable[..., Awaitable[Principal]]:
             raise ForbiddenError(f"These credentials may not {_VERB[scope]}: {_HOW[scope]}")
         return principal
 
+    dependency.required_scope = scope  # type: ignore[attr-defined]  # lets tests list each route's scope
     return dependency
 
+
+# Offsets past this are refused (422) rather than sent to the database, which overflows at 2^63.
+MAX_OFFSET = 1_000_000_000
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -154,6 +154,8 @@ class BatchIngestResponse(ApiModel):
     status: Literal["success", "partial_success", "failure"]
     summary: BatchSummary
     failed_events: list[FailedEvent]
+    # Set when nothing was stored (the answer is then a 422): what was wrong, as every error says it.
+    detail: str | None = None
 
 
 class HealthResponse(ApiModel):

@@ -22,6 +22,12 @@ from lineage_backend.errors import InvalidEventError
 RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 TERMINAL_EVENT_TYPES = frozenset({"COMPLETE", "ABORT", "FAIL"})
 
+# Deeper documents are refused: JSON writers (orjson, used for hashes and answers) stop at 254 levels,
+# and answers wrap facets in a few levels more. Real events nest a dozen levels at most.
+MAX_NESTING = 128
+MAX_NAME_BYTES = 1000
+MAX_COUNT = 2**63 - 1  # counts are stored as 64-bit signed integers
+
 _FRACTION = re.compile(r"(\.\d{6})\d+")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
@@ -74,7 +80,12 @@ def parse_time(value: Any, where: str) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    try:
+        return parsed.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise InvalidEventError(
+            f"{where}: {_show(value)} falls outside the years 1 to 9999 once converted to UTC"
+        ) from None
 
 
 def normalise_run_id(value: Any, where: str) -> str:
@@ -97,9 +108,12 @@ def event_hash(event: dict[str, Any]) -> str:
 def parse_event(event: Any, where: str = "event") -> ParsedEvent:
     if not isinstance(event, dict):
         raise InvalidEventError(f"{where}: an OpenLineage event must be a JSON object, got {_kind(event)}")
+    _check_nesting(event, where)
     producer = _producer(event, where)
     event_time = parse_time(event.get("eventTime"), f"{where}.eventTime")
     payload = orjson.dumps(event)
+    if b"\\u0000" in payload:  # orjson writes NUL as \u0000; the walk tells a real NUL from the text "\\u0000"
+        _check_no_nul(event, where)
     digest = event_hash(event)
 
     if "run" in event:
@@ -134,6 +148,65 @@ def parse_event(event: Any, where: str = "event") -> ParsedEvent:
         f"{where}: not an OpenLineage event: a RunEvent needs 'run' and 'job', a DatasetEvent 'dataset', "
         "a JobEvent 'job'"
     )
+
+
+def _check_nesting(event: dict[str, Any], where: str) -> None:
+    # In C rather than a Python walk (a quarter of the parse time): orjson writes at most 254 levels,
+    # so the event wrapped in (254 - MAX_NESTING) arrays fails to write exactly when it is too deep.
+    probe: Any = event
+    for _ in range(254 - MAX_NESTING):
+        probe = [probe]
+    try:
+        orjson.dumps(probe)
+    except orjson.JSONEncodeError as error:
+        if "recursion" not in str(error).lower():
+            return  # not a nesting problem; the checks that follow name it
+        raise InvalidEventError(
+            f"{_deepest_path(event, where)}: nested more than {MAX_NESTING} levels deep (objects and arrays); "
+            "send that facet flatter"
+        ) from None
+
+
+def _check_no_nul(value: Any, where: str) -> None:
+    """PostgreSQL can store no NUL character in text or JSON: refuse it on every database alike."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidEventError(f"{where}: contains the NUL character (\\u0000), which cannot be stored; remove it")
+    elif isinstance(value, dict):
+        for key, child in value.items():
+            _check_no_nul(key, f"{where} (a key)")
+            _check_no_nul(child, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            _check_no_nul(child, f"{where}[{index}]")
+
+
+def _deepest_path(document: Any, where: str) -> str:
+    """The JSON path of the first value at the nesting limit (for the error message only)."""
+    path = where
+    for _ in range(MAX_NESTING - 1):
+        children = list(document.items()) if isinstance(document, dict) else list(enumerate(document))
+        nested = [(key, child) for key, child in children if isinstance(child, (dict, list)) and _depth(child) > 0]
+        if not nested:
+            break
+        key, document = max(nested, key=lambda pair: _depth(pair[1]))
+        path += f"[{key}]" if isinstance(key, int) else f".{key}"
+        if len(path) > 200:
+            return path[:200] + "..."
+    return path
+
+
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, (dict, list))
+        ]
+        depth += 1
+    return depth
 
 
 def _parse_run_event(
@@ -311,8 +384,10 @@ def _check_column_lineage(facet: Any, where: str) -> None:
     if not isinstance(fields, dict):
         raise InvalidEventError(f"{where}.fields: expected an object keyed by output column name")
     for column, spec in fields.items():
+        _check_name_length(column, f"{where}.fields")
         if not isinstance(spec, dict):
             raise InvalidEventError(f"{where}.fields.{column}: expected an object with inputFields")
+        _optional(spec, "transformationDescription", str, f"{where}.fields.{column}", "a string")
         _check_input_fields(spec.get("inputFields", []), f"{where}.fields.{column}.inputFields")
     _check_input_fields(facet.get("dataset", []), f"{where}.dataset")
 
@@ -327,9 +402,19 @@ def _check_input_fields(items: Any, where: str) -> None:
         _required_str(item, "name", f"{where}[{i}]")
         if not isinstance(item.get("field", ""), str):
             raise InvalidEventError(f"{where}[{i}].field: expected the input column name as a string")
+        _check_name_length(item.get("field", ""), f"{where}[{i}].field")
         transformations = item.get("transformations", [])
         if not isinstance(transformations, list) or not all(isinstance(t, dict) for t in transformations):
             raise InvalidEventError(f"{where}[{i}].transformations: expected a list of {{type, subtype}}")
+        for j, transformation in enumerate(transformations):
+            _optional(transformation, "description", str, f"{where}[{i}].transformations[{j}]", "a string")
+            _optional(transformation, "masking", bool, f"{where}[{i}].transformations[{j}]", "true or false")
+
+
+def _optional(obj: dict[str, Any], key: str, kind: type, where: str, expected: str) -> None:
+    value = obj.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidEventError(f"{where}.{key}: expected {expected} (or no value), got {_show(value)}")
 
 
 def _check_statistics(facet: Any, where: str) -> None:
@@ -355,8 +440,27 @@ def _check_dq_metrics(facet: Any, where: str) -> None:
 def _check_count(value: Any, where: str) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InvalidEventError(f"{where}: expected a non-negative integer, got {_show(value)}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+        raise InvalidEventError(f"{where}: expected a non-negative integer up to {MAX_COUNT}, got {_show(value)}")
+
+
+# Fields of facets that Flowlytics reads and shows, with the JSON type they must have when present
+# (run, job and dataset facets alike). Everything else in a facet is kept as sent, whatever its shape.
+_FACET_FIELDS: dict[str, tuple[tuple[str, type, str], ...]] = {
+    "documentation": (("description", str, "a string"),),
+    "sql": (("query", str, "a string"),),
+    "errorMessage": (("stackTrace", str, "a string"), ("programmingLanguage", str, "a string")),
+    "tags": (("tags", list, "a list of {key, value}"),),
+    "schema": (("fields", list, "a list of {name, type}"),),
+    "dataQualityAssertions": (("assertions", list, "a list of {assertion, success, column}"),),
+    "airflow": (("taskInstance", dict, "an object"), ("dag", dict, "an object"), ("tasks", dict, "an object")),
+    "airflowDagRun": (("dagRun", dict, "an object"), ("dag", dict, "an object")),
+    "airflowState": (("tasksState", dict, "an object keyed by task id"),),
+}
+_LIST_ITEM_FIELDS: dict[tuple[str, str], tuple[tuple[str, type, str], ...]] = {
+    ("schema", "fields"): (("name", str, "a string"), ("type", str, "a string")),
+    ("dataQualityAssertions", "assertions"): (("column", str, "a string"), ("severity", str, "a string")),
+}
 
 
 def _facets(value: Any, where: str) -> dict[str, Any]:
@@ -367,6 +471,13 @@ def _facets(value: Any, where: str) -> dict[str, Any]:
     for key, facet in value.items():
         if not isinstance(facet, dict):
             raise InvalidEventError(f"{where}.{key}: a facet must be a JSON object, got {_kind(facet)}")
+        for name, kind, expected in _FACET_FIELDS.get(key, ()):
+            _optional(facet, name, kind, f"{where}.{key}", expected)
+            item_fields = _LIST_ITEM_FIELDS.get((key, name))
+            for i, item in enumerate(facet.get(name) or [] if item_fields else []):
+                if isinstance(item, dict):
+                    for item_name, item_kind, item_expected in item_fields or ():
+                        _optional(item, item_name, item_kind, f"{where}.{key}.{name}[{i}]", item_expected)
     return dict(value)
 
 
@@ -374,7 +485,18 @@ def _required_str(obj: dict[str, Any], key: str, where: str) -> str:
     value = obj.get(key)
     if not isinstance(value, str) or not value:
         raise InvalidEventError(f"{where}.{key}: required, a non-empty string, got {_show(value)}")
+    _check_name_length(value, f"{where}.{key}")
     return value
+
+
+def _check_name_length(value: str, where: str) -> None:
+    # Namespaces, names and column names are stored in 1000-character columns, and a namespace and
+    # name together must fit a PostgreSQL index entry (2704 bytes): so 1000 bytes each.
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > MAX_NAME_BYTES:
+        raise InvalidEventError(
+            f"{where}: at most {MAX_NAME_BYTES} bytes (UTF-8), got {size} bytes starting {_show(value[:40])}"
+        )
 
 
 def _kind(value: Any) -> str:

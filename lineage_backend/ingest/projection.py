@@ -27,6 +27,8 @@ RUN_STATE_BY_EVENT = {
     "FAIL": "FAILED",
     "ABORT": "ABORTED",
 }
+TRANSFORMATION_WIDTH = 32  # flowlytics_column_edge.transformation_type/_subtype
+DAG_ID_WIDTH = 250  # flowlytics_job.dag_id; Airflow's own limit for DAG ids
 # Breaks ties between events of one run with the same eventTime.
 _TYPE_RANK = {"OTHER": 0, "START": 1, "RUNNING": 2, "COMPLETE": 3, "ABORT": 4, "FAIL": 5}
 
@@ -38,7 +40,8 @@ class IngestOutcome:
 
 def time_key(moment: datetime) -> str:
     """Sortable text form of an aware UTC time (fixed width, microseconds)."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    # Not strftime: its %Y writes year 300 as "300", which sorts after "2024".
+    return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def state_rank(event_type: str, event_time: datetime) -> str:
@@ -81,14 +84,15 @@ def airflow_dag_id(event: ParsedEvent) -> str | None:
     for facet_key in ("airflow", "airflowDagRun"):
         dag = (event.run_facets.get(facet_key) or {}).get("dag")
         if isinstance(dag, dict) and isinstance(dag.get("dag_id"), str):
-            return str(dag["dag_id"])
+            return dag["dag_id"][:DAG_ID_WIDTH]
     job_type = event.job_facets.get("jobType") or {}
     if str(job_type.get("integration", "")).upper() == "AIRFLOW" and event.job_name:
+        # Cut, not dropped: a job without a DAG id would be visible to every user.
         if str(job_type.get("jobType", "")).upper() == "DAG":
-            return event.job_name
+            return event.job_name[:DAG_ID_WIDTH]
         if event.parent is not None:
-            return event.parent.job_name
-        return event.job_name.split(".", 1)[0]
+            return event.parent.job_name[:DAG_ID_WIDTH]
+        return event.job_name.split(".", 1)[0][:DAG_ID_WIDTH]
     return None
 
 
@@ -115,8 +119,8 @@ def column_edges(lineage: dict[str, Any]) -> list[dict[str, Any]]:
                     "input_namespace": item["namespace"],
                     "input_name": item["name"],
                     "input_field": item.get("field") or "",
-                    "transformation_type": short(transformation.get("type")) or "",
-                    "transformation_subtype": short(transformation.get("subtype")) or "",
+                    "transformation_type": short(transformation.get("type"), TRANSFORMATION_WIDTH) or "",
+                    "transformation_subtype": short(transformation.get("subtype"), TRANSFORMATION_WIDTH) or "",
                     "description": transformation.get("description"),
                     "masking": transformation.get("masking"),
                 }
@@ -156,6 +160,6 @@ def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
 
 
-def short(value: Any) -> str | None:
+def short(value: Any, width: int = 64) -> str | None:
     """Free-form labels (job types, transformation types) cut to their column's width."""
-    return str(value)[:64] if value is not None else None
+    return str(value)[:width] if value is not None else None

@@ -104,7 +104,12 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
     status: Literal["success", "partial_success", "failure"] = "success"
     if failed:
         status = "failure" if successful == 0 else "partial_success"
+    detail = None
+    if status == "failure":
+        first = failed[0].reason if failed else ""
+        detail = f"none of the {len(document)} events was stored; the first problem: {first}"
     return BatchIngestResponse(
+        detail=detail,
         status=status,
         summary=BatchSummary(
             received=len(document),

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal, SettingsDep
+from lineage_backend.api.deps import MAX_OFFSET, DatabaseDep, ReadPrincipal, SettingsDep
 from lineage_backend.api.schemas import (
     BatchCollectionResponse,
     BatchResponse,
@@ -38,7 +38,7 @@ def list_batches(
         str | None, Query(alias="airflowRunId", description="with dagId: the batch of this Airflow DAG run")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> BatchCollectionResponse:
     if airflow_run_id and not dag_id:
         raise InvalidParameterError("airflowRunId needs dagId: pass both to find the batch of an Airflow DAG run")
@@ -106,7 +106,7 @@ def processes(
     sort: Sort = "startedAt",
     order: Order = "asc",
     status: StatusFilter = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_OFFSET)] = 1,
     page_size: Annotated[int, Query()] = 25,
 ) -> ProcessCollectionResponse:
     size = _page_size(page_size)
@@ -119,7 +119,14 @@ def processes(
     return ProcessCollectionResponse(items=rows[start : start + size], total_count=len(rows), page=page, page_size=size)
 
 
-@router.get("/{batch_id}/processes.csv", summary="The process rows as CSV (same sort and filters)")
+@router.get(
+    "/{batch_id}/processes.csv",
+    summary="The process rows as CSV (same sort and filters)",
+    response_class=Response,
+    responses={
+        200: {"description": "The process rows as CSV", "content": {"text/csv": {"schema": {"type": "string"}}}}
+    },
+)
 def processes_csv(
     principal: ReadPrincipal,
     database: DatabaseDep,

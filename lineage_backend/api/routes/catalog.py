@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_OFFSET, DatabaseDep, ReadPrincipal
 from lineage_backend.api.schemas import (
     DatasetCollectionResponse,
     DatasetResponse,
@@ -20,7 +20,7 @@ from lineage_backend.services import catalog
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 Text = Annotated[str | None, Query(max_length=1000)]
 
 

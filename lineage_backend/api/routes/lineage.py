@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -10,6 +12,42 @@ from lineage_backend.api.schemas import BatchIngestResponse
 from lineage_backend.ingest.service import decode_json, ingest_batch, ingest_one, read_body
 
 router = APIRouter(prefix="/api/v1/lineage", tags=["ingest"])
+
+# The bodies are read raw (size caps, gzip) and validated by ingest/parse.py; this only tells OpenAPI
+# readers (and the API fuzz tests) what to send.
+_DATASET_SCHEMA = {
+    "type": "object",
+    "required": ["namespace", "name"],
+    "properties": {"namespace": {"type": "string"}, "name": {"type": "string"}, "facets": {"type": "object"}},
+}
+_EVENT_SCHEMA = {
+    "type": "object",
+    "description": "An OpenLineage RunEvent, DatasetEvent or JobEvent",
+    "required": ["eventTime", "producer"],
+    "properties": {
+        "eventTime": {"type": "string", "format": "date-time"},
+        "producer": {"type": "string", "format": "uri"},
+        "schemaURL": {"type": "string"},
+        "eventType": {"type": "string", "enum": ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]},
+        "run": {
+            "type": "object",
+            "required": ["runId"],
+            "properties": {"runId": {"type": "string"}, "facets": {"type": "object"}},
+        },
+        "job": {
+            "type": "object",
+            "required": ["namespace", "name"],
+            "properties": {"namespace": {"type": "string"}, "name": {"type": "string"}, "facets": {"type": "object"}},
+        },
+        "inputs": {"type": "array", "items": _DATASET_SCHEMA},
+        "outputs": {"type": "array", "items": _DATASET_SCHEMA},
+        "dataset": _DATASET_SCHEMA,
+    },
+}
+
+
+def _body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 async def _document(request: Request, limit: int) -> object:
@@ -22,7 +60,13 @@ async def _document(request: Request, limit: int) -> object:
     return decode_json(body)
 
 
-@router.post("", status_code=201, response_class=Response, summary="Receive one OpenLineage event")
+@router.post(
+    "",
+    status_code=201,
+    response_class=Response,
+    summary="Receive one OpenLineage event",
+    openapi_extra=_body(_EVENT_SCHEMA),
+)
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     document = await _document(request, settings.max_body_bytes)
     await run_in_threadpool(ingest_one, database, document)
@@ -30,7 +74,12 @@ async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep
     return Response(status_code=201)
 
 
-@router.post("/batch", response_model=BatchIngestResponse, summary="Receive a JSON array of OpenLineage events")
+@router.post(
+    "/batch",
+    response_model=BatchIngestResponse,
+    summary="Receive a JSON array of OpenLineage events",
+    openapi_extra=_body({"type": "array", "items": _EVENT_SCHEMA}),
+)
 async def post_batch(
     request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep, response: Response
 ) -> BatchIngestResponse:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from lineage_backend.api.deps import AdminPrincipal, DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_OFFSET, AdminPrincipal, DatabaseDep, ReadPrincipal
 from lineage_backend.api.schemas import (
     AuditCollectionResponse,
     EdgeMetadataPatch,
@@ -28,7 +28,7 @@ def node_history(
     database: DatabaseDep,
     node_id: str,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditCollectionResponse:
     return database.read(
         lambda session: metadata.metadata_history(
@@ -85,7 +85,7 @@ def edge_history(
     source: Source,
     target: Target,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AuditCollectionResponse:
     return database.read(
         lambda session: metadata.metadata_history(

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_OFFSET, DatabaseDep, ReadPrincipal
 from lineage_backend.api.schemas import RunCollectionResponse, RunResponse
 from lineage_backend.services.runs import get_run, list_runs
 
@@ -20,7 +20,7 @@ def runs(
     state: Annotated[str | None, Query(description="RUNNING, COMPLETED, FAILED or ABORTED")] = None,
     since: Annotated[datetime | None, Query(description="ISO-8601; runs started at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> RunCollectionResponse:
     items, total = database.read(
         lambda session: list_runs(

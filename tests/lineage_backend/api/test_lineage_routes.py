@@ -149,3 +149,29 @@ def test_child_before_parent_keeps_links(client: TestClient, database: Database)
     assert client.get(f"/api/v1/runs/{dag_run}", headers=READ).json()["job"]["name"] == "dag"
     assert count(database, Job) == 2
     assert count(database, RunDataset) == 0
+
+
+def test_batch_of_only_bad_events_says_why_in_detail(client: TestClient) -> None:
+    """Regression (fuzzing): a 422 from the batch endpoint carried no `detail` like every other error."""
+    response = client.post("/api/v1/lineage/batch", json=[{"eventTime": "2024-01-01T00:00:00Z"}], headers=INGEST)
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("none of the 1 events was stored; the first problem: [0].producer")
+
+
+def test_a_mutated_event_that_could_not_be_stored_is_422_and_stores_nothing(
+    client: TestClient, database: Database
+) -> None:
+    """Regression (fuzzing): these were 500s (SQLite or PostgreSQL) with the raw event half-handled."""
+    lineage = {
+        "fields": {"a": {"inputFields": [{"namespace": "n", "name": "s", "transformations": [{"masking": -1}]}]}}
+    }
+    bad = [
+        run_event("START", outputs=[{"namespace": "n", "name": "t", "facets": {"columnLineage": lineage}}]),
+        run_event("START", outputs=[{"namespace": "n", "name": "x" * 1001}]),
+        run_event("START", outputs=[{"namespace": "n", "name": "\x00"}]),
+        {**run_event("START"), "eventTime": "0001-01-01T00:00:00+01:00"},
+    ]
+    for event in bad:
+        response = client.post("/api/v1/lineage", json=event, headers=INGEST)
+        assert response.status_code == 422, response.text
+    assert count(database, RawEvent) == 0 and count(database, Job) == 0

@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.conftest import INGEST, READ
+from tests.conftest import ADMIN_KEY, INGEST, READ
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
 
 PG_NS = "postgres://db.example:5432"
@@ -185,3 +185,36 @@ def test_health_needs_no_auth(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+
+
+def test_a_caller_without_a_key_gets_401_before_the_body_is_checked(client: TestClient) -> None:
+    """Regression (fuzzing): FastAPI parsed a PATCH body before the auth check, so an anonymous caller got
+    422 "JSON decode error" (or 400) instead of 401."""
+    path = "/api/v1/nodes/" + quote("job:n:j", safe="") + "/metadata"
+    for body in (b"{bad", b'{"criticality": "none"}'):
+        headers = {"Content-Type": "application/json"}
+        assert client.patch(path, content=body, headers=headers).status_code == 401
+        assert client.patch(path, content=body, headers={**headers, **READ}).status_code == 403
+    admin = {"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN_KEY}"}
+    detail = client.patch(path, content=b"{bad", headers=admin).json()["detail"]
+    assert detail.startswith("the body is not valid JSON (")
+
+
+def test_unknown_paths_and_methods_name_the_problem(client: TestClient) -> None:
+    """Regression (fuzzing): Starlette's bare "Not Found" and "Method Not Allowed" did not say what to do."""
+    missing = client.get("/api/v1/nowhere", headers=READ)
+    assert missing.status_code == 404
+    assert (
+        missing.json()["detail"]
+        == "no such path: GET /api/v1/nowhere; the paths are listed at /docs (URL-encode node ids in a path)"
+    )
+    wrong = client.delete("/api/v1/runs", headers=READ)
+    assert (
+        wrong.status_code == 405 and wrong.json()["detail"] == "DELETE /api/v1/runs is not allowed; this path takes GET"
+    )
+
+
+def test_an_offset_past_the_limit_is_422_not_a_database_overflow(client: TestClient) -> None:
+    """Regression (fuzzing): offset=2^63 overflowed SQLite's integer (500)."""
+    response = client.get(f"/api/v1/runs?offset={2**63}", headers=READ)
+    assert response.status_code == 422 and "offset" in response.json()["detail"]

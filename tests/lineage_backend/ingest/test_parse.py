@@ -102,3 +102,103 @@ def test_same_content_same_hash_whatever_the_key_order() -> None:
     event = run_event("START", run_id=str(uuid.uuid4()))
     reordered = dict(reversed(list(event.items())))
     assert parse_event(event).event_hash == parse_event(reordered).event_hash
+
+
+# Regressions found by tests/lineage_backend/fuzz: each of these was a 500 (or a PostgreSQL-only 500).
+
+
+def _nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {}
+    for _ in range(depth):
+        value = {"n": value}
+    return value
+
+
+def test_nesting_past_the_limit_is_refused_with_its_path() -> None:
+    parse_event(run_event("START", run_facets={"custom": _nested(100)}))  # deep, but storable
+    with pytest.raises(InvalidEventError, match=r"event\.run\.facets\.custom\.n\.n.*nested more than 128 levels"):
+        parse_event(run_event("START", run_facets={"custom": _nested(300)}))
+    with pytest.raises(InvalidEventError, match=r"event\.eventTime.*nested more than"):
+        parse_event({**run_event("START"), "eventTime": _nested(300)})
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_outside_years_1_to_9999_in_utc_is_refused(value: str) -> None:
+    with pytest.raises(InvalidEventError, match=r"event\.eventTime: .* falls outside the years 1 to 9999"):
+        parse_event({**run_event("START"), "eventTime": value})
+
+
+def test_early_years_keep_a_sortable_time_key() -> None:
+    from lineage_backend.ingest.projection import time_key
+
+    early, late = parse_time("0300-01-01T00:00:00Z", "t"), parse_time("2024-01-01T00:00:00Z", "t")
+    assert time_key(early) == "0300-01-01T00:00:00.000000" < time_key(late) == "2024-01-01T00:00:00.000000"
+
+
+def test_nul_characters_are_refused_but_the_text_backslash_u0000_is_not() -> None:
+    with pytest.raises(InvalidEventError, match=r"event\.outputs\[0\]\.name: contains the NUL character"):
+        parse_event(run_event("START", outputs=[{"namespace": "n", "name": "a\x00b"}]))
+    with pytest.raises(InvalidEventError, match=r"event\.run\.facets\.x \(a key\): contains the NUL"):
+        parse_event(run_event("START", run_facets={"x": {"\x00": 1}}))
+    parse_event(run_event("START", run_facets={"sql": {"query": "select '\\u0000'"}}))
+
+
+def test_names_over_1000_bytes_are_refused() -> None:
+    parse_event(run_event("START", outputs=[{"namespace": "n", "name": "x" * 1000}]))
+    with pytest.raises(InvalidEventError, match=r"event\.outputs\[0\]\.name: at most 1000 bytes \(UTF-8\), got 1002"):
+        parse_event(run_event("START", outputs=[{"namespace": "n", "name": "é" * 501}]))
+    with pytest.raises(InvalidEventError, match=r"event\.job\.namespace: at most 1000 bytes"):
+        parse_event(run_event("START", namespace="n" * 1001))
+
+
+def test_counts_beyond_64_bits_are_refused() -> None:
+    stats = {"outputStatistics": {"rowCount": 2**63}}
+    with pytest.raises(InvalidEventError, match=r"rowCount: expected a non-negative integer up to 9223372036854775807"):
+        parse_event(run_event("START", outputs=[{"namespace": "n", "name": "t", "outputFacets": stats}]))
+
+
+@pytest.mark.parametrize(
+    ("facets", "message"),
+    [
+        ({"documentation": {"description": 5}}, r"documentation\.description: expected a string"),
+        ({"sql": {"query": ["select 1"]}}, r"sql\.query: expected a string"),
+        ({"tags": {"tags": 7}}, r"tags\.tags: expected a list"),
+        ({"airflow": {"tasks": ["a"]}}, r"airflow\.tasks: expected an object"),
+    ],
+)
+def test_wrongly_typed_fields_of_facets_that_are_shown_are_refused(facets: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidEventError, match=r"event\.job\.facets\." + message):
+        parse_event(run_event("START", job_facets=facets))
+
+
+@pytest.mark.parametrize(
+    ("facets", "message"),
+    [
+        ({"errorMessage": {"message": "x", "stackTrace": 1}}, r"errorMessage\.stackTrace: expected a string"),
+        ({"airflow": {"taskInstance": "ti"}}, r"airflow\.taskInstance: expected an object"),
+        ({"airflowState": {"tasksState": []}}, r"airflowState\.tasksState: expected an object"),
+    ],
+)
+def test_wrongly_typed_fields_of_run_facets_are_refused(facets: dict[str, object], message: str) -> None:
+    with pytest.raises(InvalidEventError, match=r"event\.run\.facets\." + message):
+        parse_event(run_event("START", run_facets=facets))
+
+
+def test_wrongly_typed_schema_fields_and_column_lineage_transformations_are_refused() -> None:
+    schema = {"schema": {"fields": [{"name": "id", "type": ["int"]}]}}
+    with pytest.raises(InvalidEventError, match=r"facets\.schema\.fields\[0\]\.type: expected a string"):
+        parse_event(run_event("START", outputs=[{"namespace": "n", "name": "t", "facets": schema}]))
+    for key, value, expected in (("masking", -1, "true or false"), ("description", [], "a string")):
+        lineage = {
+            "columnLineage": {
+                "fields": {
+                    "a": {
+                        "inputFields": [
+                            {"namespace": "n", "name": "s", "field": "a", "transformations": [{key: value}]}
+                        ]
+                    }
+                }
+            }
+        }
+        with pytest.raises(InvalidEventError, match=rf"transformations\[0\]\.{key}: expected {expected}"):
+            parse_event(run_event("START", outputs=[{"namespace": "n", "name": "t", "facets": lineage}]))

@@ -79,3 +79,19 @@ def test_column_edges_read_transformations_legacy_types_and_dataset_dependencies
     assert by_output[("total", "amount")]["transformation_subtype"] == "AGGREGATION"
     assert by_output[("email", "email")]["masking"] is True
     assert by_output[("", "status")]["transformation_type"] == "INDIRECT"
+
+
+def test_labels_are_cut_to_their_column_widths() -> None:
+    """Regression (fuzzing, PostgreSQL): a 33-64 character transformation type, or an Airflow DAG id over
+    250 characters, did not fit its column."""
+    from lineage_backend.ingest.parse import parse_event
+    from lineage_backend.ingest.projection import airflow_dag_id
+    from tests.lineage_backend.events import run_event
+
+    lineage = {
+        "fields": {"a": {"inputFields": [{"namespace": "n", "name": "s", "transformations": [{"type": "T" * 40}]}]}}
+    }
+    (row,) = column_edges(lineage)
+    assert row["transformation_type"] == "T" * 32
+    dag = {"jobType": {"jobType": "DAG", "integration": "AIRFLOW"}}
+    assert airflow_dag_id(parse_event(run_event("START", job="d" * 300, job_facets=dag))) == "d" * 250
