@@ -8,10 +8,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any, Literal
 
+import anyio
 import orjson
 
 from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
-from lineage_backend.db import Database, is_contention
+from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
@@ -20,20 +21,60 @@ from lineage_backend.ingest.projection import IngestOutcome
 log = logging.getLogger(__name__)
 
 
-async def read_body(
-    chunks: AsyncIterator[bytes], *, content_length: str | None, content_encoding: str | None, limit: int
-) -> bytes:
-    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes."""
-    too_large = (
-        f"request body exceeds {limit} bytes; send fewer events per request (or raise FLOWLYTICS_MAX_BODY_BYTES)"
+# Past the limit the rest of the body is still read (and dropped) before the 413 goes out: a server that
+# answers while the client is still sending, then closes (uvicorn does for `Connection: close`, as urllib
+# sends), leaves unread bytes that make the kernel reset the connection, so the client sees "connection
+# reset by peer" instead of the 413. Reading is bounded in bytes and time; beyond that we answer anyway.
+DRAIN_MAX_BYTES = 128 * 1024 * 1024
+DRAIN_MAX_SECONDS = 30.0
+
+
+def _size(limit: int) -> str:
+    mib = 1024 * 1024
+    return f"{limit // mib} MiB" if limit % mib == 0 else f"{limit} bytes"
+
+
+def _too_large(limit: int, *, decompressed: bool = False) -> BodyTooLargeError:
+    what = "the decompressed body" if decompressed else "the body"
+    return BodyTooLargeError(
+        f"body too large: the limit is {_size(limit)} (max_body_bytes), before and after gzip, and {what} is "
+        "larger; send fewer events per request, or raise [flowlytics] max_body_bytes "
+        "(FLOWLYTICS_MAX_BODY_BYTES for `flowlytics serve`)"
     )
-    if content_length and content_length.isdigit() and int(content_length) > limit:
-        raise BodyTooLargeError(too_large)
+
+
+async def _discard_rest(chunks: AsyncIterator[bytes], *, already: int) -> None:
+    """Read what is left of the body, up to DRAIN_MAX_BYTES in all and DRAIN_MAX_SECONDS, keeping nothing."""
+    read = already
+    with anyio.move_on_after(DRAIN_MAX_SECONDS):
+        async for chunk in chunks:
+            read += len(chunk)
+            if read > DRAIN_MAX_BYTES:
+                return
+
+
+async def read_body(
+    chunks: AsyncIterator[bytes],
+    *,
+    content_length: str | None,
+    content_encoding: str | None,
+    limit: int,
+    expects_continue: bool = False,
+) -> bytes:
+    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes. A body over
+    the limit is read to its end (bounded) before the 413, so that the client can read the answer."""
+    declared = int(content_length) if content_length and content_length.isdigit() else None
     received = bytearray()
+    if declared is not None and declared > limit:
+        # A client that sent `Expect: 100-continue` waits for our answer before sending the body.
+        if declared <= DRAIN_MAX_BYTES and not expects_continue:
+            await _discard_rest(chunks, already=0)
+        raise _too_large(limit)
     async for chunk in chunks:
         received.extend(chunk)
         if len(received) > limit:
-            raise BodyTooLargeError(too_large)
+            await _discard_rest(chunks, already=len(received))
+            raise _too_large(limit)
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
         return bytes(received)
@@ -46,7 +87,9 @@ async def read_body(
     except zlib.error as error:
         raise MalformedBodyError(f"the body is not valid {encoding} data: {error}") from None
     if len(body) > limit or decompressor.unconsumed_tail:
-        raise BodyTooLargeError(f"decompressed {too_large}")
+        raise _too_large(limit, decompressed=True)
+    if not decompressor.eof:
+        raise MalformedBodyError(f"the body is truncated {encoding} data: it ends before the end of the stream")
     return body
 
 
@@ -87,14 +130,16 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
     try:
         database.run(lambda session: store_events(events, session=session, received_at=received_at))
     except Exception as error:
-        if is_contention(error):
-            raise
+        if is_contention(error) or is_unavailable(error):
+            raise  # a retriable 503 for the whole batch, not one "could not be stored" per event
         # One event the projection cannot take must not sink the others: store them one by one.
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
                 _store_one(database, event, received_at)
             except Exception as single_error:
+                if is_contention(single_error) or is_unavailable(single_error):
+                    raise
                 log.exception("could not store event %s of a batch", index)
                 failed.append(FailedEvent(index=index, reason=f"could not be stored: {single_error}", retriable=True))
 
