@@ -47,22 +47,27 @@ def figures(test: str, **values: object) -> None:
 
 
 class RetryCounter(logging.Handler):
-    """Counts urllib3's "Retrying ..." warnings: how often the emitters' HTTP clients re-sent a request."""
+    """Counts urllib3's retry messages: how often the openlineage clients re-sent a request ("Retrying ..."
+    after a dropped connection, "Retry: ..." after a 5xx such as our 503)."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.DEBUG)
         self.retries = 0
+        self.logger = logging.getLogger("urllib3.connectionpool")
+        self.level_before = self.logger.level
 
     def emit(self, record: logging.LogRecord) -> None:
-        if record.getMessage().startswith("Retrying"):
+        if record.getMessage().startswith(("Retrying", "Retry:")):
             self.retries += 1
 
     def __enter__(self) -> RetryCounter:
-        logging.getLogger("urllib3.connectionpool").addHandler(self)
+        self.logger.addHandler(self)
+        self.logger.setLevel(logging.DEBUG)
         return self
 
     def __exit__(self, *_: object) -> None:
-        logging.getLogger("urllib3.connectionpool").removeHandler(self)
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.level_before)
 
 
 class ServerProcess:
@@ -123,8 +128,10 @@ class ServerProcess:
 
     def server_errors(self) -> list[str]:
         """Lines that show a request ended as a server error (a 500) or crashed the app."""
-        markers = ("Exception in ASGI application", "Traceback", "Internal Server Error")
-        return [line for line in self.log().splitlines() if any(marker in line for marker in markers)]
+        return [line for line in self.log().splitlines() if "Exception in ASGI application" in line]
+
+    def count_in_log(self, text: str) -> int:
+        return sum(text in line for line in self.log().splitlines())
 
 
 @contextmanager
@@ -226,6 +233,135 @@ class HealthProber:
                     self.failed += 1
                     self.errors[type(error).__name__] += 1
                 self._stop.wait(self.interval)
+
+
+def openlineage_events(dag: str, runs: int) -> list[Any]:
+    """START and COMPLETE of task runs under one DAG run, each task reading the previous one's output."""
+    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+    from openlineage.client.facet_v2 import output_statistics_output_dataset, parent_run
+    from openlineage.client.uuid import generate_new_uuid
+
+    producer = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
+    dag_run = str(generate_new_uuid())
+    parent = parent_run.ParentRunFacet(
+        run=parent_run.Run(runId=dag_run), job=parent_run.Job(namespace="faults", name=dag)
+    )
+    events = []
+    for index in range(runs):
+        run = Run(runId=str(generate_new_uuid()), facets={"parent": parent})
+        job = Job(namespace="faults", name=f"{dag}.task_{index % 7}")
+        inputs = [InputDataset(namespace="postgres://db:5432", name=f"{dag}.t{index - 1}")] if index else []
+        stats = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=index * 10, size=index)
+        output = OutputDataset(
+            namespace="postgres://db:5432", name=f"{dag}.t{index}", outputFacets={"outputStatistics": stats}
+        )
+        for state, seconds, outputs in ((RunState.START, 0, []), (RunState.COMPLETE, 30, [output])):
+            events.append(
+                RunEvent(
+                    eventType=state,
+                    eventTime=f"2024-05-01T10:{index % 60:02d}:{seconds:02d}Z",
+                    producer=producer,
+                    run=run,
+                    job=job,
+                    inputs=inputs,
+                    outputs=outputs,
+                )
+            )
+    return events
+
+
+def recording_transport(config: Any) -> Any:
+    """The real HttpTransport, keeping the JSON of what it posts (the client adds facets, e.g. `tags`)."""
+    from openlineage.client.serde import Serde
+    from openlineage.client.transport.http import HttpTransport
+
+    class RecordingHttpTransport(HttpTransport):
+        last_posted: dict[str, Any] | None = None
+
+        def emit(self, event: Any) -> Any:
+            self.last_posted = json.loads(Serde.to_json(event))
+            return super().emit(event)
+
+    return RecordingHttpTransport(config)
+
+
+APP_LEVEL_ATTEMPTS = 6  # when the client itself gives up (its retries exhausted), the emitter re-emits
+
+
+class Emitter(threading.Thread):
+    """One OpenLineageClient with the real HttpTransport (default retries: 5, backoff 0.3, 5xx forced)."""
+
+    def __init__(self, url: str, events: list[Any]) -> None:
+        super().__init__(daemon=True)
+        from openlineage.client import OpenLineageClient
+        from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig
+
+        config = HttpConfig(
+            url=url + "/", endpoint="api/v1/lineage", auth=ApiKeyTokenProvider({"apiKey": INGEST_KEY}), timeout=10
+        )
+        self.transport = recording_transport(config)
+        self.client = OpenLineageClient(transport=self.transport)
+        self.events = events
+        self.sent: list[dict[str, Any]] = []  # what was posted, in order (an event re-emitted: once)
+        self.acknowledged: list[dict[str, Any]] = []
+        self.client_gave_up = 0
+        self.ack_times: list[float] = []
+        self.errors: Counter[str] = Counter()
+
+    def run(self) -> None:
+        for event in self.events:
+            for attempt in range(APP_LEVEL_ATTEMPTS):
+                try:
+                    self.client.emit(event)
+                except Exception as error:  # the client's own retries are exhausted
+                    self.client_gave_up += 1
+                    self.errors[type(error).__name__] += 1
+                    time.sleep(0.5)
+                    continue
+                finally:
+                    if attempt == 0:
+                        self.sent.append(self.transport.last_posted)
+                self.acknowledged.append(self.transport.last_posted)
+                self.ack_times.append(time.monotonic())
+                break
+
+
+class HttpxEmitter(threading.Thread):
+    """A plain emitter without client-side retries of its own: posts each event, and on a 503 (or no answer)
+    waits Retry-After and posts it again. Records every answer, so that tests can check each refusal."""
+
+    def __init__(self, url: str, events: list[dict[str, Any]], *, timeout: float = 10.0) -> None:
+        super().__init__(daemon=True)
+        self.url = f"{url}/api/v1/lineage"
+        self.events = events
+        self.timeout = timeout
+        self.acknowledged: list[dict[str, Any]] = []
+        self.ack_times: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.unavailable: list[tuple[float, httpx.Response]] = []  # (when, the 503)
+        self.no_answer: Counter[str] = Counter()  # connection errors and timeouts, by type
+        self.unexpected: list[tuple[int, str]] = []  # any other answer (a 500 above all)
+
+    def run(self) -> None:
+        with httpx.Client(timeout=self.timeout, headers={"Authorization": f"Bearer {INGEST_KEY}"}) as client:
+            for event in self.events:
+                for _ in range(60):
+                    try:
+                        response = client.post(self.url, json=event)
+                    except httpx.HTTPError as error:
+                        self.no_answer[type(error).__name__] += 1
+                        time.sleep(0.5)
+                        continue
+                    self.statuses[response.status_code] += 1
+                    if response.status_code == 201:
+                        self.acknowledged.append(event)
+                        self.ack_times.append(time.monotonic())
+                        break
+                    if response.status_code != 503:
+                        self.unexpected.append((response.status_code, response.text))
+                        break
+                    self.unavailable.append((time.monotonic(), response))
+                    time.sleep(min(float(response.headers.get("Retry-After", "1")), 2.0))
 
 
 def event_stream(runs: int, *, dag: str = "faults_dag") -> list[dict[str, Any]]:

@@ -4,26 +4,24 @@ server derived equals an in-order ingestion of the same events into a fresh data
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from lineage_backend.db import Database
-from tests.conftest import INGEST_KEY
 from tests.lineage_backend.faults.harness import (
     REQUEST_GUARD_SECONDS,
+    Emitter,
     RetryCounter,
     ServerProcess,
     canonical,
     event_key,
     figures,
     fresh_postgres_database,
+    openlineage_events,
     reference_snapshot,
     running_server,
     stored_documents,
@@ -36,95 +34,6 @@ pytestmark = pytest.mark.slow
 EMITTERS = 2
 RUNS_PER_EMITTER = 50  # 100 events each
 KILLS = 2
-APP_LEVEL_ATTEMPTS = 6  # when the client itself gives up (its retries exhausted), the emitter re-emits
-
-
-def openlineage_events(dag: str, runs: int) -> list[Any]:
-    """START and COMPLETE of task runs under one DAG run, each task reading the previous one's output."""
-    from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-    from openlineage.client.facet_v2 import output_statistics_output_dataset, parent_run
-    from openlineage.client.uuid import generate_new_uuid
-
-    producer = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
-    dag_run = str(generate_new_uuid())
-    parent = parent_run.ParentRunFacet(
-        run=parent_run.Run(runId=dag_run), job=parent_run.Job(namespace="faults", name=dag)
-    )
-    events = []
-    for index in range(runs):
-        run = Run(runId=str(generate_new_uuid()), facets={"parent": parent})
-        job = Job(namespace="faults", name=f"{dag}.task_{index % 7}")
-        inputs = [InputDataset(namespace="postgres://db:5432", name=f"{dag}.t{index - 1}")] if index else []
-        stats = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=index * 10, size=index)
-        output = OutputDataset(
-            namespace="postgres://db:5432", name=f"{dag}.t{index}", outputFacets={"outputStatistics": stats}
-        )
-        for state, seconds, outputs in ((RunState.START, 0, []), (RunState.COMPLETE, 30, [output])):
-            events.append(
-                RunEvent(
-                    eventType=state,
-                    eventTime=f"2024-05-01T10:{index % 60:02d}:{seconds:02d}Z",
-                    producer=producer,
-                    run=run,
-                    job=job,
-                    inputs=inputs,
-                    outputs=outputs,
-                )
-            )
-    return events
-
-
-def recording_transport(config: Any) -> Any:
-    """The real HttpTransport, keeping the JSON of what it posts (the client adds facets, e.g. `tags`)."""
-    from openlineage.client.serde import Serde
-    from openlineage.client.transport.http import HttpTransport
-
-    class RecordingHttpTransport(HttpTransport):
-        last_posted: dict[str, Any] | None = None
-
-        def emit(self, event: Any) -> Any:
-            self.last_posted = json.loads(Serde.to_json(event))
-            return super().emit(event)
-
-    return RecordingHttpTransport(config)
-
-
-class Emitter(threading.Thread):
-    """One OpenLineageClient with the real HttpTransport (default retries: 5, backoff 0.3, 5xx forced)."""
-
-    def __init__(self, url: str, events: list[Any]) -> None:
-        super().__init__(daemon=True)
-        from openlineage.client import OpenLineageClient
-        from openlineage.client.transport.http import ApiKeyTokenProvider, HttpConfig
-
-        config = HttpConfig(
-            url=url + "/", endpoint="api/v1/lineage", auth=ApiKeyTokenProvider({"apiKey": INGEST_KEY}), timeout=10
-        )
-        self.transport = recording_transport(config)
-        self.client = OpenLineageClient(transport=self.transport)
-        self.events = events
-        self.sent: list[dict[str, Any]] = []  # what was posted, in order (an event re-emitted: once)
-        self.acknowledged: list[dict[str, Any]] = []
-        self.client_gave_up = 0
-        self.ack_times: list[float] = []
-        self.errors: Counter[str] = Counter()
-
-    def run(self) -> None:
-        for event in self.events:
-            for attempt in range(APP_LEVEL_ATTEMPTS):
-                try:
-                    self.client.emit(event)
-                except Exception as error:  # the client's own retries are exhausted
-                    self.client_gave_up += 1
-                    self.errors[type(error).__name__] += 1
-                    time.sleep(0.5)
-                    continue
-                finally:
-                    if attempt == 0:
-                        self.sent.append(self.transport.last_posted)
-                self.acknowledged.append(self.transport.last_posted)
-                self.ack_times.append(time.monotonic())
-                break
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
