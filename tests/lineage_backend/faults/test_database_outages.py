@@ -38,7 +38,7 @@ from tests.lineage_backend.snapshot import snapshot
 
 pytestmark = pytest.mark.slow
 
-CLIENT_TIMEOUT = 10.0
+CLIENT_TIMEOUT = 20.0  # a hang guard, generous for a loaded 2-core machine
 OUTAGE_SECONDS = 3.0
 
 

@@ -79,7 +79,8 @@ def test_sigkill_and_restart_lose_and_duplicate_nothing(db_urls: tuple[str, str]
         client_retries=client_retries.retries,
         client_gave_up=sum(e.client_gave_up for e in emitters),
         client_errors=dict(sum((e.errors for e in emitters), Counter())),
-        recovery_seconds=[round(r, 2) for r in recoveries],
+        recovery_seconds=[round(recovery, 2) for recovery, _ in recoveries],
+        restart_seconds=[round(restart, 2) for _, restart in recoveries],
     )
     assert len(recoveries) == KILLS
     # Every event was acknowledged in the end (the emitters re-emit what their client gave up on) ...
@@ -93,10 +94,13 @@ def test_sigkill_and_restart_lose_and_duplicate_nothing(db_urls: tuple[str, str]
     assert server_errors == []
 
 
-def kill_and_restart_while_emitting(server: ServerProcess, emitters: list[Emitter], total: int) -> list[float]:
+def kill_and_restart_while_emitting(
+    server: ServerProcess, emitters: list[Emitter], total: int
+) -> list[tuple[float, float]]:
     """SIGKILL the server at each of KILLS thresholds of acknowledged events, restart it at once on the same
-    port; returns for each kill the seconds until the next event was acknowledged."""
-    recoveries = []
+    port; returns for each kill the seconds until the next event was acknowledged, and until the restarted
+    server answered /health."""
+    recoveries, restarts = [], []
     deadline = time.monotonic() + REQUEST_GUARD_SECONDS * 4
     for kill in range(1, KILLS + 1):
         threshold = total * kill // (KILLS + 1)
@@ -106,9 +110,9 @@ def kill_and_restart_while_emitting(server: ServerProcess, emitters: list[Emitte
         acknowledged_before = sum(len(e.acknowledged) for e in emitters)
         killed_at = time.monotonic()
         server.kill()
-        server.start()
+        restarts.append(server.start())
         while sum(len(e.acknowledged) for e in emitters) <= acknowledged_before:
             assert time.monotonic() < deadline, "no event was acknowledged after the restart"
             time.sleep(0.01)
         recoveries.append(min(t for e in emitters for t in e.ack_times if t > killed_at) - killed_at)
-    return recoveries
+    return list(zip(recoveries, restarts, strict=True))
