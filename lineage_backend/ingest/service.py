@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-import anyio
 import orjson
 
 from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
@@ -19,14 +18,6 @@ from lineage_backend.ingest.parse import ParsedEvent, parse_event
 from lineage_backend.ingest.projection import IngestOutcome
 
 log = logging.getLogger(__name__)
-
-
-# Past the limit the rest of the body is still read (and dropped) before the 413 goes out: a server that
-# answers while the client is still sending, then closes (uvicorn does for `Connection: close`, as urllib
-# sends), leaves unread bytes that make the kernel reset the connection, so the client sees "connection
-# reset by peer" instead of the 413. Reading is bounded in bytes and time; beyond that we answer anyway.
-DRAIN_MAX_BYTES = 128 * 1024 * 1024
-DRAIN_MAX_SECONDS = 30.0
 
 
 def _size(limit: int) -> str:
@@ -43,37 +34,17 @@ def _too_large(limit: int, *, decompressed: bool = False) -> BodyTooLargeError:
     )
 
 
-async def _discard_rest(chunks: AsyncIterator[bytes], *, already: int) -> None:
-    """Read what is left of the body, up to DRAIN_MAX_BYTES in all and DRAIN_MAX_SECONDS, keeping nothing."""
-    read = already
-    with anyio.move_on_after(DRAIN_MAX_SECONDS):
-        async for chunk in chunks:
-            read += len(chunk)
-            if read > DRAIN_MAX_BYTES:
-                return
-
-
 async def read_body(
-    chunks: AsyncIterator[bytes],
-    *,
-    content_length: str | None,
-    content_encoding: str | None,
-    limit: int,
-    expects_continue: bool = False,
+    chunks: AsyncIterator[bytes], *, content_length: str | None, content_encoding: str | None, limit: int
 ) -> bytes:
-    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes. A body over
-    the limit is read to its end (bounded) before the 413, so that the client can read the answer."""
-    declared = int(content_length) if content_length and content_length.isdigit() else None
-    received = bytearray()
-    if declared is not None and declared > limit:
-        # A client that sent `Expect: 100-continue` waits for our answer before sending the body.
-        if declared <= DRAIN_MAX_BYTES and not expects_continue:
-            await _discard_rest(chunks, already=0)
+    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes. (The rest of
+    a body over the limit is read before the 413 goes out: `api/drain.py`.)"""
+    if content_length and content_length.isdigit() and int(content_length) > limit:
         raise _too_large(limit)
+    received = bytearray()
     async for chunk in chunks:
         received.extend(chunk)
         if len(received) > limit:
-            await _discard_rest(chunks, already=len(received))
             raise _too_large(limit)
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):

@@ -18,7 +18,6 @@ async def _document(request: Request, limit: int) -> object:
         content_length=request.headers.get("content-length"),
         content_encoding=request.headers.get("content-encoding"),
         limit=limit,
-        expects_continue=request.headers.get("expect", "").lower() == "100-continue",
     )
     return decode_json(body)
 

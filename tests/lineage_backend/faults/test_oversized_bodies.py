@@ -191,6 +191,28 @@ def test_oversized_body_is_a_413_the_client_reads(
     assert "send fewer events per request" in detail
 
 
+def urllib_post(url: str, data: bytes, headers: dict[str, str]) -> Answer:
+    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=REQUEST_GUARD_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())["detail"]
+
+
+def test_refusals_before_the_body_is_read_are_readable_too(server: ServerProcess) -> None:
+    """Regression: a wrong key with a 9 MiB body was answered 401 before the body was read, and urllib saw
+    "Broken pipe". And the batch endpoint takes the same limit."""
+    data = body("plain", SIZES[0])
+    wrong_key = {**headers("plain"), "Authorization": "Bearer wrong-key"}
+    status, detail = urllib_post(f"{server.url}/api/v1/lineage", data, wrong_key)
+    READ_BACK[(status, "urllib-401")] += 1
+    assert status == 401 and "Not authenticated" in detail
+    status, detail = urllib_post(f"{server.url}/api/v1/lineage/batch", b"[" + data + b"]", headers("plain"))
+    READ_BACK[(status, "urllib-batch")] += 1
+    assert status == 413 and "the limit is 8 MiB (max_body_bytes)" in detail
+
+
 def test_after_the_refusals_nothing_is_stored_and_nothing_was_a_server_error(server: ServerProcess) -> None:
     assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
     database = Database.from_url(server.db_url)
@@ -202,6 +224,6 @@ def test_after_the_refusals_nothing_is_stored_and_nothing_was_a_server_error(ser
     figures(
         "oversized",
         posts=sum(READ_BACK.values()),
-        read_413=sum(n for (status, _), n in READ_BACK.items() if status == 413),
-        by_client={client: n for (status, client), n in sorted(READ_BACK.items()) if status == 413},
+        read_4xx=sum(n for (status, _), n in READ_BACK.items() if status in (401, 413)),
+        by_client={f"{client} {status}": n for (status, client), n in sorted(READ_BACK.items())},
     )
