@@ -22,6 +22,9 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 # How long one request keeps retrying lock contention (PostgreSQL deadlocks, SQLite busy) before it gives
 # up with a retriable 503; on SQLite each attempt may itself wait up to the busy timeout.
 CONTENTION_BUDGET_SECONDS = 10.0
+# A PostgreSQL that accepts connections but never answers (hung, or a half-open network path) would
+# otherwise hold a request forever; `?connect_timeout=N` in the URL overrides it.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 READ_ONLY_OPTION = "flowlytics_read_only"
 
 
@@ -41,6 +44,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        kwargs["connect_args"] = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS, **kwargs.get("connect_args", {})}
     return create_engine(url, **kwargs)
 
 

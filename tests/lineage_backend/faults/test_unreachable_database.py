@@ -1,8 +1,11 @@
 """Every way the database can fail to answer ends as a retriable 503 with Retry-After, on every route:
-refused at connect (PostgreSQL port closed), a SQLite file that cannot be opened, an exhausted pool."""
+refused at connect (PostgreSQL port closed), a PostgreSQL that accepts and never answers, a SQLite file
+that cannot be opened, an exhausted pool."""
 
 from __future__ import annotations
 
+import socket
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from lineage_backend.app import create_app
-from lineage_backend.db import Database, is_contention, is_unavailable
+from lineage_backend.db import POSTGRES_CONNECT_TIMEOUT_SECONDS, Database, is_contention, is_unavailable
 from tests.conftest import INGEST, READ, free_port, make_settings
 from tests.lineage_backend.events import run_event
 
@@ -76,3 +79,32 @@ def test_which_database_errors_are_retriable() -> None:
     assert all(is_unavailable(error) for error in (refused, closed, dropped, PoolTimeoutError("pool")))
     assert is_contention(locked) and not is_contention(refused)
     assert not is_unavailable(duplicate) and not is_contention(duplicate)  # a bug, not an outage: stays a 500
+
+
+@pytest.fixture
+def silent_postgres() -> Iterator[int]:
+    """A port that accepts TCP connections and never answers: a hung server or a half-open path."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield int(listener.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_postgres_that_never_answers_is_a_503_not_a_hang(silent_postgres: int) -> None:
+    # Regression: without a connect timeout the request waited forever (past every client's timeout).
+    database = Database.from_url(f"postgresql+psycopg://flowlytics@127.0.0.1:{silent_postgres}/postgres")
+    answers: list[object] = []
+
+    def post() -> None:
+        with TestClient(create_app(make_settings(), database=database), raise_server_exceptions=False) as client:
+            answers.append(client.post("/api/v1/lineage", json=run_event("START"), headers=INGEST))
+
+    worker = threading.Thread(target=post, daemon=True)
+    worker.start()
+    worker.join(timeout=POSTGRES_CONNECT_TIMEOUT_SECONDS * 6)  # a hang guard, not a speed check
+    try:
+        assert not worker.is_alive(), "the request hung on a PostgreSQL that never answers"
+        assert_503(answers[0])
+    finally:
+        database.engine.dispose()
