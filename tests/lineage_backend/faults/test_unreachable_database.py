@@ -32,7 +32,8 @@ def every_route_is_a_503(database: Database) -> None:
         # Regression: a batch was a 422 listing every event as "could not be stored".
         assert_503(client.post("/api/v1/lineage/batch", json=[run_event("START")] * 2, headers=INGEST))
         assert_503(client.get("/api/v1/runs", headers=READ))
-        assert_503(client.get("/api/v1/jobs", headers=READ))
+        for path in ("/api/v1/jobs", "/api/v1/graph?nodeId=job%3Aa%3Ab", "/api/v1/search?q=a", "/api/v1/batches"):
+            assert_503(client.get(path, headers=READ))
         assert client.get("/health").status_code == 503
 
 
