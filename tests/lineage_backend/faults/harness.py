@@ -137,8 +137,8 @@ class ServerProcess:
 @contextmanager
 def running_server(db_url: str, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
     server = ServerProcess(db_url, log_dir, env)
-    server.start()
     try:
+        server.start()  # inside the try: a server that never became healthy is stopped too
         yield server
     finally:
         server.stop()
