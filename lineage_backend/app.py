@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fastapi import FastAPI
 
 from lineage_backend import __version__
+from lineage_backend.api.drain import DrainUnreadBody
 from lineage_backend.api.errors import install_error_handlers
 from lineage_backend.api.routes import batches, catalog, graph, health, lineage, metadata, runs
 from lineage_backend.auth import ApiKeyAuthenticator, Authenticator
@@ -38,6 +39,7 @@ def create_app(
     app.state.authenticators = [ApiKeyAuthenticator(settings), *authenticators]
     app.state.graph_index = GraphIndex(database, prepare=graph_service.prepare_node_json)
     install_error_handlers(app)
+    app.add_middleware(DrainUnreadBody)  # every early answer (401, 413, ...) readable by a client still sending
     for module in (health, lineage, runs, catalog, graph, metadata, batches):
         app.include_router(module.router)
     return app

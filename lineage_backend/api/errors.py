@@ -7,10 +7,14 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
 
 from lineage_backend.api.deps import get_principal
+from lineage_backend.db import is_contention, is_unavailable
 from lineage_backend.errors import FlowlyticsError, NotAuthenticatedError
 
 log = logging.getLogger(__name__)
@@ -70,11 +74,27 @@ def install_error_handlers(app: FastAPI) -> None:
                 problems.append(f"{where or 'body'}: {item.get('msg')}")
         return JSONResponse({"detail": "; ".join(problems) or "invalid request"}, status_code=422)
 
-    @app.exception_handler(OperationalError)
-    async def database_down(_: Request, error: OperationalError) -> JSONResponse:
-        log.error("database error: %s", error)
+    async def database_down(_: Request, error: Exception) -> JSONResponse:
+        # Every way a database can fail to answer (refused at connect, connection killed, SQLite locked
+        # past its busy timeout, pool exhausted) is a retriable 503; anything else is a bug and stays a 500.
+        if is_contention(error):
+            log.warning("database busy: %s", error)
+            detail = "the database is busy (a write lock is held too long); retry later (a retry never stores twice)"
+            return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "2"})
+        if not is_unavailable(error):
+            raise error
+        log.error("database unavailable: %s", error)
         return JSONResponse(
-            {"detail": "the database is unavailable or busy; nothing was stored, retry later"},
+            {"detail": "the database is unavailable; retry later (a retry never stores an event twice)"},
             status_code=503,
             headers={"Retry-After": "5"},
         )
+
+    app.add_exception_handler(DBAPIError, database_down)
+    app.add_exception_handler(PoolTimeoutError, database_down)
+
+    @app.exception_handler(ClientDisconnect)
+    async def client_gone(request: Request, _: ClientDisconnect) -> Response:
+        # Not a server error: the emitter hung up before its body was complete, so nothing was stored.
+        log.info("client disconnected before sending the whole body of %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "the request body was cut off; nothing was stored"}, status_code=400)

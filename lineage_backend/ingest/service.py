@@ -11,7 +11,7 @@ from typing import Any, Literal
 import orjson
 
 from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
-from lineage_backend.db import Database, is_contention
+from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
@@ -20,20 +20,32 @@ from lineage_backend.ingest.projection import IngestOutcome
 log = logging.getLogger(__name__)
 
 
+def _size(limit: int) -> str:
+    mib = 1024 * 1024
+    return f"{limit // mib} MiB" if limit % mib == 0 else f"{limit} bytes"
+
+
+def _too_large(limit: int, *, decompressed: bool = False) -> BodyTooLargeError:
+    what = "the decompressed body" if decompressed else "the body"
+    return BodyTooLargeError(
+        f"body too large: the limit is {_size(limit)} (max_body_bytes), before and after gzip, and {what} is "
+        "larger; send fewer events per request, or raise [flowlytics] max_body_bytes "
+        "(FLOWLYTICS_MAX_BODY_BYTES for `flowlytics serve`)"
+    )
+
+
 async def read_body(
     chunks: AsyncIterator[bytes], *, content_length: str | None, content_encoding: str | None, limit: int
 ) -> bytes:
-    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes."""
-    too_large = (
-        f"request body exceeds {limit} bytes; send fewer events per request (or raise FLOWLYTICS_MAX_BODY_BYTES)"
-    )
+    """The request body, gunzipped when sent with gzip; both forms capped at `limit` bytes. (The rest of
+    a body over the limit is read before the 413 goes out: `api/drain.py`.)"""
     if content_length and content_length.isdigit() and int(content_length) > limit:
-        raise BodyTooLargeError(too_large)
+        raise _too_large(limit)
     received = bytearray()
     async for chunk in chunks:
         received.extend(chunk)
         if len(received) > limit:
-            raise BodyTooLargeError(too_large)
+            raise _too_large(limit)
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
         return bytes(received)
@@ -46,7 +58,9 @@ async def read_body(
     except zlib.error as error:
         raise MalformedBodyError(f"the body is not valid {encoding} data: {error}") from None
     if len(body) > limit or decompressor.unconsumed_tail:
-        raise BodyTooLargeError(f"decompressed {too_large}")
+        raise _too_large(limit, decompressed=True)
+    if not decompressor.eof:
+        raise MalformedBodyError(f"the body is truncated {encoding} data: it ends before the end of the stream")
     return body
 
 
@@ -87,14 +101,16 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
     try:
         database.run(lambda session: store_events(events, session=session, received_at=received_at))
     except Exception as error:
-        if is_contention(error):
-            raise
+        if is_contention(error) or is_unavailable(error):
+            raise  # a retriable 503 for the whole batch, not one "could not be stored" per event
         # One event the projection cannot take must not sink the others: store them one by one.
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
                 _store_one(database, event, received_at)
             except Exception as single_error:
+                if is_contention(single_error) or is_unavailable(single_error):
+                    raise
                 log.exception("could not store event %s of a batch", index)
                 failed.append(FailedEvent(index=index, reason=f"could not be stored: {single_error}", retriable=True))
 
