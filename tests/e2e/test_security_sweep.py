@@ -711,7 +711,7 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
     dag_run_id = create_paused_dag_run(airflow)
     now = datetime.now(timezone.utc)
     airflow_batch, airflow_events = airflow_batch_events(dag_run_id, now - timedelta(minutes=3))
-    plain_batch, plain_events = plain_batch_events(now - timedelta(minutes=1))  # the newest: in the widget
+    plain_batch, plain_events = plain_batch_events(now - timedelta(seconds=50))  # the newest: in the widget
     post_events(airflow, airflow_events + plain_events)
     edit_metadata(airflow)
     with headless_chromium() as chromium:
