@@ -734,6 +734,7 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
         log_in(page, airflow, "/plugin/flowlytics")
         assert page.evaluate("typeof window.__pwned") == "undefined"
         yield state
+        print(f"\nsecurity sweep: {len(state.checked)} page states checked, {len(VIEWS)} views")
 
 
 def test_the_trap_sees_an_injection(sweep: Sweep) -> None:
