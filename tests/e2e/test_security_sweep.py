@@ -707,6 +707,11 @@ VIEWS = [
 @pytest.fixture(scope="module")
 def sweep(airflow: Airflow) -> Iterator[Sweep]:
     require_chromium()
+    from playwright.sync_api import expect
+
+    # Assertions wait as long as actions do: under load, Airflow's UI and the plugin take more than
+    # Playwright's default 5 s to render a tab (restored for the other modules afterwards).
+    expect.set_options(timeout=TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     dag_run_id = create_paused_dag_run(airflow)
     now = datetime.now(timezone.utc)
@@ -733,7 +738,10 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
         page.on("pageerror", lambda error: state.errors.append(str(error)))
         log_in(page, airflow, "/plugin/flowlytics")
         assert page.evaluate("typeof window.__pwned") == "undefined"
-        yield state
+        try:
+            yield state
+        finally:
+            expect.set_options(timeout=5_000)
         print(f"\nsecurity sweep: {len(state.checked)} page states checked, {len(VIEWS)} views")
 
 
