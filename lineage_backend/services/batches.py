@@ -3,8 +3,6 @@ its processes are its descendant runs plus the DAG's tasks that have not run yet
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
@@ -29,6 +27,7 @@ from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.graph.sla import parse_arrival
 from lineage_backend.ingest.parse import normalise_run_id
+from lineage_backend.services.csv_export import csv_text
 from lineage_backend.services.metadata import effective, stored_metadata
 from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_job
 from lineage_backend.store.models import Dataset, Job, NodeMetadata, Run, RunDataset
@@ -548,26 +547,10 @@ CSV_COLUMNS = (
 
 
 def processes_csv(processes: list[ProcessResponse]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([title for _, title in CSV_COLUMNS])
-    for process in processes:
-        writer.writerow([safe_cell(getattr(process, attribute)) for attribute, _ in CSV_COLUMNS])
-    return buffer.getvalue()
-
-
-def safe_cell(value: Any) -> str:
-    """Spreadsheets run cells starting with = + - @ (or tab/CR) as formulas: prefix those with a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, float):
-        return f"{value:.4f}".rstrip("0").rstrip(".")
-    text = str(value)
-    if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
+    return csv_text(
+        [title for _, title in CSV_COLUMNS],
+        ([getattr(process, attribute) for attribute, _ in CSV_COLUMNS] for process in processes),
+    )
 
 
 def batch_dq(batch_id: str, *, session: Session, principal: Principal) -> DqResponse:

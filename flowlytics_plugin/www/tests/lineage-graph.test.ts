@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  dagGroupIds,
   edgeKey,
   expandedGroupIds,
   formatCount,
@@ -159,5 +160,20 @@ describe("structureKey / expandedGroupIds", () => {
     const g = graph([A, J, B], []);
     g.nodes[1] = makeNode(J, { parentId: "job:airflow://x:dag" });
     expect(expandedGroupIds(g)).toEqual(["job:airflow://x:dag"]);
+  });
+
+  it("finds every group of a DAG, one per namespace that reported it (the DAG tab opens them all)", () => {
+    // Regression: the DAG tab expanded only the first group named like the DAG, so the tasks reported
+    // under a second namespace (another Airflow deployment, a renamed namespace) stayed hidden.
+    const g = graph([A, B], []);
+    g.nodes.push(
+      makeNode("job:airflow_a:sales", { name: "sales", isGroup: true }),
+      makeNode("job:airflow_b:sales", { name: "sales", isGroup: true }),
+      makeNode("job:airflow_b:sales_v2", { name: "sales_v2", isGroup: true }),
+      makeNode("job:airflow_b:sales.load", { name: "sales" }),
+    );
+    expect(dagGroupIds(g, "sales")).toEqual(["job:airflow_a:sales", "job:airflow_b:sales"]);
+    expect(dagGroupIds(g, "other")).toEqual([]);
+    expect(dagGroupIds(g, null)).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Literal
 
@@ -140,7 +141,9 @@ def processes_csv(
             batch_id, session=session, principal=principal, sort=sort, order=order, status=status
         )
     )
-    filename = f"batch-{batch_id[:36]}-processes.csv".replace('"', "")
+    # The id in the path may be any emitter's run id (non-UUIDs are accepted): keep the file name plain, or a
+    # character outside Latin-1 fails the header and quotes or CR/LF would reach it.
+    filename = f"batch-{re.sub(r'[^A-Za-z0-9._-]+', '_', batch_id)[:36]}-processes.csv"
     return Response(
         content=batches.processes_csv(rows),
         media_type="text/csv; charset=utf-8",

@@ -252,6 +252,21 @@ def test_csv_export_matches_the_table_and_neutralises_formulas(client: TestClien
     assert len(list(csv.reader(io.StringIO(only_failed.text)))) == 2
 
 
+@pytest.mark.parametrize("run_id", ["nightly<svg onload=x>\u00e9\u4e2d", "a\r\nSet-Cookie: x=1", 'q"uote;name'])
+def test_csv_export_of_a_batch_with_a_hostile_run_id_has_a_plain_file_name(client: TestClient, run_id: str) -> None:
+    """Regression: non-UUID run ids are accepted (mapped to a name-based UUID), and the file name was built
+    from the raw id in the path, so a run id outside Latin-1 gave a 500 and CR/LF went towards the header.
+    The file name now keeps letters, digits, `.`, `_` and `-` only."""
+    response = client.post("/api/v1/lineage", json=run_event("COMPLETE", run_id=run_id, job="odd"), headers=INGEST)
+    assert response.status_code == 201, response.text
+    response = client.get(f"/api/v1/batches/{quote(run_id, safe='')}/processes.csv", headers=READ)
+    assert response.status_code == 200, response.text
+    disposition = response.headers["content-disposition"]
+    filename = disposition.removeprefix('attachment; filename="').removesuffix('"')
+    assert disposition == f'attachment; filename="{filename}"'
+    assert filename.endswith("-processes.csv") and all(c.isascii() and (c.isalnum() or c in "._-") for c in filename)
+
+
 def test_dq_summary_and_detail(client: TestClient) -> None:
     dag = Dag(client, "dq", ["clean", "check"])
     dag.task("clean", "COMPLETE", at=1, rows_in=100, rows_out=98, stats={"rowsInvalid": 2})

@@ -7,7 +7,7 @@ import type { GraphActions } from "./LineageNode";
 import { SidePanel } from "./SidePanel";
 import { SearchBox } from "./SearchBox";
 import { copyText, downloadBlob, downloadText, fileStem, svgSize, svgToPng } from "./exportFiles";
-import { expandedGroupIds } from "./graph";
+import { dagGroupIds, expandedGroupIds } from "./graph";
 import type { LayoutResult } from "./layout";
 import { toMermaid } from "./mermaid";
 import { toSvg } from "./svg";
@@ -76,8 +76,8 @@ export function LineageExplorer({ mode, dagId, pollMs }: LineageExplorerProps) {
   useEffect(() => {
     if (mode !== "dag" || autoExpanded.current || !graph || !collapse) return;
     autoExpanded.current = true;
-    const own = graph.nodes.find((n) => n.isGroup && n.name === dagId);
-    if (own && !expand.includes(own.id)) update({ expand: [...expand, own.id] });
+    const own = dagGroupIds(graph, dagId).filter((id) => !expand.includes(id));
+    if (own.length > 0) update({ expand: [...expand, ...own] });
   }, [mode, graph, dagId, collapse, expand, update]);
 
   const layoutRef = useRef<LayoutResult | null>(null);

@@ -137,6 +137,16 @@ export function expandedGroupIds(graph: LineageGraph): string[] {
   return [...ids].sort();
 }
 
+/**
+ * The group nodes of one Airflow DAG: every collapsed group named `dagId`. More than one when the DAG's
+ * jobs came from several OpenLineage namespaces (two Airflow deployments with the same DAG id, a renamed
+ * namespace): the DAG tab opens them all, not just the first.
+ */
+export function dagGroupIds(graph: LineageGraph, dagId: string | null | undefined): string[] {
+  if (!dagId) return [];
+  return graph.nodes.filter((n) => n.isGroup && n.name === dagId).map((n) => n.id);
+}
+
 /** Formats an integer row count with thousands separators (`1,234,567`); "—" when unknown. */
 export function formatCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return "—";
