@@ -41,6 +41,21 @@ from tests.e2e.harness import (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def patient_assertions() -> Iterator[None]:
+    """Assertions wait as long as actions do (30 s). Playwright's default is 5 s, and under load Airflow's
+    UI and the plugin can take longer than that to render a tab: a test failed that way on a loaded run.
+    This is a hang guard, not a speed check."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # the e2e tests skip or fail on their own without Playwright
+        yield
+        return
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 @pytest.fixture(scope="session")
 def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     if importlib.util.find_spec("airflow.providers.openlineage") is None:

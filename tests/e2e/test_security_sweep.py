@@ -709,8 +709,7 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
     require_chromium()
     from playwright.sync_api import expect
 
-    # Assertions wait as long as actions do: under load, Airflow's UI and the plugin take more than
-    # Playwright's default 5 s to render a tab (restored for the other modules afterwards).
+    # Assertions wait as long as actions do (also set for every e2e test by conftest.patient_assertions).
     expect.set_options(timeout=TIMEOUT_MS)
     ARTIFACTS.mkdir(exist_ok=True)
     dag_run_id = create_paused_dag_run(airflow)
@@ -741,7 +740,7 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
         try:
             yield state
         finally:
-            expect.set_options(timeout=5_000)
+            expect.set_options(timeout=TIMEOUT_MS)
         print(f"\nsecurity sweep: {len(state.checked)} page states checked, {len(VIEWS)} views")
 
 
