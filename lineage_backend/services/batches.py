@@ -31,7 +31,7 @@ from lineage_backend.graph.sla import parse_arrival
 from lineage_backend.ingest.parse import normalise_run_id
 from lineage_backend.services.metadata import effective, stored_metadata
 from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_job
-from lineage_backend.services.visibility import can_see_job, visibility_key, visible_jobs_clause
+from lineage_backend.services.visibility import can_see_job, dag_jobs_clause, visibility_key, visible_jobs_clause
 from lineage_backend.store.models import Dataset, Job, NodeMetadata, Run, RunDataset
 
 RUN_STATUS = {"RUNNING": "RUNNING", "COMPLETED": "SUCCESS", "FAILED": "FAILED", "ABORTED": "ABORTED"}
@@ -424,7 +424,7 @@ def list_batches(
     if until is not None:
         query = query.where(Run.sort_time < until)
     if dag_id:
-        query = query.where(Job.dag_id == dag_id)
+        query = query.where(dag_jobs_clause(principal, dag_id, session=session))
     if airflow_run_id:
         # The DAG-run tab knows Airflow's run id; the DAG START event carries it in the airflowDagRun facet.
         query = query.where(Run.facets[("airflowDagRun", "dagRun", "run_id")].as_string() == airflow_run_id)
@@ -628,14 +628,11 @@ def trends(
     if bool(job_node_id_) == bool(dag_id):
         raise InvalidParameterError("pass exactly one of jobNodeId or dagId")
     if dag_id:
-        query = select(Job).where(Job.dag_id == dag_id, Job.name == dag_id)
+        query = select(Job).where(dag_jobs_clause(principal, dag_id, session=session), Job.name == dag_id)
         clause = visible_jobs_clause(principal)
         if clause is not None:
             query = query.where(clause)
-        # The same DAG id in several Airflow deployments: this Airflow's own first, then by namespace.
-        own_first = (Job.namespace == principal.dag_namespace).desc() if principal.dag_namespace else None
-        order = [own_first, Job.namespace] if own_first is not None else [Job.namespace]
-        job = session.execute(query.order_by(*order)).scalars().first()
+        job = session.execute(query.order_by(Job.namespace)).scalars().first()
         if job is None:
             raise NotFoundError(f"no batches for DAG {dag_id!r}: it has sent no events yet, or you may not read it")
     else:

@@ -28,7 +28,7 @@ from lineage_backend.graph.index import GraphIndex, dataset_key, graph_as_of, is
 from lineage_backend.graph.sla import is_late
 from lineage_backend.graph.traversal import Direction, collapse_groups, impact_sort_key, traverse
 from lineage_backend.services.nodes import dataset_node_id, hidden_job, job_node_id, resolve_node
-from lineage_backend.services.visibility import can_see_job, sees_every_job, visible_jobs_clause
+from lineage_backend.services.visibility import can_see_job, dag_jobs_clause, sees_every_job, visible_jobs_clause
 from lineage_backend.store.models import ColumnEdge, Dataset, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
@@ -87,7 +87,7 @@ def _root_keys(
     if bool(node_id) == bool(dag_id):
         raise InvalidParameterError("pass exactly one of nodeId (job:<ns>:<name> or dataset:<ns>:<name>) or dagId")
     if dag_id:
-        query = select(Job.id).where(Job.dag_id == dag_id)
+        query = select(Job.id).where(dag_jobs_clause(principal, dag_id, session=session))
         clause = visible_jobs_clause(principal)
         if clause is not None:
             query = query.where(clause)

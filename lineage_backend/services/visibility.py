@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
 
 from lineage_backend.auth import Principal
 from lineage_backend.store.models import Job
@@ -42,6 +43,17 @@ def visible_jobs_clause(principal: Principal) -> ColumnElement[bool] | None:
     if principal.sees_foreign_dags:
         shown.append(Job.namespace != principal.dag_namespace)
     return or_(*shown)
+
+
+def dag_jobs_clause(principal: Principal, dag_id: str, *, session: Session) -> ColumnElement[bool]:
+    """The jobs a `dagId=` parameter names: this Airflow's DAG of that id when it has one (the DAG's tabs
+    in Airflow show this Airflow's DAG, not another deployment's of the same id), else that DAG id in every
+    namespace. Visibility still applies on top (`visible_jobs_clause`)."""
+    named = Job.dag_id == dag_id
+    own = principal.dag_namespace
+    if own is not None and session.execute(select(Job.id).where(named, Job.namespace == own).limit(1)).first():
+        return and_(named, Job.namespace == own)
+    return named
 
 
 def visibility_key(principal: Principal) -> tuple[object, ...]:

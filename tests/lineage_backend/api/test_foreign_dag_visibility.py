@@ -104,12 +104,14 @@ def _dag_run(
 @pytest.fixture
 def deployments(database: Database) -> Any:
     """This Airflow's lineage_demo extracts raw orders, the other deployment's lineage_demo cleans them,
-    a Spark app reads the clean ones; this Airflow's `retired` DAG was deleted from Airflow."""
+    a Spark app reads the clean ones; this Airflow's `retired` DAG was deleted from Airflow; the other
+    deployment also has a `billing` DAG."""
     with TestClient(create_app(make_settings(), database=database, authenticators=[AirflowUsers()])) as client:
         runs = {
             "here": _dag_run(client, HERE, DAG, "extract", inputs=[], outputs=[RAW]),
             "foreign": _dag_run(client, FOREIGN, DAG, "load", inputs=[RAW], outputs=[CLEAN]),
             "retired": _dag_run(client, HERE, "retired", "old", inputs=[], outputs=[]),
+            "billing": _dag_run(client, FOREIGN, "billing", "charge", inputs=[], outputs=[]),  # not a DAG id here
         }
         spark = str(uuid.uuid4())
         _post(client, run_event("COMPLETE", run_id=spark, job="app", namespace="spark", seconds=9, inputs=[CLEAN]))
@@ -140,6 +142,8 @@ def test_runs_and_jobs(deployments: Any) -> None:
         FOREIGN_TASK_JOB,
         f"job:{HERE}:retired",
         f"job:{HERE}:retired.old",
+        f"job:{FOREIGN}:billing",
+        f"job:{FOREIGN}:billing.charge",
         "job:spark:app",
     }
     assert _jobs_of_runs(client, "admin") == everything
@@ -149,6 +153,8 @@ def test_runs_and_jobs(deployments: Any) -> None:
         HERE_TASK_JOB,
         FOREIGN_DAG_JOB,
         FOREIGN_TASK_JOB,
+        f"job:{FOREIGN}:billing",
+        f"job:{FOREIGN}:billing.charge",
         "job:spark:app",
     }
 
@@ -163,17 +169,27 @@ def test_runs_and_jobs(deployments: Any) -> None:
     def jobs(user: str, **params: Any) -> set[str]:
         return {j["id"] for j in _get(client, user, "/api/v1/jobs", **params).json()["items"]}
 
-    assert jobs("admin", dagId=DAG) == {f"job:{HERE}:{DAG}", HERE_TASK_JOB, FOREIGN_DAG_JOB, FOREIGN_TASK_JOB}
-    assert jobs("ann", dagId=DAG) == {f"job:{HERE}:{DAG}", HERE_TASK_JOB}
+    # dagId= names this Airflow's DAG when it has one of that id (its DAG and task tabs), else any namespace's.
+    assert jobs("admin", dagId=DAG) == jobs("ann", dagId=DAG) == {f"job:{HERE}:{DAG}", HERE_TASK_JOB}
+    assert jobs("admin", dagId=DAG, taskId="extract") == {HERE_TASK_JOB}
+    assert jobs("admin", dagId=DAG, taskId="load") == set()  # this Airflow's lineage_demo has no task load
+    assert (
+        jobs("admin", dagId="billing")
+        == jobs("bo", dagId="billing")
+        == {
+            f"job:{FOREIGN}:billing",
+            f"job:{FOREIGN}:billing.charge",
+        }
+    )
+    assert jobs("ann", dagId="billing") == set()
+    assert jobs("admin", namespace=FOREIGN) == {FOREIGN_DAG_JOB, FOREIGN_TASK_JOB, *jobs("admin", dagId="billing")}
     assert jobs("ann", namespace=FOREIGN) == set()
-    assert jobs("admin", dagId=DAG, taskId="load") == {FOREIGN_TASK_JOB}
-    assert jobs("ann", dagId=DAG, taskId="load") == set()
 
     def namespaces(user: str) -> dict[str, int]:
         items = _get(client, user, "/api/v1/namespaces").json()["items"]
         return {n["name"]: n["jobCount"] for n in items}
 
-    assert namespaces("admin")[FOREIGN] == 2 and namespaces("admin")[HERE] == 4
+    assert namespaces("admin")[FOREIGN] == 4 and namespaces("admin")[HERE] == 4
     assert FOREIGN not in namespaces("ann") and namespaces("ann")[HERE] == 2
 
 
@@ -183,12 +199,13 @@ def test_batches(deployments: Any) -> None:
     def batches(user: str, **params: Any) -> set[str]:
         return {b["batchId"] for b in _get(client, user, "/api/v1/batches", **SINCE, **params).json()["items"]}
 
-    here, foreign, retired = runs["here"][0], runs["foreign"][0], runs["retired"][0]
-    assert {here, foreign, retired} <= batches("admin")
-    assert here in batches("ann") and not {foreign, retired} & batches("ann")
-    assert foreign in batches("bo") and retired not in batches("bo")
-    assert batches("admin", dagId=DAG) == {here, foreign}
-    assert batches("ann", dagId=DAG) == {here}
+    here, foreign, retired, billing = (runs[k][0] for k in ("here", "foreign", "retired", "billing"))
+    assert {here, foreign, retired, billing} <= batches("admin")
+    assert here in batches("ann") and not {foreign, retired, billing} & batches("ann")
+    assert {foreign, billing} <= batches("bo") and retired not in batches("bo")
+    assert batches("admin", dagId=DAG) == batches("ann", dagId=DAG) == {here}
+    assert batches("admin", dagId="billing") == batches("bo", dagId="billing") == {billing}
+    assert batches("ann", dagId="billing") == set()
 
     for suffix in ("", "/processes", "/processes.csv", "/dq"):
         path = f"/api/v1/batches/{foreign}{suffix}"
@@ -207,22 +224,36 @@ def test_batches(deployments: Any) -> None:
     assert _status(client, "ann", "/api/v1/batches/trends", **foreign_trend) == 404
     assert _status(client, "ann", "/api/v1/batches/trends", dagId="retired") == 404
     assert _status(client, "admin", "/api/v1/batches/trends", dagId="retired") == 200
+    billing_trend = _get(client, "admin", "/api/v1/batches/trends", dagId="billing").json()
+    assert billing_trend["jobId"] == f"job:{FOREIGN}:billing"
+    assert _status(client, "ann", "/api/v1/batches/trends", dagId="billing") == 404
 
 
 def test_graph_impact_and_search(deployments: Any) -> None:
     client, _ = deployments
 
-    def graph(user: str, **params: Any) -> set[str]:
+    def graph_body(user: str, **params: Any) -> Any:
         body = _get(client, user, "/api/v1/graph", collapse="false", depth=6, **params).json()
         ids = {n["id"] for n in body["nodes"]}
         assert {e["source"] for e in body["edges"]} | {e["target"] for e in body["edges"]} <= ids
-        return ids
+        return body
+
+    def graph(user: str, **params: Any) -> set[str]:
+        return {n["id"] for n in graph_body(user, **params)["nodes"]}
 
     assert {FOREIGN_TASK_JOB, CLEAN_ID, "job:spark:app"} <= graph("admin", nodeId=RAW_ID)
     assert FOREIGN_TASK_JOB not in graph("ann", nodeId=RAW_ID) and HERE_TASK_JOB in graph("ann", nodeId=RAW_ID)
     assert FOREIGN_TASK_JOB in graph("bo", nodeId=RAW_ID)
-    by_dag = graph("admin", dagId=DAG)
-    assert {HERE_TASK_JOB, FOREIGN_TASK_JOB} <= by_dag
+    # The DAG tab of this Airflow's lineage_demo: its jobs are the roots; the other deployment's
+    # lineage_demo is there for the admin only as the consumer of raw orders.
+    by_dag = graph_body("admin", dagId=DAG)
+    assert set(by_dag["rootIds"]) == {f"job:{HERE}:{DAG}", HERE_TASK_JOB}
+    assert FOREIGN_TASK_JOB in {n["id"] for n in by_dag["nodes"]}
+    assert set(graph_body("admin", dagId="billing")["rootIds"]) == {
+        f"job:{FOREIGN}:billing",
+        f"job:{FOREIGN}:billing.charge",
+    }
+    assert _status(client, "ann", "/api/v1/graph", dagId="billing") == 404
     assert {HERE_TASK_JOB} <= graph("ann", dagId=DAG) and not any(
         n.startswith(f"job:{FOREIGN}:") for n in graph("ann", dagId=DAG)
     )

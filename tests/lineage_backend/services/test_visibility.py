@@ -10,7 +10,13 @@ from sqlalchemy.orm import Session
 
 from lineage_backend.auth import READ, Principal
 from lineage_backend.db import Database
-from lineage_backend.services.visibility import can_see_job, sees_every_job, visibility_key, visible_jobs_clause
+from lineage_backend.services.visibility import (
+    can_see_job,
+    dag_jobs_clause,
+    sees_every_job,
+    visibility_key,
+    visible_jobs_clause,
+)
 from lineage_backend.store.models import Job
 
 HERE = "flowlytics_here"  # this Airflow's OpenLineage namespace
@@ -90,3 +96,26 @@ def test_the_sql_clause_selects_what_the_python_rule_allows(database: Database, 
         return [(namespace, dag_id) for namespace, dag_id in session.execute(query)]
 
     assert database.read(visible) == EXPECTED[who]
+
+
+def test_a_dag_id_parameter_names_this_airflows_dag_when_it_has_one(database: Database) -> None:
+    now = datetime(2024, 5, 1, tzinfo=timezone.utc)
+
+    def add_jobs(session: Session) -> None:
+        for namespace, dag_id in JOBS:
+            session.add(Job(namespace=namespace, name=str(dag_id), dag_id=dag_id, created_at=now, updated_at=now))
+
+    database.run(add_jobs)
+    api_key = Principal(name="api-key", scopes=SCOPES)
+
+    def named(principal: Principal, dag_id: str) -> list[str]:
+        def query(session: Session) -> list[str]:
+            clause = dag_jobs_clause(principal, dag_id, session=session)
+            return list(session.execute(select(Job.namespace).where(clause).order_by(Job.namespace)).scalars())
+
+        return database.read(query)
+
+    assert named(EVERYTHING, "lineage_demo") == named(ONE_DAG, "lineage_demo") == [HERE]
+    assert named(api_key, "lineage_demo") == sorted([HERE, FOREIGN])  # no Airflow of its own: every namespace
+    assert named(EVERYTHING, "billing") == named(api_key, "billing") == [FOREIGN]
+    assert named(EVERYTHING, "nothing") == []
