@@ -33,10 +33,10 @@ def dag_access(auth_manager: Any, user: Any) -> tuple[bool, frozenset[str]]:
     "Every DAG" is the auth manager's answer for DAGs in general (no DAG named: FAB's global "DAGs"
     permission, a simple-auth Viewer) — and, since some auth managers answer that question without
     looking at teams, only if it also covers every DAG this Airflow knows."""
-    known = _known_dag_ids()  # before the user's set: a DAG added in between is then in both
+    in_general = bool(auth_manager.is_authorized_dag(method="GET", user=user))
+    known = _known_dag_ids() if in_general else set()  # before the user's set: a DAG added meanwhile is in both
     readable = frozenset(auth_manager.get_authorized_dag_ids(user=user, method="GET"))
-    every = bool(auth_manager.is_authorized_dag(method="GET", user=user)) and known <= readable
-    return every, readable
+    return in_general and known <= readable, readable
 
 
 class AirflowUserAuthenticator:

@@ -2,7 +2,7 @@
 DAG `lineage_demo`) and those of a DAG deleted from this Airflow, posted to the plugin, are listed to the
 admin and to a Viewer (both may read every DAG) through their Airflow login, in the API and on the
 Flowlytics page; the real auth manager's answers make those two unrestricted and a user without a role
-restricted (flowlytics_plugin.auth.dag_access)."""
+restricted (flowlytics_plugin.auth.dag_access), who then sees none of them."""
 
 from __future__ import annotations
 
@@ -187,6 +187,36 @@ for name, role in (("admin", "admin"), ("viewer", "viewer"), ("nobody", None)):
     assert answers["admin"][0] and answers["viewer"][0]
     assert set(EXPECTED_TASKS) <= answers["admin"][1] and answers["viewer"][1] == answers["admin"][1]
     assert answers["nobody"] == (False, set())
+
+
+MINT_TOKEN = """
+from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+print(SimpleAuthManager().generate_jwt(SimpleAuthManagerUser(username="nobody", role=None)))
+"""
+
+
+def test_a_user_who_may_read_no_dag_sees_none_of_them(airflow: Airflow, unknown_dags: list[PostedDagRun]) -> None:
+    """A real Airflow JWT (signed with this Airflow's secret, as its login would) for a user without a
+    role: the auth manager grants no DAG, so the plugin restricts them and every DAG job stays hidden,
+    this Airflow's deleted one and the other deployment's included."""
+    done = subprocess.run(
+        [sys.executable, "-c", MINT_TOKEN], env=airflow.env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    with airflow.client(done.stdout.strip().splitlines()[-1]) as nobody:
+        runs = _json(nobody, "/runs", limit=1000)["items"]
+        seen = {r["runId"] for r in runs}
+        assert not {p.task_run_id for p in unknown_dags} & seen and not {p.dag_run_id for p in unknown_dags} & seen
+        assert not {r["job"]["namespace"] for r in runs} & {FOREIGN, NAMESPACE}
+        for posted in unknown_dags:
+            assert nobody.get(f"/flowlytics/api/v1/runs/{posted.task_run_id}").status_code == 404
+            assert nobody.get(f"/flowlytics/api/v1/batches/{posted.dag_run_id}/processes.csv").status_code == 404
+        assert _json(nobody, "/jobs", namespace=FOREIGN)["items"] == []
+        found = {(i["type"], i["id"]) for i in _json(nobody, "/search", q=FOREIGN_DAG)["items"]}
+        assert found == {("DATASET", f"dataset:file:/{FOREIGN}/{FOREIGN_DAG}/orders.csv")}  # datasets: everyone's
+    with airflow.api() as admin:  # the same runs, to the admin
+        assert {p.task_run_id for p in unknown_dags} <= {r["runId"] for r in _json(admin, "/runs", limit=1000)["items"]}
 
 
 @pytest.mark.browser
