@@ -556,13 +556,16 @@ def search(*, session: Session, principal: Principal, q: str, type_: str | None,
     if not text:
         raise InvalidParameterError("q: type part of a job or dataset name or namespace")
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    candidates: list[tuple[str, str, str, str | None]] = []
+    candidates: list[tuple[str, str, str]] = []
     cap = max(limit * 20, 200)
     if type_ in (None, "job"):
-        query = select(Job.namespace, Job.name, Job.dag_id).where(
+        query = select(Job.namespace, Job.name).where(
             or_(func.lower(Job.name).like(pattern, escape="\\"), func.lower(Job.namespace).like(pattern, escape="\\"))
         )
-        candidates += [("JOB", ns, name, dag) for ns, name, dag in session.execute(query.limit(cap))]
+        clause = visible_jobs_clause(principal)  # in SQL, so that the cap counts visible jobs only
+        if clause is not None:
+            query = query.where(clause)
+        candidates += [("JOB", ns, name) for ns, name in session.execute(query.limit(cap))]
     if type_ in (None, "dataset"):
         datasets = select(Dataset.namespace, Dataset.name).where(
             or_(
@@ -570,7 +573,7 @@ def search(*, session: Session, principal: Principal, q: str, type_: str | None,
                 func.lower(Dataset.namespace).like(pattern, escape="\\"),
             )
         )
-        candidates += [("DATASET", ns, name, None) for ns, name in session.execute(datasets.limit(cap))]
+        candidates += [("DATASET", ns, name) for ns, name in session.execute(datasets.limit(cap))]
     scored = [
         SearchItem(
             id=(job_node_id if kind == "JOB" else dataset_node_id)(ns, name),
@@ -579,8 +582,7 @@ def search(*, session: Session, principal: Principal, q: str, type_: str | None,
             name=name,
             score=score_match(text, ns, name),
         )
-        for kind, ns, name, dag in candidates
-        if kind == "DATASET" or can_see_job(principal, ns, dag)
+        for kind, ns, name in candidates
     ]
     scored.sort(key=lambda item: (-item.score, len(item.name), item.id))
     return SearchResponse(items=scored[:limit], total_count=len(scored))
