@@ -18,7 +18,10 @@ def create_plugin_app() -> FastAPI:
     from flowlytics_plugin.auth import AirflowUserAuthenticator
     from lineage_backend.app import create_app
 
-    app = create_app(conf.settings(), authenticators=[AirflowUserAuthenticator()])
+    users = AirflowUserAuthenticator(
+        dag_namespace=conf.openlineage_namespace(), foreign_dag_visibility=conf.foreign_dag_visibility()
+    )
+    app = create_app(conf.settings(), authenticators=[users])
     app.state.graph_index.warm_up()  # the first Flowlytics request of this API-server worker starts it
     if BUNDLE_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=BUNDLE_DIR), name="static")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from lineage_backend.auth import ForeignDagVisibility, parse_foreign_dag_visibility
 from lineage_backend.config import (
     DEFAULT_MAX_BATCH_EVENTS,
     DEFAULT_MAX_BODY_BYTES,
@@ -48,6 +51,20 @@ def env_by_namespace() -> dict[str, str]:
 
 def retention_days() -> int:
     return int(_get("retention_days", str(DEFAULT_RETENTION_DAYS)))
+
+
+def foreign_dag_visibility() -> ForeignDagVisibility:
+    """`foreign_dag_visibility = all_dags_readers | everyone`: who sees the DAG jobs of other OpenLineage
+    namespaces (other Airflow deployments). Users who may read every DAG always do."""
+    return parse_foreign_dag_visibility(_get("foreign_dag_visibility"))
+
+
+def openlineage_namespace() -> str:
+    """This Airflow's OpenLineage namespace, resolved as the OpenLineage provider does: `[openlineage]
+    namespace`, else $OPENLINEAGE_NAMESPACE, else "default". Airflow's per-DAG permissions apply there."""
+    from airflow.configuration import conf
+
+    return str(conf.get("openlineage", "namespace", fallback="") or "") or os.getenv("OPENLINEAGE_NAMESPACE", "default")
 
 
 def db_url() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 
 from starlette.requests import Request
 
@@ -15,12 +15,60 @@ READ = "read"
 ADMIN = "admin"
 
 
+# Who sees the DAG jobs of other OpenLineage namespaces (other Airflow deployments) besides those who may
+# read every DAG: `[flowlytics] foreign_dag_visibility`.
+ForeignDagVisibility = Literal["all_dags_readers", "everyone"]
+FOREIGN_DAG_VISIBILITY: tuple[ForeignDagVisibility, ...] = ("all_dags_readers", "everyone")
+
+
 @dataclass(frozen=True)
 class Principal:
+    """The caller. The rule that reads the visibility fields is lineage_backend/services/visibility.py."""
+
     name: str
     scopes: frozenset[str]
-    # DAG ids whose jobs and runs this principal may see; None means every DAG.
+    # DAG ids whose jobs and runs this principal may see; None means every DAG, of every namespace.
     readable_dag_ids: frozenset[str] | None = None
+    # The OpenLineage namespace of the Airflow that readable_dag_ids come from: there the DAG ids apply.
+    # None: they apply to DAG jobs of every namespace.
+    dag_namespace: str | None = None
+    # Whether a principal restricted to readable_dag_ids still sees the DAG jobs of other namespaces.
+    sees_foreign_dags: bool = False
+
+
+def dag_reader(
+    name: str,
+    scopes: frozenset[str],
+    *,
+    reads_every_dag: bool,
+    readable_dag_ids: frozenset[str],
+    dag_namespace: str,
+    foreign_dag_visibility: ForeignDagVisibility,
+) -> Principal:
+    """A user of the Airflow whose OpenLineage namespace is `dag_namespace`. Who may read every DAG sees
+    everything: other deployments' DAGs and DAGs deleted from Airflow included. Others see the DAGs of
+    this Airflow they may read, and other namespaces' DAGs only when `foreign_dag_visibility` is
+    "everyone" (a DAG id names a DAG only within its own Airflow)."""
+    if reads_every_dag:
+        return Principal(name=name, scopes=scopes, dag_namespace=dag_namespace)
+    return Principal(
+        name=name,
+        scopes=scopes,
+        readable_dag_ids=readable_dag_ids,
+        dag_namespace=dag_namespace,
+        sees_foreign_dags=foreign_dag_visibility == "everyone",
+    )
+
+
+def parse_foreign_dag_visibility(value: str | None) -> ForeignDagVisibility:
+    text = (value or "").strip().lower() or "all_dags_readers"
+    for choice in FOREIGN_DAG_VISIBILITY:
+        if text == choice:
+            return choice
+    raise ValueError(
+        f"foreign_dag_visibility {value!r} must be one of {', '.join(FOREIGN_DAG_VISIBILITY)}: who sees the "
+        "DAG jobs of other OpenLineage namespaces besides users who may read every DAG"
+    )
 
 
 class Authenticator(Protocol):

@@ -29,7 +29,8 @@ from lineage_backend.graph.sla import parse_arrival
 from lineage_backend.ingest.parse import normalise_run_id
 from lineage_backend.services.csv_export import csv_text
 from lineage_backend.services.metadata import effective, stored_metadata
-from lineage_backend.services.nodes import can_see_dag, dataset_node_id, job_node_id, resolve_job
+from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_job
+from lineage_backend.services.visibility import can_see_job, dag_jobs_clause, visibility_key, visible_jobs_clause
 from lineage_backend.store.models import Dataset, Job, NodeMetadata, Run, RunDataset
 
 RUN_STATUS = {"RUNNING": "RUNNING", "COMPLETED": "SUCCESS", "FAILED": "FAILED", "ABORTED": "ABORTED"}
@@ -103,7 +104,7 @@ class _Attempt:
 
 
 def _visible(principal: Principal, job: Job | _JobKey) -> bool:
-    return can_see_dag(principal, job.dag_id)
+    return can_see_job(principal, job.namespace, job.dag_id)
 
 
 def _batch_row(batch_id: str, *, session: Session, principal: Principal) -> tuple[Run, Job]:
@@ -259,7 +260,7 @@ def _full_processes(run: Run, job: Job, *, session: Session, principal: Principa
         )
     ).one()
     edited = session.execute(select(func.max(NodeMetadata.updated_at))).scalar_one_or_none()
-    key = (run.run_uuid, tuple(marker), edited, principal.readable_dag_ids, session.get_bind().engine.url)
+    key = (run.run_uuid, tuple(marker), edited, visibility_key(principal), session.get_bind().engine.url)
     with _CACHE_LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
@@ -422,7 +423,7 @@ def list_batches(
     if until is not None:
         query = query.where(Run.sort_time < until)
     if dag_id:
-        query = query.where(Job.dag_id == dag_id)
+        query = query.where(dag_jobs_clause(principal, dag_id, session=session))
     if airflow_run_id:
         # The DAG-run tab knows Airflow's run id; the DAG START event carries it in the airflowDagRun facet.
         query = query.where(Run.facets[("airflowDagRun", "dagRun", "run_id")].as_string() == airflow_run_id)
@@ -432,8 +433,9 @@ def list_batches(
         query = query.where(
             or_(Run.env_tag == env, and_(Run.env_tag.is_(None), Job.namespace.in_(mapped + unmapped_self)))
         )
-    if principal.readable_dag_ids is not None:
-        query = query.where(or_(Job.dag_id.is_(None), Job.dag_id.in_(sorted(principal.readable_dag_ids))))
+    clause = visible_jobs_clause(principal)
+    if clause is not None:
+        query = query.where(clause)
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     rows = session.execute(query.order_by(Run.sort_time.desc(), Run.run_uuid.desc()).limit(limit).offset(offset)).all()
     attempts = _load_attempts([run.run_uuid for run, _ in rows], session=session)
@@ -609,15 +611,17 @@ def trends(
     if bool(job_node_id_) == bool(dag_id):
         raise InvalidParameterError("pass exactly one of jobNodeId or dagId")
     if dag_id:
-        if not can_see_dag(principal, dag_id):
-            raise NotFoundError(f"no batches for DAG {dag_id!r}")
-        job = session.execute(select(Job).where(Job.dag_id == dag_id, Job.name == dag_id)).scalars().first()
+        query = select(Job).where(dag_jobs_clause(principal, dag_id, session=session), Job.name == dag_id)
+        clause = visible_jobs_clause(principal)
+        if clause is not None:
+            query = query.where(clause)
+        job = session.execute(query.order_by(Job.namespace)).scalars().first()
         if job is None:
-            raise NotFoundError(f"no batches for DAG {dag_id!r}: it has sent no events yet")
+            raise NotFoundError(f"no batches for DAG {dag_id!r}: it has sent no events yet, or you may not read it")
     else:
         assert job_node_id_ is not None
         job = resolve_job(job_node_id_, session=session)
-        if not can_see_dag(principal, job.dag_id):
+        if not can_see_job(principal, job.namespace, job.dag_id):
             raise NotFoundError(f"no job with id {job_node_id_!r}")
     now = now or datetime.now(timezone.utc)
     first_day = (now - timedelta(days=days - 1)).date()

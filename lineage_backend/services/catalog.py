@@ -23,7 +23,8 @@ from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.services.batches import dq_failed_rows
 from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_dataset, resolve_job
-from lineage_backend.services.runs import newest_first, summaries, visible_jobs_clause
+from lineage_backend.services.runs import newest_first, summaries
+from lineage_backend.services.visibility import can_see_job, dag_jobs_clause, visible_jobs_clause
 from lineage_backend.store.models import Dataset, DatasetSymlink, Job, LineageEdge, Run, RunDataset
 
 LATEST_RUNS = 10
@@ -65,7 +66,7 @@ def list_jobs(
 ) -> tuple[list[JobSummaryResponse], int]:
     query: Select = select(Job)
     if dag_id:
-        query = query.where(Job.dag_id == dag_id)
+        query = query.where(dag_jobs_clause(principal, dag_id, session=session))
         if task_id:
             query = query.where(Job.name == f"{dag_id}.{task_id}")
     elif task_id:
@@ -85,11 +86,7 @@ def list_jobs(
 
 def get_job(node_id: str, *, session: Session, principal: Principal) -> JobResponse:
     job = resolve_job(node_id, session=session)
-    if (
-        principal.readable_dag_ids is not None
-        and job.dag_id is not None
-        and job.dag_id not in principal.readable_dag_ids
-    ):
+    if not can_see_job(principal, job.namespace, job.dag_id):
         raise NotFoundError(f"no job with id {node_id!r}; list them with GET /api/v1/jobs")
     runs = (
         session.execute(

@@ -27,7 +27,8 @@ from lineage_backend.graph.details import NodeDetails
 from lineage_backend.graph.index import GraphIndex, dataset_key, graph_as_of, is_job_key, job_key, row_id
 from lineage_backend.graph.sla import is_late
 from lineage_backend.graph.traversal import Direction, collapse_groups, impact_sort_key, traverse
-from lineage_backend.services.nodes import can_see_dag, dataset_node_id, hidden_job, job_node_id, resolve_node
+from lineage_backend.services.nodes import dataset_node_id, hidden_job, job_node_id, resolve_node
+from lineage_backend.services.visibility import can_see_job, dag_jobs_clause, sees_every_job, visible_jobs_clause
 from lineage_backend.store.models import ColumnEdge, Dataset, Job, LineageEdge, RawEvent, Run, RunDataset
 
 DEFAULT_MAX_NODES = 2000
@@ -75,7 +76,7 @@ def _node_key(node_id: str, *, session: Session, principal: Principal, index: Gr
     if key is None or info is None:
         node = resolve_node(node_id, session=session, principal=principal)
         return index.canonical(job_key(node.row.id) if node.type == "JOB" else dataset_key(node.row.id)), node.id
-    if info.type == "JOB" and not can_see_dag(principal, info.dag_id):
+    if info.type == "JOB" and not can_see_job(principal, info.namespace, info.dag_id):
         raise hidden_job(node_id)
     return index.canonical(key), info.id
 
@@ -86,9 +87,11 @@ def _root_keys(
     if bool(node_id) == bool(dag_id):
         raise InvalidParameterError("pass exactly one of nodeId (job:<ns>:<name> or dataset:<ns>:<name>) or dagId")
     if dag_id:
-        if not can_see_dag(principal, dag_id):
-            raise NotFoundError(f"no lineage for DAG {dag_id!r}: it has sent no events, or you may not read it")
-        ids = session.execute(select(Job.id).where(Job.dag_id == dag_id)).scalars().all()
+        query = select(Job.id).where(dag_jobs_clause(principal, dag_id, session=session))
+        clause = visible_jobs_clause(principal)
+        if clause is not None:
+            query = query.where(clause)
+        ids = session.execute(query).scalars().all()
         if not ids:
             raise NotFoundError(f"no lineage for DAG {dag_id!r}: it has sent no events, or you may not read it")
         return [job_key(i) for i in ids]
@@ -190,10 +193,12 @@ _NO_MEMBERS: frozenset[int] = frozenset()
 
 
 def _hidden_jobs(keys: Iterable[int], infos: Mapping[int, NodeDetails], principal: Principal) -> set[int]:
-    if principal.readable_dag_ids is None:  # may read every DAG
+    if sees_every_job(principal):
         return set()
     found = (infos[k] for k in keys if k in infos)
-    return {info.key for info in found if info.type == "JOB" and not can_see_dag(principal, info.dag_id)}
+    return {
+        info.key for info in found if info.type == "JOB" and not can_see_job(principal, info.namespace, info.dag_id)
+    }
 
 
 # A graph answer is mostly plain nodes and edges, the same bytes from one request to the next but for the
@@ -446,8 +451,10 @@ def impact(
                 current.graph, [root], "upstream", max_depth=depth, stop_at=dict.fromkeys(problems, True)
             )
     visible = found
-    if principal.readable_dag_ids is not None:
-        visible = [info for info in found if info.type == "DATASET" or can_see_dag(principal, info.dag_id)]
+    if not sees_every_job(principal):
+        visible = [
+            info for info in found if info.type == "DATASET" or can_see_job(principal, info.namespace, info.dag_id)
+        ]
     shown = {info.key for info in visible} if problems else set()
     culprit_keys = sorted(
         (k for k in problems if culprit_walk and k in culprit_walk.distances and k in shown),
@@ -549,13 +556,16 @@ def search(*, session: Session, principal: Principal, q: str, type_: str | None,
     if not text:
         raise InvalidParameterError("q: type part of a job or dataset name or namespace")
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    candidates: list[tuple[str, str, str, str | None]] = []
+    candidates: list[tuple[str, str, str]] = []
     cap = max(limit * 20, 200)
     if type_ in (None, "job"):
-        query = select(Job.namespace, Job.name, Job.dag_id).where(
+        query = select(Job.namespace, Job.name).where(
             or_(func.lower(Job.name).like(pattern, escape="\\"), func.lower(Job.namespace).like(pattern, escape="\\"))
         )
-        candidates += [("JOB", ns, name, dag) for ns, name, dag in session.execute(query.limit(cap))]
+        clause = visible_jobs_clause(principal)  # in SQL, so that the cap counts visible jobs only
+        if clause is not None:
+            query = query.where(clause)
+        candidates += [("JOB", ns, name) for ns, name in session.execute(query.limit(cap))]
     if type_ in (None, "dataset"):
         datasets = select(Dataset.namespace, Dataset.name).where(
             or_(
@@ -563,7 +573,7 @@ def search(*, session: Session, principal: Principal, q: str, type_: str | None,
                 func.lower(Dataset.namespace).like(pattern, escape="\\"),
             )
         )
-        candidates += [("DATASET", ns, name, None) for ns, name in session.execute(datasets.limit(cap))]
+        candidates += [("DATASET", ns, name) for ns, name in session.execute(datasets.limit(cap))]
     scored = [
         SearchItem(
             id=(job_node_id if kind == "JOB" else dataset_node_id)(ns, name),
@@ -572,8 +582,7 @@ def search(*, session: Session, principal: Principal, q: str, type_: str | None,
             name=name,
             score=score_match(text, ns, name),
         )
-        for kind, ns, name, dag in candidates
-        if kind == "DATASET" or can_see_dag(principal, dag)
+        for kind, ns, name in candidates
     ]
     scored.sort(key=lambda item: (-item.score, len(item.name), item.id))
     return SearchResponse(items=scored[:limit], total_count=len(scored))

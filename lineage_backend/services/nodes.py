@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
+from lineage_backend.services.visibility import can_see_job
 from lineage_backend.store.models import Dataset, Job
 
 NODE_TYPES: dict[str, type[Job] | type[Dataset]] = {"job": Job, "dataset": Dataset}
@@ -93,7 +94,7 @@ def resolve_node(node_id: str, *, session: Session, principal: Principal) -> Res
         )
     row = _resolve(node_id, kind, session=session)
     if isinstance(row, Job):
-        if not can_see_dag(principal, row.dag_id):
+        if not can_see_job(principal, row.namespace, row.dag_id):
             raise hidden_job(node_id)
         return ResolvedNode(id=job_node_id(row.namespace, row.name), type="JOB", row=row)
     return ResolvedNode(id=dataset_node_id(row.namespace, row.name), type="DATASET", row=row)
@@ -102,7 +103,3 @@ def resolve_node(node_id: str, *, session: Session, principal: Principal) -> Res
 def hidden_job(node_id: str) -> NotFoundError:
     """The answer for a job of a DAG the caller may not read: the same as for a job that does not exist."""
     return NotFoundError(f"no job with id {node_id!r}; list them with GET /api/v1/jobs")
-
-
-def can_see_dag(principal: Principal, dag_id: str | None) -> bool:
-    return dag_id is None or principal.readable_dag_ids is None or dag_id in principal.readable_dag_ids

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.api.schemas import RunDatasetResponse, RunResponse, RunSummaryResponse
@@ -14,6 +14,7 @@ from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.ingest.parse import normalise_run_id
 from lineage_backend.services.nodes import resolve_job
+from lineage_backend.services.visibility import visible_jobs_clause
 from lineage_backend.store.models import Dataset, Job, Run, RunDataset
 
 RUN_STATES = ("RUNNING", "COMPLETED", "FAILED", "ABORTED")
@@ -25,13 +26,6 @@ def newest_first():
     column: with the bare column PostgreSQL walks the global sort_time index backwards and filters every
     run by dataset (seconds on a million runs) instead of probing the dataset's links and sorting those."""
     return func.coalesce(Run.sort_time, Run.first_event_at).desc()
-
-
-def visible_jobs_clause(principal: Principal):
-    """Non-Airflow jobs are visible to every reader; Airflow jobs to those who may read their DAG."""
-    if principal.readable_dag_ids is None:
-        return None
-    return or_(Job.dag_id.is_(None), Job.dag_id.in_(sorted(principal.readable_dag_ids)))
 
 
 def list_runs(

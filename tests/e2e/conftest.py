@@ -27,6 +27,7 @@ from tests.e2e.harness import (
     EXPECTED_TASKS,
     RUN_TIMEOUT,
     START_TIMEOUT,
+    VIEWER,
     Airflow,
     DemoRuns,
     airflow_env,
@@ -71,11 +72,14 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     port = free_port()
     ingest_key = secrets.token_hex(16)
     read_key, admin_key = secrets.token_hex(16), secrets.token_hex(16)
-    password = secrets.token_urlsafe(12)
-    # SimpleAuthManager keeps passwords already in this file: the tests know the admin's.
-    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": password}))
+    password, viewer_password = secrets.token_urlsafe(12), secrets.token_urlsafe(12)
+    # SimpleAuthManager keeps passwords already in this file: the tests know the admin's and the viewer's.
+    passwords = {"admin": password, VIEWER: viewer_password}
+    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps(passwords))
     env = airflow_env(home, data_dir, port, ingest_key, read_key=read_key, admin_key=admin_key)
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
+    # A Viewer besides the demo's admin: may read every DAG, edit none.
+    env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] += f",{VIEWER}:viewer"
 
     log_path = root / "airflow.log"
     log_paths.append(log_path)
@@ -101,6 +105,7 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
         process=process,
         read_key=read_key,
         admin_key=admin_key,
+        viewer_password=viewer_password,
     )
     try:
 

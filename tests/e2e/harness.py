@@ -29,6 +29,7 @@ EXPECTED_TASKS = {
 }
 START_TIMEOUT = 240.0  # seconds: cold start is ~25-40 s here, more under load
 RUN_TIMEOUT = 180.0
+VIEWER = "viewer"  # a second Airflow user, of role Viewer (password: Airflow.viewer_password)
 LOG_TAIL_LINES = 80
 # CI sets this so that a missing Airflow or Chromium fails the run instead of skipping.
 REQUIRE_ALL = os.environ.get("FLOWLYTICS_REQUIRE_ALL") == "1"
@@ -133,6 +134,14 @@ class Airflow:
     _token: str | None = None
     read_key: str = ""  # a [flowlytics] read key; also the password of connection flowlytics_default
     admin_key: str = ""  # a [flowlytics] admin key (may edit node metadata)
+    viewer_password: str = ""  # the password of the Airflow user VIEWER
+
+    def token_of(self, username: str, password: str) -> str:
+        """An Airflow JWT for a user, from the same endpoint the UI's login uses."""
+        with self.client() as client:
+            response = client.post("/auth/token", json={"username": username, "password": password})
+            response.raise_for_status()
+            return str(response.json()["access_token"])
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -142,10 +151,7 @@ class Airflow:
     def token(self) -> str:
         """An Airflow JWT for the admin, from the same endpoint the UI's login uses."""
         if self._token is None:
-            with self.client() as client:
-                response = client.post("/auth/token", json={"username": "admin", "password": self.password})
-                response.raise_for_status()
-                self._token = str(response.json()["access_token"])
+            self._token = self.token_of("admin", self.password)
         return self._token
 
     def api(self) -> httpx.Client:
