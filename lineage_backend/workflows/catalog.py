@@ -1,0 +1,246 @@
+"""What a draft may use: events (Airflow assets, datasets Flowlytics has seen) and operations (a built-in set
+plus the reviewed list the deployment configures in a Python module or a YAML file).
+
+Matching is exact on normalised names and aliases; a near miss is never taken, it becomes "did you mean".
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import os
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+ARTICLES = {"a", "an", "the"}
+# Namespaces (OpenLineage schemes) of datasets that SQL can run on.
+SQL_NAMESPACES = (
+    "postgres",
+    "postgresql",
+    "mysql",
+    "sqlite",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "snowflake",
+    "bigquery",
+    "redshift",
+    "trino",
+    "duckdb",
+    "databricks",
+)
+FILE_NAMESPACES = ("file", "s3", "s3a", "gs", "gcs", "abfs", "abfss", "wasbs", "hdfs", "ftp", "sftp")
+RUNTIME = "flowlytics_plugin.workflow_runtime"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+
+class CatalogEvent(_Model):
+    id: str  # "asset:<name>" or a Flowlytics dataset node id
+    kind: Literal["asset", "dataset"]
+    name: str
+    uri: str | None = None
+    namespace: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+
+class OperationParameter(_Model):
+    name: str
+    description: str = ""
+    required: bool = False
+
+
+class CatalogOperation(_Model):
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,62}$")
+    name: str  # the phrase that calls it, e.g. "run sql"
+    aliases: list[str] = Field(default_factory=list)
+    description: str = ""
+    # "callable": module:function called from a @task; "operator": module.Class instantiated as the task.
+    kind: Literal["callable", "operator"] = "callable"
+    target: str
+    dataset: Literal["required", "optional", "none"] = "optional"
+    # Dataset namespace schemes it accepts (empty: any).
+    dataset_namespaces: list[str] = Field(default_factory=list)
+    # Operators: the keyword that receives the dataset id(s), and whether as a list.
+    dataset_argument: str | None = None
+    dataset_as_list: bool = False
+    parameters: list[OperationParameter] = Field(default_factory=list)
+    builtin: bool = False
+
+
+BUILTIN_OPERATIONS = [
+    CatalogOperation(
+        id="run_sql",
+        name="run sql",
+        aliases=["execute sql", "run query", "run the query"],
+        description="Run a SQL statement on a database dataset (params: with = the statement or a file)",
+        target=f"{RUNTIME}:run_sql",
+        dataset="required",
+        dataset_namespaces=list(SQL_NAMESPACES),
+        builtin=True,
+    ),
+    CatalogOperation(
+        id="copy_file",
+        name="copy file",
+        aliases=["copy", "copy files", "copy the file"],
+        description="Copy a file dataset to a destination (to <place>)",
+        target=f"{RUNTIME}:copy_file",
+        dataset="required",
+        dataset_namespaces=list(FILE_NAMESPACES),
+        parameters=[OperationParameter(name="to", description="destination", required=True)],
+        builtin=True,
+    ),
+    CatalogOperation(
+        id="call_http",
+        name="call http",
+        aliases=["call", "call the api", "call api", "post to"],
+        description="Call an HTTP endpoint (the words after it name the endpoint or connection)",
+        target=f"{RUNTIME}:call_http",
+        dataset="none",
+        builtin=True,
+    ),
+    CatalogOperation(
+        id="notify",
+        name="notify",
+        description="Tell an owner (a person, team or channel); ends the branch",
+        target=f"{RUNTIME}:notify",
+        dataset="none",
+        builtin=True,
+    ),
+    CatalogOperation(
+        id="wait_for_health",
+        name="wait for dataset health",
+        aliases=["wait for health", "wait until healthy", "wait for healthy"],
+        description="Flowlytics' UpstreamHealthSensor: wait until the dataset was written recently and cleanly",
+        kind="operator",
+        target="flowlytics_plugin.gates.UpstreamHealthSensor",
+        dataset="required",
+        dataset_argument="dataset_ids",
+        dataset_as_list=True,
+        builtin=True,
+    ),
+    CatalogOperation(
+        id="impact_gate",
+        name="impact gate",
+        aliases=["check impact", "gate on impact", "check downstream impact"],
+        description="Flowlytics' ImpactGateOperator: stop when a change would break critical consumers",
+        kind="operator",
+        target="flowlytics_plugin.gates.ImpactGateOperator",
+        dataset="required",
+        dataset_argument="node_ids",
+        dataset_as_list=True,
+        builtin=True,
+    ),
+]
+
+
+class CatalogConfigError(ValueError):
+    """The deployment's operation list cannot be read; the message says where and why."""
+
+
+def normalise(text: str) -> str:
+    """Lower case, separators to spaces, articles dropped: "The Order_File" → "order file"."""
+    words = re.split(r"[\s_\-]+", text.strip().strip('"').lower())
+    return " ".join(word for word in words if word and word not in ARTICLES)
+
+
+def snake(text: str, fallback: str = "x") -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", normalise(text)).strip("_")
+    if not slug or slug[0].isdigit():
+        slug = f"{fallback}_{slug}".strip("_")
+    return slug
+
+
+class Catalog:
+    def __init__(self, events: Sequence[CatalogEvent] = (), operations: Sequence[CatalogOperation] = ()) -> None:
+        self.events = list(events)
+        self.operations = [*BUILTIN_OPERATIONS, *operations]
+        self._event_names: dict[str, CatalogEvent] = {}
+        for event in self.events:
+            for name in self._event_keys(event):
+                self._event_names.setdefault(name, event)
+        self._operation_names: dict[str, CatalogOperation] = {}
+        for operation in self.operations:
+            for name in (operation.name, *operation.aliases, operation.id):
+                self._operation_names.setdefault(normalise(name), operation)
+        self.operations_by_id = {operation.id: operation for operation in self.operations}
+        self.events_by_id = {event.id: event for event in self.events}
+
+    @staticmethod
+    def _event_keys(event: CatalogEvent) -> Iterable[str]:
+        yield normalise(event.name)
+        yield normalise(event.id)
+        if event.uri:
+            yield normalise(event.uri)
+        # The last part of a dotted or slashed name: public.orders → orders.
+        tail = re.split(r"[./:]", event.name)[-1]
+        if tail:
+            yield normalise(tail)
+        for alias in event.aliases:
+            yield normalise(alias)
+
+    def find_event(self, phrase: str) -> CatalogEvent | None:
+        return self._event_names.get(normalise(phrase))
+
+    def event_suggestions(self, phrase: str) -> list[str]:
+        return difflib.get_close_matches(normalise(phrase), list(self._event_names), n=3, cutoff=0.6)
+
+    def match_operation(self, words: Sequence[str]) -> tuple[CatalogOperation | None, int]:
+        """The operation named by the longest prefix of `words`, and how many words it took."""
+        cleaned = [word.lower() for word in words]
+        for size in range(len(cleaned), 0, -1):
+            operation = self._operation_names.get(normalise(" ".join(cleaned[:size])))
+            if operation is not None:
+                return operation, size
+        return None, 0
+
+    def operation_suggestions(self, phrase: str) -> list[str]:
+        names = [operation.name for operation in self.operations]
+        return difflib.get_close_matches(normalise(phrase), names, n=3, cutoff=0.5)
+
+
+# The deployment's reviewed operations: `[flowlytics] workflow_operations` / FLOWLYTICS_WORKFLOW_OPERATIONS is
+# a YAML file (`operations: [...]`) or a Python module path whose OPERATIONS is a list of the same dicts.
+
+
+def load_operations(source: str | None) -> list[CatalogOperation]:
+    if not source:
+        return []
+    raw: Any
+    if source.endswith((".yaml", ".yml", ".json")) or os.sep in source or "/" in source:
+        path = Path(source)
+        if not path.is_file():
+            raise CatalogConfigError(f"workflow operations file {source} does not exist")
+        import yaml
+
+        try:
+            raw = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            raise CatalogConfigError(f"workflow operations file {source} is not valid YAML: {error}") from None
+        raw = raw.get("operations") if isinstance(raw, dict) else raw
+    else:
+        try:
+            module = importlib.import_module(source)
+        except ImportError as error:
+            raise CatalogConfigError(f"workflow operations module {source} cannot be imported: {error}") from None
+        raw = getattr(module, "OPERATIONS", None)
+    if not isinstance(raw, list):
+        raise CatalogConfigError(f"{source} must hold a list of operations (`operations:` in YAML, OPERATIONS in Python)")
+    operations = []
+    builtin_ids = {operation.id for operation in BUILTIN_OPERATIONS}
+    for index, item in enumerate(raw):
+        try:
+            operation = CatalogOperation.model_validate(item)
+        except ValidationError as error:
+            raise CatalogConfigError(f"{source}: operation #{index + 1}: {error}") from None
+        if operation.id in builtin_ids:
+            raise CatalogConfigError(f"{source}: operation id {operation.id!r} is built in; choose another id")
+        operations.append(operation.model_copy(update={"builtin": False}))
+    return operations
