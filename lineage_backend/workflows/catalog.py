@@ -48,6 +48,8 @@ class CatalogEvent(_Model):
     name: str
     uri: str | None = None
     namespace: str | None = None
+    # The Flowlytics dataset node id (dataset:<namespace>:<name>) when known; gates take it.
+    dataset_id: str | None = None
     aliases: list[str] = Field(default_factory=list)
 
 

@@ -86,6 +86,7 @@ class Edge(_Model):
     label: str = ""
     condition: Condition | None = None
     otherwise: bool = False
+    undefined: bool = False  # the missing `otherwise` of a decision: taken when no condition holds
 
 
 # Statements: the structure as written, pointing at node ids.

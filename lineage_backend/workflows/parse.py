@@ -175,6 +175,7 @@ class _Exit:
     label: str = ""
     condition: Condition | None = None
     otherwise: bool = False
+    undefined: bool = False
 
 
 @dataclass
@@ -214,6 +215,7 @@ class _Builder:
                 label=exit_.label,
                 condition=exit_.condition,
                 otherwise=exit_.otherwise,
+                undefined=exit_.undefined,
             )
             if not any(e.source == edge.source and e.target == edge.target for e in self.edges):
                 self.edges.append(edge)
@@ -479,7 +481,7 @@ class _Builder:
             statement.branches.append(Branch(condition=condition, text=text, actions=refs))
             out.extend(branch_exits)
         if not has_otherwise:
-            out.append(_Exit(decision.id, label="otherwise", otherwise=True))
+            out.append(_Exit(decision.id, label="not defined", otherwise=True, undefined=True))
         self.statements.append(statement)
         return out
 
