@@ -50,6 +50,11 @@ def retention_days() -> int:
     return int(_get("retention_days", str(DEFAULT_RETENTION_DAYS)))
 
 
+def workflow_operations() -> str:
+    """`workflow_operations = /opt/airflow/workflow_operations.yaml` (or a module path): reviewed operations."""
+    return _get("workflow_operations")
+
+
 def db_url() -> str:
     """Flowlytics' tables live in Airflow's metadata database unless `db_url` points elsewhere."""
     from airflow.configuration import conf
@@ -67,4 +72,5 @@ def settings() -> Settings:
         max_batch_events=max_batch_events(),
         env_by_namespace=env_by_namespace(),
         retention_days=retention_days(),
+        workflow_operations=workflow_operations(),
     )

@@ -96,7 +96,14 @@ def run_callable(
     params: Mapping[str, str],
     item: Any = None,
 ) -> Facts | None:
-    log.info("workflow step %s on %s (%s) with %s%s", operation, dataset, dataset_id, dict(params), "" if item is None else f", item {item!r}")
+    log.info(
+        "workflow step %s on %s (%s) with %s%s",
+        operation,
+        dataset,
+        dataset_id,
+        dict(params),
+        "" if item is None else f", item {item!r}",
+    )
     result = function(
         event=event_payload(context),
         dataset=dataset,

@@ -37,6 +37,8 @@ class Settings:
     # Environment of batches whose events carry no env tag, by job namespace.
     env_by_namespace: dict[str, str] = field(default_factory=dict)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # The reviewed operations workflow drafts may use: a YAML file or a Python module path (see README).
+    workflow_operations: str = ""
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -49,4 +51,5 @@ class Settings:
             max_batch_events=int(os.environ.get("FLOWLYTICS_MAX_BATCH_EVENTS", DEFAULT_MAX_BATCH_EVENTS)),
             env_by_namespace=parse_env_map(os.environ.get("FLOWLYTICS_ENV_BY_NAMESPACE")),
             retention_days=int(os.environ.get("FLOWLYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            workflow_operations=os.environ.get("FLOWLYTICS_WORKFLOW_OPERATIONS", ""),
         )

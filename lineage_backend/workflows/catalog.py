@@ -204,8 +204,13 @@ class Catalog:
         return None, 0
 
     def operation_suggestions(self, phrase: str) -> list[str]:
-        names = [operation.name for operation in self.operations]
-        return difflib.get_close_matches(normalise(phrase), names, n=3, cutoff=0.5)
+        close = difflib.get_close_matches(normalise(phrase), list(self._operation_names), n=6, cutoff=0.5)
+        names: list[str] = []
+        for name in close:
+            canonical = self._operation_names[name].name
+            if canonical not in names:
+                names.append(canonical)
+        return names[:3]
 
 
 # The deployment's reviewed operations: `[flowlytics] workflow_operations` / FLOWLYTICS_WORKFLOW_OPERATIONS is
@@ -234,7 +239,9 @@ def load_operations(source: str | None) -> list[CatalogOperation]:
             raise CatalogConfigError(f"workflow operations module {source} cannot be imported: {error}") from None
         raw = getattr(module, "OPERATIONS", None)
     if not isinstance(raw, list):
-        raise CatalogConfigError(f"{source} must hold a list of operations (`operations:` in YAML, OPERATIONS in Python)")
+        raise CatalogConfigError(
+            f"{source} must hold a list of operations (`operations:` in YAML, OPERATIONS in Python)"
+        )
     operations = []
     builtin_ids = {operation.id for operation in BUILTIN_OPERATIONS}
     for index, item in enumerate(raw):
@@ -246,3 +253,23 @@ def load_operations(source: str | None) -> list[CatalogOperation]:
             raise CatalogConfigError(f"{source}: operation id {operation.id!r} is built in; choose another id")
         operations.append(operation.model_copy(update={"builtin": False}))
     return operations
+
+
+def load_events(path: Path) -> list[CatalogEvent]:
+    """Events from a YAML/JSON file: a list, `{events: [...]}`, or a saved GET /api/v1/workflows/catalog answer."""
+    import yaml
+
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise CatalogConfigError(f"events file {path} is not valid YAML or JSON: {error}") from None
+    items = raw.get("events") if isinstance(raw, dict) else raw
+    if not isinstance(items, list):
+        raise CatalogConfigError(f"events file {path} must hold a list of events (or {{events: [...]}})")
+    events = []
+    for index, item in enumerate(items):
+        try:
+            events.append(CatalogEvent.model_validate(item))
+        except ValidationError as error:
+            raise CatalogConfigError(f"{path}: event #{index + 1}: {error}") from None
+    return events

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 Severity = Literal["error", "warning", "info"]
+ComparisonOp = Literal["==", "!=", ">", "<", ">=", "<="]
 NodeKind = Literal["trigger", "task", "decision", "loop", "notify", "end"]
 
 
@@ -31,7 +32,7 @@ class Position(_Model):
 class Comparison(_Model):
     type: Literal["compare"] = "compare"
     field: str  # snake_case name of the value, e.g. invalid_rows_percent
-    op: Literal["==", "!=", ">", "<", ">=", "<="]
+    op: ComparisonOp
     value: float | int | str
     # How it was phrased: "measure" = "<field> is more than N", "share" = "more than N % of <subject> are <state>".
     form: Literal["equals", "measure", "share"] = "measure"

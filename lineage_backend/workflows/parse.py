@@ -15,12 +15,13 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from lineage_backend.workflows.catalog import ARTICLES, Catalog, CatalogOperation, normalise, snake
+from lineage_backend.workflows.catalog import ARTICLES, Catalog, CatalogOperation, snake
 from lineage_backend.workflows.model import (
     ActionRef,
     BoolOp,
     Branch,
     Comparison,
+    ComparisonOp,
     Condition,
     Edge,
     Issue,
@@ -55,7 +56,7 @@ TERMINALS = {
     "QUOTED": 'a "quoted name"', "WORD": "a word", "_SEP": "a new line or ',' / '.'", "$END": "the end of the text",
     "LPAR": "'('", "RPAR": "')'",
 }  # fmt: skip
-COMPARATORS = [
+COMPARATORS: list[tuple[re.Pattern[str], ComparisonOp]] = [
     (re.compile(r"(more|greater|higher)\s+than|above|^>$", re.I), ">"),
     (re.compile(r"(less|fewer|lower)\s+than|below|^<$", re.I), "<"),
     (re.compile(r"at\s+least|^>=$", re.I), ">="),
@@ -234,13 +235,13 @@ class _Builder:
         for number, statement in enumerate(statements, start=1):
             exits = self.statement(statement, number, exits)
         for exit_, target, token, ref in self.gotos:
-            number = self.label_to_number.get(target) if self.labels else target
-            if number is None or number not in self.step_nodes:
+            step = self.label_to_number.get(target) if self.labels else target
+            if step is None or step not in self.step_nodes:
                 self.issue("error", "WF017", f"'go to step {target}': there is no step {target}", token, exit_.source)
                 ref.target_step = target
                 continue
-            ref.target_step = number
-            self.connect([exit_], self.step_nodes[number])
+            ref.target_step = step
+            self.connect([exit_], self.step_nodes[step])
         return Workflow(trigger=self.trigger, statements=self.statements, nodes=self.nodes, edges=self.edges)
 
     def statement(self, tree: Tree[Token], number: int, exits: list[_Exit]) -> list[_Exit]:
@@ -275,9 +276,7 @@ class _Builder:
         if tree.data == "trigger":
             text = event_text([t for t in tree.children[1:] if isinstance(t, Token)])
             event = self.catalog.find_event(text)
-            trigger = Trigger(
-                kind="event", text=text, event_id=event.id if event else None, line=line, column=column
-            )
+            trigger = Trigger(kind="event", text=text, event_id=event.id if event else None, line=line, column=column)
             label = f"When {text} is updated"
         else:
             words = [str(token) for token in tree.children[1:] if isinstance(token, Token)]
@@ -309,7 +308,9 @@ class _Builder:
         )
         return [_Exit(node.id)]
 
-    def actions(self, actions: list[Tree[Token]], exits: list[_Exit], mapped: bool = False) -> tuple[list[ActionRef], list[_Exit]]:
+    def actions(
+        self, actions: list[Tree[Token]], exits: list[_Exit], mapped: bool = False
+    ) -> tuple[list[ActionRef], list[_Exit]]:
         refs = []
         for action in actions:
             ref, exits = self.action(action, exits, mapped)
@@ -434,7 +435,7 @@ class _Builder:
             value_tree = children[2]
             assert isinstance(value_tree, Tree)
             value = _value(value_tree)
-            op = "==" if tree.data == "equals" else "!="
+            op: ComparisonOp = "==" if tree.data == "equals" else "!="
             return Comparison(field=snake(subject), op=op, value=value, form="equals", subject=subject)
         tokens = [c for c in children if isinstance(c, Token)]
         comp = next(t for t in tokens if t.type == "COMP")
@@ -445,11 +446,17 @@ class _Builder:
         if tree.data == "measure":
             subject = _phrase_text(phrases[0])
             name = snake(subject) + ("_percent" if percent else "")
-            return Comparison(field=name, op=op, value=number, form="measure", subject=subject, percent=percent)  # type: ignore[arg-type]
+            return Comparison(field=name, op=op, value=number, form="measure", subject=subject, percent=percent)
         subject, state = _phrase_text(phrases[0]), _phrase_text(phrases[1])
         name = snake(f"{state} {subject}") + ("_percent" if percent else "")
         return Comparison(
-            field=name, op=op, value=number, form="share", subject=subject, state=state, percent=percent  # type: ignore[arg-type]
+            field=name,
+            op=op,
+            value=number,
+            form="share",
+            subject=subject,
+            state=state,
+            percent=percent,
         )
 
     def decision(self, tree: Tree[Token], number: int, exits: list[_Exit]) -> list[_Exit]:
@@ -542,7 +549,7 @@ def _number(text: str) -> float | int:
     return int(value) if value.is_integer() else value
 
 
-def _comparator(text: str) -> str:
+def _comparator(text: str) -> ComparisonOp:
     cleaned = re.sub(r"^(is|are)\s+", "", text.strip().lower())
     for pattern, op in COMPARATORS:
         if pattern.search(cleaned):
