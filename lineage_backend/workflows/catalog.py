@@ -36,6 +36,7 @@ SQL_NAMESPACES = (
 )
 FILE_NAMESPACES = ("file", "s3", "s3a", "gs", "gcs", "abfs", "abfss", "wasbs", "hdfs", "ftp", "sftp")
 RUNTIME = "flowlytics_plugin.workflow_runtime"
+FILE_EXTENSIONS = {"csv", "json", "jsonl", "parquet", "txt", "xml", "avro", "orc", "gz", "xlsx", "tsv"}
 
 
 class _Model(BaseModel):
@@ -181,10 +182,14 @@ class Catalog:
         yield normalise(event.id)
         if event.uri:
             yield normalise(event.uri)
-        # The last part of a dotted or slashed name: public.orders → orders.
-        tail = re.split(r"[./:]", event.name)[-1]
-        if tail:
-            yield normalise(tail)
+        # The last part of a path or a dotted table name: /data/invoices.csv → invoices.csv, invoices;
+        # shop.public.orders → orders.
+        segment = re.split(r"[/:]", event.name.rstrip("/"))[-1]
+        if segment:
+            yield normalise(segment)
+            stem, _, last = segment.rpartition(".")
+            if stem:
+                yield normalise(stem if last.lower() in FILE_EXTENSIONS else last)
         for alias in event.aliases:
             yield normalise(alias)
 

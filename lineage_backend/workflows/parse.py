@@ -250,7 +250,7 @@ class _Builder:
         kind = tree.data
         if kind in {"trigger", "schedule"}:
             result = self.trigger_statement(tree, number)
-        elif kind == "sequence":
+        elif kind in {"sequence", "then_sequence"}:
             actions = [child for child in tree.children if isinstance(child, Tree)]
             refs, result = self.actions(actions, exits)
             self.statements.append(Statement(kind="sequence", number=number, line=line, column=column, actions=refs))
@@ -274,7 +274,7 @@ class _Builder:
                 tree,
             )
         if tree.data == "trigger":
-            text = event_text([t for t in tree.children[1:] if isinstance(t, Token)])
+            text = event_text([t for t in tree.children[1:] if isinstance(t, Token)]).lower()
             event = self.catalog.find_event(text)
             trigger = Trigger(kind="event", text=text, event_id=event.id if event else None, line=line, column=column)
             label = f"When {text} is updated"
@@ -357,11 +357,13 @@ class _Builder:
             operation_text = operation.name
         params: dict[str, str] = {}
         dataset: str | None = " ".join(rest) if rest else None
+        if dataset is not None and dataset.lower() == "it":
+            dataset = "it"
         for index, obj in enumerate(objects):
             prep = str(obj.children[0]).lower()
             text = _phrase_text(obj.children[1])
             if dataset is None and index == 0 and prep in {"on", "from", "in", "of", "into"}:
-                dataset = text
+                dataset = "it" if text.lower() == "it" else text
                 continue
             if prep in params:
                 self.issue("warning", "WF020", f"'{prep} …' is said twice; the last one is kept", obj)

@@ -188,7 +188,7 @@ def _decisions(workflow: Workflow) -> Iterable[Issue]:
         gap = next((point for point in points if not any(holds(c, point) for c in conditions)), None)
         if gap is None and points:
             continue  # the conditions cover every case
-        if len(fields) == 1 and numeric and gap is not None:
+        if len(conditions) > 1 and len(fields) == 1 and numeric and gap is not None:
             field = next(iter(fields))
             yield _issue(
                 "error",
@@ -221,7 +221,7 @@ def _graph(workflow: Workflow) -> Iterable[Issue]:
     reachable = _reach(starts, outgoing)
     if starts:
         for node in workflow.nodes:
-            if node.id not in reachable and not any(source not in reachable for source in incoming[node.id]):
+            if node.kind != "trigger" and node.id not in reachable and not incoming[node.id]:
                 yield _issue(
                     "error",
                     "WF004",
@@ -242,7 +242,9 @@ def _graph(workflow: Workflow) -> Iterable[Issue]:
         )
     sinks = {node_id for node_id, targets in outgoing.items() if not targets}
     can_end = _reach(sorted(sinks), incoming)
-    stuck = next((node for node in workflow.nodes if node.id in reachable and node.id not in can_end), None)
+    stuck = next(
+        (n for n in workflow.nodes if n.id in reachable and n.id not in can_end and n.kind != "trigger"), None
+    )
     if stuck is not None:
         yield _issue(
             "error",
