@@ -89,7 +89,8 @@ def test_ambiguity_is_not_resolved_silently() -> None:
     assert "(a is b and c is d) or e is f" in issue.message and "a is b and (c is d or e is f)" in issue.message
     assert draft.dag_code is None
     # Same operator throughout is one reading, no issue.
-    assert not [i for i in make_draft("When order file lands, if a is b and c is d and e is f then stop otherwise continue", CATALOG).issues if i.code == "WF008"]
+    same = make_draft("When order file lands, if a is b and c is d and e is f then stop otherwise continue", CATALOG)
+    assert not [issue for issue in same.issues if issue.code == "WF008"]
 
 
 def test_syntax_error_points_at_the_word() -> None:
