@@ -28,7 +28,7 @@ $source
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import Asset, dag, task
+from airflow.sdk import $sdk_names
 
 $imports
 $assets
@@ -166,11 +166,17 @@ def generate(workflow: Workflow, catalog: Catalog, *, source: str, mermaid: str,
     assets: list[str] = []
     schedule = _schedule(workflow, catalog, assets)
     joins = join_nodes(workflow)
-    tasks = [_task(workflow, catalog, node, node.id in joins, imports) for node in task_nodes(workflow)]
-    wiring = _wiring(workflow, catalog)
+    used = _referenced(workflow)
+    tasks = [_task(workflow, catalog, node, node.id in joins, imports, used) for node in task_nodes(workflow)]
+    wiring = _wiring(workflow, catalog, used)
+    sdk_names = ["Asset"] if assets else []
+    sdk_names.append("dag")
+    if any("@task" in code for code in tasks):
+        sdk_names.append("task")
     source_lines = "\n".join(f"#     {line}".rstrip() for line in source.strip().splitlines()) or "#     (empty)"
     return FILE.substitute(
         version=__version__,
+        sdk_names=", ".join(sdk_names),
         model_hash=model_hash(workflow),
         source=source_lines,
         imports="".join(f"{line}\n" for line in _imports(tasks, imports)),
@@ -231,7 +237,18 @@ def _callable_name(operation: CatalogOperation, imports: dict[str, str]) -> str:
     return alias
 
 
-def _task(workflow: Workflow, catalog: Catalog, node: Node, join: bool, imports: dict[str, str]) -> str:
+def _referenced(workflow: Workflow) -> set[str]:
+    """Node ids whose task object is used again (wired with >> or mapped over), so need a name."""
+    ids = {node.id for node in task_nodes(workflow)}
+    return {
+        end
+        for edge in workflow.edges
+        if edge.source in ids and edge.target in ids
+        for end in (edge.source, edge.target)
+    }
+
+
+def _task(workflow: Workflow, catalog: Catalog, node: Node, join: bool, imports: dict[str, str], used: set[str]) -> str:
     rule = f", trigger_rule={JOIN_RULE!r}" if join else ""
     common = {"task_id": repr(node.task_id), "function": node.task_id, "trigger_rule": rule}
     if node.kind == "decision":
@@ -245,7 +262,7 @@ def _task(workflow: Workflow, catalog: Catalog, node: Node, join: bool, imports:
         raise DagCodeError(f"step {node.label!r} has no known operation")
     dataset_id = _dataset_id(workflow, catalog, node)
     if operation.kind == "operator":
-        return _operator(node, operation, dataset_id, rule, imports)
+        return _operator(node, operation, dataset_id, rule, imports, node.id in used)
     params = dict(node.params)
     if node.kind == "notify":
         params["owner"] = node.owner or ""
@@ -268,7 +285,7 @@ def _dataset_id(workflow: Workflow, catalog: Catalog, node: Node) -> str | None:
 
 
 def _operator(
-    node: Node, operation: CatalogOperation, dataset_id: str | None, rule: str, imports: dict[str, str]
+    node: Node, operation: CatalogOperation, dataset_id: str | None, rule: str, imports: dict[str, str], named: bool
 ) -> str:
     if not TARGET.fullmatch(operation.target):
         raise DagCodeError(f"operation {operation.id}: target {operation.target!r} is not module.Class")
@@ -281,7 +298,8 @@ def _operator(
         arguments.append(f"{operation.dataset_argument}={value!r}")
     if rule:
         arguments.append(rule.lstrip(", "))
-    return f"    {node.id} = {alias}({', '.join(arguments)})\n"
+    name = f"{node.id} = " if named else ""
+    return f"    {name}{alias}({', '.join(arguments)})\n"
 
 
 def _target_tasks(workflow: Workflow, edge: Edge) -> list[str]:
@@ -303,7 +321,7 @@ def _cases(workflow: Workflow, node: Node) -> str:
     return "\n".join(lines)
 
 
-def _wiring(workflow: Workflow, catalog: Catalog) -> str:
+def _wiring(workflow: Workflow, catalog: Catalog, used: set[str]) -> str:
     lines = []
     for node in task_nodes(workflow):
         operation = catalog.operations_by_id.get(node.operation or "")
@@ -311,9 +329,11 @@ def _wiring(workflow: Workflow, catalog: Catalog) -> str:
             continue  # instantiated where it is defined
         if node.mapped:
             source = next(edge.source for edge in workflow.edges if edge.target == node.id)
-            lines.append(f"    {node.id} = {node.task_id}.expand(item={source})")
+            name = f"{node.id} = " if node.id in used else ""
+            lines.append(f"    {name}{node.task_id}.expand(item={source})")
         else:
-            lines.append(f"    {node.id} = {node.task_id}()")
+            name = f"{node.id} = " if node.id in used else ""
+            lines.append(f"    {name}{node.task_id}()")
     ids = {n.id for n in task_nodes(workflow)}
     edges = sorted({(e.source, e.target) for e in workflow.edges if e.source in ids and e.target in ids}, key=_order)
     for source, target in edges:

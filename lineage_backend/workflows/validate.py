@@ -242,9 +242,7 @@ def _graph(workflow: Workflow) -> Iterable[Issue]:
         )
     sinks = {node_id for node_id, targets in outgoing.items() if not targets}
     can_end = _reach(sorted(sinks), incoming)
-    stuck = next(
-        (n for n in workflow.nodes if n.id in reachable and n.id not in can_end and n.kind != "trigger"), None
-    )
+    stuck = next((n for n in workflow.nodes if n.id in reachable and n.id not in can_end and n.kind != "trigger"), None)
     if stuck is not None:
         yield _issue(
             "error",
