@@ -9,6 +9,10 @@ import sys
 from airflow.dag_processing.dagbag import DagBag
 
 
+def _plain(value: object) -> str:
+    return str(getattr(value, "value", value))  # enums as their values
+
+
 def main() -> None:
     runs = json.loads(sys.stdin.read())  # {dag_id: [event, ...]}
     bag = DagBag(dag_folder=sys.argv[1])
@@ -17,7 +21,7 @@ def main() -> None:
         tasks = {
             task.task_id: {
                 "downstream": sorted(task.downstream_task_ids),
-                "triggerRule": str(getattr(task.trigger_rule, "value", task.trigger_rule)),
+                "triggerRule": _plain(task.trigger_rule),
             }
             for task in dag.tasks
         }
@@ -26,12 +30,8 @@ def main() -> None:
             dag_run = dag.test(run_conf={"event": event})
             states.append(
                 {
-                    "state": str(getattr(dag_run.state, "value", dag_run.state)),
-                    "tasks": {
-                        ti.task_id: str(getattr(ti.state, "value", ti.state))
-                        for ti in dag_run.get_task_instances()
-                        if ti.map_index <= 0
-                    },
+                    "state": _plain(dag_run.state),
+                    "tasks": {ti.task_id: _plain(ti.state) for ti in dag_run.get_task_instances() if ti.map_index <= 0},
                 }
             )
         report["dags"][dag_id] = {"tasks": tasks, "runs": states}  # type: ignore[index]
