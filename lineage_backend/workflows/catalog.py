@@ -67,7 +67,8 @@ class CatalogOperation(_Model):
     description: str = ""
     # "callable": module:function called from a @task; "operator": module.Class instantiated as the task.
     kind: Literal["callable", "operator"] = "callable"
-    target: str
+    # "package.module:function" or "package.module.Class"; imported by name in the generated DAG.
+    target: str = Field(pattern=r"^[A-Za-z_][\w.]*[:.][A-Za-z_]\w*$")
     dataset: Literal["required", "optional", "none"] = "optional"
     # Dataset namespace schemes it accepts (empty: any).
     dataset_namespaces: list[str] = Field(default_factory=list)
@@ -197,7 +198,16 @@ class Catalog:
         return self._event_names.get(normalise(phrase))
 
     def event_suggestions(self, phrase: str) -> list[str]:
-        return difflib.get_close_matches(normalise(phrase), list(self._event_names), n=3, cutoff=0.6)
+        """Close names, one per event; ids and URIs are matched exactly but never suggested."""
+        names = [key for key in self._event_names if not re.match(r"^(asset|dataset):|^\w+:/", key)]
+        found: list[str] = []
+        events: set[str] = set()
+        for name in difflib.get_close_matches(normalise(phrase), names, n=6, cutoff=0.6):
+            event = self._event_names[name]
+            if event.id not in events:
+                events.add(event.id)
+                found.append(name)
+        return found[:3]
 
     def match_operation(self, words: Sequence[str]) -> tuple[CatalogOperation | None, int]:
         """The operation named by the longest prefix of `words`, and how many words it took."""
