@@ -146,7 +146,9 @@ def _token_text(token: Token) -> str:
 
 
 def _phrase_text(tree: Tree[Token] | Token) -> str:
-    return " ".join(word for word in _words(tree) if word.lower() not in ARTICLES)
+    """The phrase without articles ("the warehouse" → "warehouse"), unless it is nothing but one ("a")."""
+    words = _words(tree)
+    return " ".join(word for word in words if word.lower() not in ARTICLES) or " ".join(words)
 
 
 def needs_quotes(text: str) -> bool:
