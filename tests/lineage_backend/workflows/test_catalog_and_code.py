@@ -118,3 +118,18 @@ def test_join_rule_only_where_branches_meet() -> None:
     assert ("status_is_a_2", "load_it_into_x_3") in task_edges(rejoin.workflow)
     parallel = make_draft("When order file lands, at the same time archive it and check it. Refresh dashboard", CATALOG)
     assert parallel.workflow is not None and join_nodes(parallel.workflow) == set()
+
+
+def test_the_demo_draft_is_clean_against_the_demo_catalog() -> None:
+    """scripts/demo.sh saves this draft; the demo pipeline's feed and its operations file make it valid."""
+    demo = Path(__file__).resolve().parents[3]
+    script = (demo / "scripts" / "demo.sh").read_text()
+    text = script.split('DEMO_DRAFT_TEXT="', 1)[1].split('"', 1)[0]
+    operations = load_operations(str(demo / "dags" / "flowlytics_demo" / "workflow_operations.yaml"))
+    feed = "/tmp/flowlytics_demo/source/orders_feed.csv"
+    event = CatalogEvent(id=f"dataset:file:{feed}", kind="dataset", name=feed, namespace="file")
+    draft = make_draft(text, Catalog([event], operations))
+    assert draft.issues == [] and draft.dag_code is not None
+    assert draft.workflow is not None and draft.workflow.trigger is not None
+    assert draft.workflow.trigger.event_id == f"dataset:file:{feed}"
+    assert len(draft.test_events) == 2
