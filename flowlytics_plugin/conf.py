@@ -73,4 +73,7 @@ def settings() -> Settings:
         env_by_namespace=env_by_namespace(),
         retention_days=retention_days(),
         workflow_operations=workflow_operations(),
+        workflow_model=_get("workflow_model"),
+        workflow_model_url=_get("workflow_model_url"),
+        workflow_model_api_key=_get("workflow_model_api_key"),
     )

@@ -40,6 +40,7 @@ def create_app(
     install_error_handlers(app)
     # Airflow assets for workflow drafts: the plugin sets a function here (lineage_backend never imports airflow).
     app.state.workflow_assets = None
+    app.state.workflow_model = None  # the optional model engine's model object, when a host supplies one
     for module in (health, lineage, runs, catalog, graph, metadata, batches, workflows):
         app.include_router(module.router)
     return app

@@ -94,3 +94,16 @@ class SavedDraftResponse(SavedDraftSummaryResponse):
 
 class SavedDraftCollectionResponse(CollectionResponse[SavedDraftSummaryResponse]):
     pass
+
+
+class RewriteRequest(ApiModel):
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="free English, rewritten by the model")
+
+
+class RewriteResponse(ApiModel):
+    accepted: bool  # False: the model's answer could not be read as controlled English (see issues)
+    controlled_text: str  # to show to the person, who edits it or posts it to /drafts
+    questions: list[str]
+    attempts: int
+    issues: list[IssueResponse]
+    draft: DraftResponse | None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from lineage_backend.api.workflow_schemas import (
     DraftResponse,
     IssueResponse,
+    RewriteResponse,
     SavedDraftPatch,
     SavedDraftRequest,
     SavedDraftResponse,
@@ -18,7 +20,7 @@ from lineage_backend.api.workflow_schemas import (
     TestEventResponse,
 )
 from lineage_backend.auth import Principal
-from lineage_backend.errors import NotFoundError
+from lineage_backend.errors import ConfigurationError, NotFoundError
 from lineage_backend.services.nodes import dataset_node_id
 from lineage_backend.store.models import Dataset, WorkflowDraft
 from lineage_backend.workflows.catalog import Catalog, CatalogEvent, CatalogOperation
@@ -52,6 +54,23 @@ def draft_response(draft: Draft) -> DraftResponse:
         issues=[IssueResponse.model_validate(issue.model_dump()) for issue in draft.issues],
         dag_code=draft.dag_code,
         test_events=[TestEventResponse.model_validate(event.model_dump()) for event in draft.test_events],
+    )
+
+
+def rewrite_text(text: str, catalog: Catalog, model: Any) -> RewriteResponse:
+    from lineage_backend.workflows.engine import EngineUnavailableError, rewrite
+
+    try:
+        outcome = rewrite(text, catalog, model)
+    except EngineUnavailableError as error:
+        raise ConfigurationError(str(error)) from None
+    return RewriteResponse(
+        accepted=outcome.accepted,
+        controlled_text=outcome.controlled_text,
+        questions=outcome.questions,
+        attempts=outcome.attempts,
+        issues=[IssueResponse.model_validate(issue.model_dump()) for issue in outcome.issues],
+        draft=draft_response(outcome.draft) if outcome.draft else None,
     )
 
 

@@ -69,7 +69,8 @@ WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
     grammar = (Path(__file__).with_name("grammar.lark")).read_text()
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    # The basic lexer keeps keywords reserved everywhere ("if" is never a name because a name was expected).
+    return Lark(grammar, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=False)
 
 
 @dataclass
@@ -98,7 +99,9 @@ def syntax_issue(error: UnexpectedInput, text: str) -> Issue:
             found = "the text ends"
             line, column = _end_position(text)
         else:
-            found = f"'{str(error.token).strip(' ,;.:')}' cannot come here"
+            word = str(error.token).strip(" ,;.:\n")
+            found = f"'{word}' cannot come here"
+            line, column = _word_position(error.token, text)
         expected = sorted({TERMINALS.get(name, name.lower()) for name in error.expected})
         hint = _hint(error)
         message = f"{found}; expected {', '.join(expected[:8])}{hint}"
@@ -111,6 +114,15 @@ def syntax_issue(error: UnexpectedInput, text: str) -> Issue:
     else:  # pragma: no cover - lark's other errors
         message = str(error)
     return Issue(severity="error", code="WF000", message=f"Cannot read this: {message}", line=line, column=column)
+
+
+def _word_position(token: Token, text: str) -> tuple[int, int]:
+    """Where the token's first word is: 'otherwise' tokens carry the separators before them."""
+    value = str(token)
+    skip = len(value) - len(value.lstrip(" \t\r\n,;.:"))
+    offset = (token.start_pos or 0) + skip
+    before = text[:offset]
+    return before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1
 
 
 def _hint(error: UnexpectedToken) -> str:

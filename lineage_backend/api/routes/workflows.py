@@ -15,13 +15,15 @@ from lineage_backend.api.workflow_schemas import (
     CatalogOperationResponse,
     DraftRequest,
     DraftResponse,
+    RewriteRequest,
+    RewriteResponse,
     SavedDraftCollectionResponse,
     SavedDraftPatch,
     SavedDraftRequest,
     SavedDraftResponse,
     WorkflowCatalogResponse,
 )
-from lineage_backend.errors import ConfigurationError
+from lineage_backend.errors import ConfigurationError, NotFoundError
 from lineage_backend.services import workflows
 from lineage_backend.workflows.catalog import Catalog, CatalogConfigError, CatalogOperation, load_operations
 
@@ -58,6 +60,30 @@ CatalogDep = Annotated[Catalog, Depends(catalog_for)]
 )
 def draft(principal: ReadPrincipal, catalog: CatalogDep, body: DraftRequest) -> DraftResponse:
     return workflows.draft_text(body.text, catalog, dag_id=body.dag_id)
+
+
+@router.post(
+    "/rewrite",
+    response_model=RewriteResponse,
+    summary="Optional model engine: free English → controlled English (shown to the person before use)",
+)
+def rewrite(request: Request, principal: ReadPrincipal, catalog: CatalogDep, body: RewriteRequest) -> RewriteResponse:
+    from lineage_backend.workflows.engine import EngineUnavailableError, configured_model
+
+    # A host or a test may hand a model object in; else the configured one. Off by default.
+    model = getattr(request.app.state, "workflow_model", None)
+    if model is None:
+        settings = request.app.state.settings
+        try:
+            model = configured_model(
+                settings.workflow_model, settings.workflow_model_url, settings.workflow_model_api_key
+            )
+        except EngineUnavailableError as error:
+            raise NotFoundError(
+                f"{error}. Write controlled English and POST it to /api/v1/workflows/drafts, or configure "
+                "FLOWLYTICS_WORKFLOW_MODEL ([flowlytics] workflow_model)"
+            ) from None
+    return workflows.rewrite_text(body.text, catalog, model)
 
 
 @router.get("/catalog", response_model=WorkflowCatalogResponse, summary="Events and operations a draft may use")

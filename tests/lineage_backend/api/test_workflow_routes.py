@@ -160,3 +160,29 @@ def test_a_broken_operations_file_is_a_clear_503(database: Database, tmp_path: P
         response = client.get("/api/v1/workflows/catalog", headers=READ_HEADERS)
     assert response.status_code == 503
     assert "workflow_operations" in response.json()["detail"] and "operation #1" in response.json()["detail"]
+
+
+def test_rewrite_is_off_unless_a_model_is_configured(api: TestClient) -> None:
+    response = api.post("/api/v1/workflows/rewrite", json={"text": "when orders come in, load them"}, headers=ALICE)
+    assert response.status_code == 404 and "off by default" in response.json()["detail"]
+    assert api.post("/api/v1/workflows/rewrite", json={"text": "x"}).status_code == 401
+    assert api.post("/api/v1/workflows/rewrite", json={"text": "x"}, headers=INGEST).status_code == 403
+    assert api.post("/api/v1/workflows/rewrite", json={"text": ""}, headers=ALICE).status_code == 422
+
+
+def test_rewrite_with_a_model_shows_the_controlled_english_and_its_draft(api: TestClient) -> None:
+    pytest.importorskip("pydantic_ai")
+    from pydantic_ai.messages import ModelResponse, ToolCallPart
+    from pydantic_ai.models.function import FunctionModel
+
+    answers = iter(["When order file lands, then chek it &", "When order file lands, then check it"])
+
+    def reply(messages: object, info: object) -> ModelResponse:
+        tool = info.output_tools[0].name  # type: ignore[attr-defined]
+        return ModelResponse(parts=[ToolCallPart(tool, {"controlled_text": next(answers), "questions": []})])
+
+    api.app.state.workflow_model = FunctionModel(reply)  # type: ignore[attr-defined]
+    body = api.post("/api/v1/workflows/rewrite", json={"text": "orders: check"}, headers=ALICE).json()
+    assert body["accepted"] is True and body["attempts"] == 2
+    assert body["controlledText"] == "When order file lands, then check it"
+    assert body["draft"]["issues"] == [] and body["draft"]["dagCode"] is not None
