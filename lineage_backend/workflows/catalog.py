@@ -149,6 +149,12 @@ class CatalogConfigError(ValueError):
     """The deployment's operation list cannot be read; the message says where and why."""
 
 
+def _add(index: dict[str, list[CatalogEvent]], name: str, event: CatalogEvent) -> None:
+    events = index.setdefault(name, [])
+    if event not in events:
+        events.append(event)
+
+
 def normalise(text: str) -> str:
     """Lower case, separators to spaces, articles dropped: "The Order_File" → "order file"."""
     words = re.split(r"[\s_\-]+", text.strip().strip('"').lower())
@@ -166,10 +172,16 @@ class Catalog:
     def __init__(self, events: Sequence[CatalogEvent] = (), operations: Sequence[CatalogOperation] = ()) -> None:
         self.events = list(events)
         self.operations = [*BUILTIN_OPERATIONS, *operations]
-        self._event_names: dict[str, CatalogEvent] = {}
+        # Full names (name, id, URI, aliases) first, then short ones (last part of a path or table name); a
+        # short name that several events share names none of them: it is reported, never guessed.
+        self._full_names: dict[str, list[CatalogEvent]] = {}
+        self._short_names: dict[str, list[CatalogEvent]] = {}
         for event in self.events:
-            for name in self._event_keys(event):
-                self._event_names.setdefault(name, event)
+            for name in self._full_keys(event):
+                _add(self._full_names, name, event)
+            for name in self._short_keys(event):
+                _add(self._short_names, name, event)
+        self._event_names = {name: events[0] for name, events in {**self._short_names, **self._full_names}.items()}
         self._operation_names: dict[str, CatalogOperation] = {}
         for operation in self.operations:
             for name in (operation.name, *operation.aliases, operation.id):
@@ -178,11 +190,16 @@ class Catalog:
         self.events_by_id = {event.id: event for event in self.events}
 
     @staticmethod
-    def _event_keys(event: CatalogEvent) -> Iterable[str]:
+    def _full_keys(event: CatalogEvent) -> Iterable[str]:
         yield normalise(event.name)
         yield normalise(event.id)
         if event.uri:
             yield normalise(event.uri)
+        for alias in event.aliases:
+            yield normalise(alias)
+
+    @staticmethod
+    def _short_keys(event: CatalogEvent) -> Iterable[str]:
         # The last part of a path or a dotted table name: /data/invoices.csv → invoices.csv, invoices;
         # shop.public.orders → orders.
         segment = re.split(r"[/:]", event.name.rstrip("/"))[-1]
@@ -191,18 +208,26 @@ class Catalog:
             stem, _, last = segment.rpartition(".")
             if stem:
                 yield normalise(stem if last.lower() in FILE_EXTENSIONS else last)
-        for alias in event.aliases:
-            yield normalise(alias)
+
+    def event_matches(self, phrase: str) -> list[CatalogEvent]:
+        """Every event the phrase names: one is a match, several an ambiguity."""
+        key = normalise(phrase)
+        return self._full_names.get(key) or self._short_names.get(key) or []
 
     def find_event(self, phrase: str) -> CatalogEvent | None:
-        return self._event_names.get(normalise(phrase))
+        matches = self.event_matches(phrase)
+        return matches[0] if len(matches) == 1 else None
 
     def event_suggestions(self, phrase: str) -> list[str]:
         """Close names, one per event; ids and URIs are matched exactly but never suggested."""
         names = [key for key in self._event_names if not re.match(r"^(asset|dataset):|^\w+:/", key)]
         found: list[str] = []
         events: set[str] = set()
-        for name in difflib.get_close_matches(normalise(phrase), names, n=6, cutoff=0.6):
+        key = normalise(phrase)
+        exact = self.event_matches(phrase)
+        if len(exact) > 1:  # ambiguous: the full names of every candidate
+            return [f'"{event.id}"' for event in exact][:5]
+        for name in difflib.get_close_matches(key, names, n=6, cutoff=0.6):
             event = self._event_names[name]
             if event.id not in events:
                 events.add(event.id)

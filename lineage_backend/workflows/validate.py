@@ -20,6 +20,7 @@
 | WF021 | an operation with a dataset it cannot take (or without one it needs) |
 | WF022 | a dataset that Flowlytics has not seen (warning) |
 | WF023 | an operator inside `for each` |
+| WF024 | a dataset name that several datasets share (never guessed) |
 """
 
 from __future__ import annotations
@@ -78,11 +79,20 @@ def _trigger(workflow: Workflow, catalog: Catalog) -> Iterable[Issue]:
         return
     if trigger.kind == "event" and trigger.event_id is None:
         suggestions = catalog.event_suggestions(trigger.text)
-        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        if len(catalog.event_matches(trigger.text)) > 1:
+            message = (
+                f"'{trigger.text}' names {len(catalog.event_matches(trigger.text))} events: "
+                f"{', '.join(suggestions)}; write the one you mean in full, in double quotes"
+            )
+        else:
+            hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+            message = (
+                f"unknown event '{trigger.text}': neither an Airflow asset nor a dataset Flowlytics has seen{hint}"
+            )
         yield Issue(
             severity="error",
             code="WF002",
-            message=f"unknown event '{trigger.text}': neither an Airflow asset nor a dataset Flowlytics has seen{hint}",
+            message=message,
             line=trigger.line,
             column=trigger.column,
             node=workflow.nodes[0].id if workflow.nodes else None,
@@ -110,6 +120,16 @@ def _datasets(workflow: Workflow, catalog: Catalog) -> Iterable[Issue]:
                 "WF021",
                 f"'{node.label}': 'it' means the dataset that triggered the workflow, but this one runs on a "
                 "schedule; name the dataset instead",
+                node,
+            )
+        elif (
+            node.dataset and not refers_to_trigger and not node.mapped and len(catalog.event_matches(node.dataset)) > 1
+        ):
+            yield _issue(
+                "error",
+                "WF024",
+                f"dataset '{node.dataset}' could be any of {', '.join(catalog.event_suggestions(node.dataset))}; "
+                "write the one you mean in full, in double quotes",
                 node,
             )
         elif node.dataset and not refers_to_trigger and not node.mapped and node.dataset_id is None:

@@ -133,3 +133,19 @@ def test_the_demo_draft_is_clean_against_the_demo_catalog() -> None:
     assert draft.workflow is not None and draft.workflow.trigger is not None
     assert draft.workflow.trigger.event_id == f"dataset:file:{feed}"
     assert len(draft.test_events) == 2
+
+
+def test_a_short_name_two_datasets_share_is_reported_not_guessed() -> None:
+    staging = CatalogEvent(id="dataset:file:/d/staging/orders.csv", kind="dataset", name="/d/staging/orders.csv")
+    warehouse = CatalogEvent(id="dataset:file:/d/warehouse/orders.csv", kind="dataset", name="/d/warehouse/orders.csv")
+    catalog = Catalog([staging, warehouse], corpus_catalog().operations[6:])
+    assert catalog.find_event("orders.csv") is None and len(catalog.event_matches("orders")) == 2
+    draft = make_draft("When orders.csv lands, check it", catalog)
+    (issue,) = [issue for issue in draft.issues if issue.code == "WF002"]
+    assert "names 2 events" in issue.message and '"dataset:file:/d/warehouse/orders.csv"' in issue.message
+    # Written in full, as the message says, it is one event.
+    exact = make_draft('When "dataset:file:/d/warehouse/orders.csv" lands, check it', catalog)
+    assert exact.issues == [] and exact.workflow is not None and exact.workflow.trigger is not None
+    assert exact.workflow.trigger.event_id == warehouse.id
+    step = make_draft('When "dataset:file:/d/warehouse/orders.csv" lands, check it, then load on orders', catalog)
+    assert [issue.code for issue in step.issues] == ["WF024"]
