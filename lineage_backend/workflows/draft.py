@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from lineage_backend.workflows.catalog import Catalog
-from lineage_backend.workflows.dag_code import generate
+from lineage_backend.workflows.dag_code import DagCodeError, generate
 from lineage_backend.workflows.mermaid import to_mermaid
 from lineage_backend.workflows.model import Issue, Workflow
 from lineage_backend.workflows.paraphrase import paraphrase
@@ -47,7 +47,11 @@ def make_draft(text: str, catalog: Catalog, *, dag_id: str | None = None) -> Dra
         mermaid=to_mermaid(workflow, issues),
     )
     if not draft.has_errors:
-        draft.dag_code = generate(workflow, catalog, source=text, mermaid=draft.mermaid, dag_id=dag_id)
+        try:
+            draft.dag_code = generate(workflow, catalog, source=text, mermaid=draft.mermaid, dag_id=dag_id)
+        except DagCodeError as error:  # a catalog entry the checks let through but the code cannot use
+            draft.issues.append(Issue(severity="error", code="WF099", message=f"no DAG: {error}", line=1, column=1))
+            return draft
         draft.test_events = sample_events(workflow)
     return draft
 

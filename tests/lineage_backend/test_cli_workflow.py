@@ -107,3 +107,15 @@ def test_the_database_adds_the_datasets_flowlytics_has_seen(tmp_path: Path) -> N
     done = flowlytics("workflow", "draft", str(source), "--db-url", url, "--out", "x.py", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "dataset_id='dataset:postgres://db:5432:shop.public.orders'" in (tmp_path / "x.py").read_text()
+
+
+def test_a_dag_id_the_code_cannot_take_is_an_error(tmp_path: Path) -> None:
+    events, operations = catalog_files(tmp_path)
+    source = tmp_path / "orders.txt"
+    source.write_text(EXAMPLE)
+    done = flowlytics(
+        "workflow", "draft", str(source), "--events", str(events), "--operations", str(operations),
+        "--dag-id", "orders; import os", "--out", "x.py", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1 and "error WF099: no DAG: dag id" in done.stderr
+    assert not (tmp_path / "x.py").exists()
