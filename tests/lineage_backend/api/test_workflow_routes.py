@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +114,31 @@ def test_saved_drafts_are_per_user(api: TestClient) -> None:
     assert [issue["code"] for issue in edited["draft"]["issues"]][:1] == ["WF001"]
     assert api.delete(f"/api/v1/workflows/saved/{draft_id}", headers=ALICE).status_code == 204
     assert api.get(f"/api/v1/workflows/saved/{draft_id}", headers=ALICE).status_code == 404
+
+
+def test_two_api_keys_do_not_see_each_others_drafts(database: Database) -> None:
+    first_key, second_key = "first-read-key-0123", "second-read-key-4567"
+    settings = make_settings(read_api_keys=(first_key, second_key))
+    first = {"Authorization": f"Bearer {first_key}"}
+    second = {"Authorization": f"Bearer {second_key}"}
+    with TestClient(create_app(settings, database=database)) as client:
+        created = client.post("/api/v1/workflows/saved", json={"name": "mine", "text": "check it"}, headers=first)
+        assert created.status_code == 201, created.text
+        draft_id = created.json()["id"]
+        assert client.get("/api/v1/workflows/saved", headers=first).json()["totalCount"] == 1
+        assert client.get("/api/v1/workflows/saved", headers=second).json() == {"items": [], "totalCount": 0}
+        assert client.get(f"/api/v1/workflows/saved/{draft_id}", headers=second).status_code == 404
+        assert client.delete(f"/api/v1/workflows/saved/{draft_id}", headers=second).status_code == 404
+        assert client.get(f"/api/v1/workflows/saved/{draft_id}", headers=first).status_code == 200
+
+
+def test_api_key_principal_names_are_stable_distinct_and_not_the_key() -> None:
+    from lineage_backend.auth import api_key_principal_name
+
+    first, second = api_key_principal_name("first-read-key-0123"), api_key_principal_name("second-read-key-4567")
+    assert first == api_key_principal_name("first-read-key-0123")
+    assert first != second
+    assert re.fullmatch(r"api-key:[0-9a-f]{12}", first) and "first-read-key" not in first
 
 
 @pytest.mark.parametrize(
