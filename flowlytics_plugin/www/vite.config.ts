@@ -43,10 +43,40 @@ function withoutD3Html(): Plugin {
   };
 }
 
+/**
+ * Records the modules the entry reaches through static imports (after the build, before the chunks
+ * are named), so that chunkFileNames can tell a lazy-only chunk from one flowlytics.js loads at once.
+ */
+const staticallyLoaded = new Set<string>();
+function recordStaticClosure(): Plugin {
+  return {
+    name: "flowlytics-static-closure",
+    buildEnd() {
+      staticallyLoaded.clear();
+      const entries = Array.from(this.getModuleIds()).filter((id) => this.getModuleInfo(id)?.isEntry);
+      const pending = [...entries];
+      while (pending.length > 0) {
+        const id = pending.pop() as string;
+        if (staticallyLoaded.has(id)) continue;
+        staticallyLoaded.add(id);
+        pending.push(...(this.getModuleInfo(id)?.importedIds ?? []));
+      }
+      if (entries.length === 0) this.error("no entry module found (see recordStaticClosure in vite.config.ts)");
+    },
+  };
+}
+
+function isLazyOnly(moduleIds: readonly string[]): boolean {
+  return (
+    moduleIds.length > 0 &&
+    moduleIds.every((id) => /[\\/]node_modules[\\/]/.test(id) && !staticallyLoaded.has(id))
+  );
+}
+
 const shim = (name: string): string => fileURLToPath(new URL(`./src/shims/${name}.ts`, import.meta.url));
 
 export default defineConfig(({ command }) => ({
-  plugins: command === "build" ? [withoutD3Html()] : [],
+  plugins: command === "build" ? [withoutD3Html(), recordStaticClosure()] : [],
   resolve: {
     alias:
       command === "build"
@@ -76,7 +106,16 @@ export default defineConfig(({ command }) => ({
     rolldownOptions: {
       // Vite keeps whitespace in ES library builds (for consumers' tree
       // shaking); this bundle is the final artefact, so minify it fully.
-      output: { minify: true },
+      output: {
+        minify: true,
+        // Lazy chunks (only `mermaid`, loaded by src/workflows/mermaidRender.ts) sit next to
+        // flowlytics.js; relative import() specifiers resolve against the importing module's URL, so
+        // they load from /flowlytics/static/ in Airflow whatever its base path. A chunk that only the
+        // lazy import reaches goes to dist/mermaid/ (the one folder exempt from the innerHTML ban in
+        // tests/flowlytics_plugin/test_www_bundle.py); a chunk that flowlytics.js loads statically
+        // (e.g. d3 shared with React Flow) or that holds our own code goes to dist/chunks/ (checked).
+        chunkFileNames: (chunk) => (isLazyOnly(chunk.moduleIds) ? "mermaid/[name]-[hash].js" : "chunks/[name]-[hash].js"),
+      },
     },
     copyPublicDir: false,
     reportCompressedSize: false,
