@@ -13,10 +13,9 @@ from pydantic import BaseModel
 from lineage_backend.api.schemas import GraphResponse, ImpactResponse
 from lineage_backend.app import create_app
 from lineage_backend.auth import READ as READ_SCOPE
-from lineage_backend.auth import Principal
+from lineage_backend.auth import Principal, api_key_principal_name
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
-from lineage_backend.auth import api_key_principal_name
 from tests.conftest import ADMIN_KEY, INGEST, READ, make_settings
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
 

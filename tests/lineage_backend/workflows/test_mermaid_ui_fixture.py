@@ -17,7 +17,8 @@ from lineage_backend.workflows.mermaid import to_mermaid
 from tests.lineage_backend.workflows.helpers import cases, corpus_catalog
 from tests.lineage_backend.workflows.test_mermaid import EVIL, workflow_with
 
-FIXTURE = Path(__file__).resolve().parents[3] / "flowlytics_plugin" / "www" / "tests" / "fixtures" / "workflow-mermaid.json"
+WWW_TESTS = Path(__file__).resolve().parents[3] / "flowlytics_plugin" / "www" / "tests"
+FIXTURE = WWW_TESTS / "fixtures" / "workflow-mermaid.json"
 
 
 def current_fixture() -> list[dict[str, str]]:
