@@ -1,4 +1,5 @@
 /// <reference types="vitest/config" />
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { defineConfig, type Plugin } from "vite";
 
@@ -26,19 +27,55 @@ import { defineConfig, type Plugin } from "vite";
  * d3-selection changed and the code to replace is not found.
  */
 function withoutD3Html(): Plugin {
-  const target = /[\\/]node_modules[\\/]d3-selection[\\/]dist[\\/]d3-selection\.mjs$/;
+  const target = /[\\/]node_modules[\\/]d3-selection[\\/]dist[\\/]d3-selection\.mjs\?flowlytics-main$/;
   const html = /function htmlRemove\(\) \{[\s\S]*?\n\}\n\nfunction raise\(\)/;
+  let patched = false;
   return {
     name: "flowlytics-without-d3-html",
     enforce: "pre",
+    buildStart() {
+      patched = false;
+    },
     transform(code, id) {
       if (!target.test(id)) return null;
       if (!html.test(code)) this.error("d3-selection changed: selection.html() not found to remove (see vite.config.ts)");
+      patched = true;
       const stub =
         "function selection_html() {\n" +
         '  throw new Error("Flowlytics: d3 selection.html() is disabled (untrusted names are rendered as text only)");\n' +
         "}\n\nfunction raise()";
       return { code: code.replace(html, stub), map: null };
+    },
+    buildEnd(error) {
+      if (!error && !patched) this.error("React Flow's d3-selection was not patched (see mainD3Copy in vite.config.ts)");
+    },
+  };
+}
+
+/**
+ * React Flow (loaded at once) and mermaid (loaded lazily) both use d3, but mermaid needs
+ * selection.html() that withoutD3Html removes. So React Flow gets its own copy of every d3 package
+ * (module ids with MAIN_COPY appended, propagated to what they import): that copy is patched and
+ * bundled into flowlytics.js; mermaid's untouched copy goes into its lazy chunks only.
+ */
+const MAIN_COPY = "?flowlytics-main";
+function mainD3Copy(): Plugin {
+  const d3Package = /[\\/]node_modules[\\/]d3-[a-z-]+[\\/]/;
+  const xyflow = /[\\/]node_modules[\\/]@xyflow[\\/]/;
+  return {
+    name: "flowlytics-main-d3-copy",
+    enforce: "pre",
+    async resolveId(source, importer, options) {
+      if (!importer) return null;
+      const fromCopy = importer.endsWith(MAIN_COPY);
+      if (!fromCopy && !xyflow.test(importer)) return null;
+      const plainImporter = fromCopy ? importer.slice(0, -MAIN_COPY.length) : importer;
+      const resolved = await this.resolve(source, plainImporter, { ...options, skipSelf: true });
+      if (!resolved || resolved.external || !d3Package.test(resolved.id)) return fromCopy ? resolved : null;
+      return { ...resolved, id: resolved.id + MAIN_COPY };
+    },
+    load(id) {
+      return id.endsWith(MAIN_COPY) ? readFileSync(id.slice(0, -MAIN_COPY.length), "utf8") : null;
     },
   };
 }
@@ -69,14 +106,14 @@ function recordStaticClosure(): Plugin {
 function isLazyOnly(moduleIds: readonly string[]): boolean {
   return (
     moduleIds.length > 0 &&
-    moduleIds.every((id) => /[\\/]node_modules[\\/]/.test(id) && !staticallyLoaded.has(id))
+    moduleIds.every((id) => /[\\/]node_modules[\\/]/.test(id) && !staticallyLoaded.has(id) && !id.endsWith(MAIN_COPY))
   );
 }
 
 const shim = (name: string): string => fileURLToPath(new URL(`./src/shims/${name}.ts`, import.meta.url));
 
 export default defineConfig(({ command }) => ({
-  plugins: command === "build" ? [withoutD3Html(), recordStaticClosure()] : [],
+  plugins: command === "build" ? [mainD3Copy(), withoutD3Html(), recordStaticClosure()] : [],
   resolve: {
     alias:
       command === "build"
