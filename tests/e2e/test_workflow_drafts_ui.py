@@ -167,7 +167,7 @@ def test_nav_entry_example_paraphrase_diagram_issues_and_downloads(
     # Several lines: the link selects the line the issue names, not the first.
     browser.check("When the orders feed lands\nthen chek it")
     typo = issues.filter(has=page.locator("code", has_text="WF003"))
-    expect(typo).to_contain_text("line 2:1")
+    expect(typo).to_contain_text("line 2:6")  # the operation after "then "
     expect(typo).to_contain_text("did you mean 'check'")
     typo.get_by_test_id("flowlytics-wf-issue-link").click()
     start = len("When the orders feed lands\n")
@@ -190,8 +190,14 @@ def test_nav_entry_example_paraphrase_diagram_issues_and_downloads(
     page.get_by_test_id("flowlytics-wf-text").evaluate("el => el.setSelectionRange(0, 0)")
     page.mouse.move(0, 0)
     README_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(README_SCREENSHOT), full_page=True)
-    browser.shot("workflow-drafts-demo.png")
+    # Airflow scrolls its own content box, not the page: a taller window shows the whole diagram.
+    page.set_viewport_size({"width": 1440, "height": 1800})
+    try:
+        expect(browser.diagram()).to_be_visible()
+        page.screenshot(path=str(README_SCREENSHOT))
+        browser.shot("workflow-drafts-demo.png")
+    finally:
+        page.set_viewport_size({"width": 1440, "height": 1100})
     browser.assert_clean()
 
 
