@@ -255,6 +255,35 @@ def test_saved_drafts_save_open_and_delete(browser: Browser, airflow: Airflow, s
     browser.assert_clean()
 
 
+def test_the_diagram_follows_airflows_dark_mode(browser: Browser, shot_on_failure: None) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.page
+    browser.check(DEMO_TEXT)
+    section = page.get_by_test_id("flowlytics-wf-diagram")
+    expect(section).to_have_attribute("data-color-mode", "light")
+    node_fill = "el => getComputedStyle(el.querySelector('g.node :is(rect, polygon, path)')).fill"
+    light_fill = browser.diagram().evaluate(node_fill)
+    try:
+        # Airflow's colour-mode switch puts the class `dark` on <html>.
+        page.evaluate("() => document.documentElement.classList.add('dark')")
+        expect(section).to_have_attribute("data-color-mode", "dark")
+        # Drawn again in mermaid's dark theme: the node fill changes (a hang guard times out otherwise).
+        page.wait_for_function(
+            """(light) => {
+              const node = document.querySelector(
+                "[data-testid=flowlytics-wf-diagram][data-status=drawn] svg g.node :is(rect, polygon, path)");
+              return node !== null && getComputedStyle(node).fill !== light;
+            }""",
+            arg=light_fill,
+        )
+        browser.shot("workflow-drafts-dark.png")
+    finally:
+        page.evaluate("() => document.documentElement.classList.remove('dark')")
+    expect(section).to_have_attribute("data-color-mode", "light")
+    browser.assert_clean()
+
+
 def test_step_names_cannot_inject_script_into_the_diagram(browser: Browser, shot_on_failure: None) -> None:
     from playwright.sync_api import expect
 

@@ -131,7 +131,10 @@ export function WorkflowDraftsPage() {
       setError(null);
       try {
         await deleteSavedDraft(id);
-        if (active?.id === id) setActive(null);
+        if (active?.id === id) {
+          setActive(null);
+          setName("");
+        }
         setStatus("Deleted.");
         refreshSaved();
       } catch (e) {

@@ -145,7 +145,7 @@ export function MermaidPreview({ code }: { code: string }) {
     };
   }, [code, mode]);
   return (
-    <section data-testid="flowlytics-wf-diagram" data-status={state.status}>
+    <section data-testid="flowlytics-wf-diagram" data-status={state.status} data-color-mode={mode}>
       {state.status === "drawing" && <div style={s.muted}>Drawing…</div>}
       {state.status === "failed" && (
         <div style={s.errorBox} role="alert">
