@@ -16,12 +16,14 @@ BUNDLE_DIR = Path(__file__).resolve().parent / "www" / "dist"
 def create_plugin_app() -> FastAPI:
     from flowlytics_plugin import conf
     from flowlytics_plugin.auth import AirflowUserAuthenticator
+    from flowlytics_plugin.workflow_assets import airflow_assets
     from lineage_backend.app import create_app
 
     users = AirflowUserAuthenticator(
         dag_namespace=conf.openlineage_namespace(), foreign_dag_visibility=conf.foreign_dag_visibility()
     )
     app = create_app(conf.settings(), authenticators=[users])
+    app.state.workflow_assets = airflow_assets  # workflow drafts may start on Airflow assets
     app.state.graph_index.warm_up()  # the first Flowlytics request of this API-server worker starts it
     if BUNDLE_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=BUNDLE_DIR), name="static")

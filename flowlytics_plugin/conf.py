@@ -67,6 +67,11 @@ def openlineage_namespace() -> str:
     return str(conf.get("openlineage", "namespace", fallback="") or "") or os.getenv("OPENLINEAGE_NAMESPACE", "default")
 
 
+def workflow_operations() -> str:
+    """`workflow_operations = /opt/airflow/workflow_operations.yaml` (or a module path): reviewed operations."""
+    return _get("workflow_operations")
+
+
 def db_url() -> str:
     """Flowlytics' tables live in Airflow's metadata database unless `db_url` points elsewhere."""
     from airflow.configuration import conf
@@ -84,4 +89,8 @@ def settings() -> Settings:
         max_batch_events=max_batch_events(),
         env_by_namespace=env_by_namespace(),
         retention_days=retention_days(),
+        workflow_operations=workflow_operations(),
+        workflow_model=_get("workflow_model"),
+        workflow_model_url=_get("workflow_model_url"),
+        workflow_model_api_key=_get("workflow_model_api_key"),
     )

@@ -36,6 +36,13 @@ class FlowlyticsPlugin(AirflowPlugin):
             "category": "browse",
         },
         {
+            "name": "Workflow drafts",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=workflow-drafts",
+            "destination": "nav",
+            "url_route": "flowlytics_workflow_drafts",
+            "category": "browse",
+        },
+        {
             "name": "Batch health (run)",
             "bundle_url": "flowlytics/static/flowlytics.js?view=batch-run",
             "destination": "dag_run",

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from lineage_backend import __version__
 from lineage_backend.api.drain import DrainUnreadBody
 from lineage_backend.api.errors import install_error_handlers
-from lineage_backend.api.routes import batches, catalog, graph, health, lineage, metadata, runs
+from lineage_backend.api.routes import batches, catalog, graph, health, lineage, metadata, runs, workflows
 from lineage_backend.auth import ApiKeyAuthenticator, Authenticator
 from lineage_backend.config import Settings
 from lineage_backend.db import Database
@@ -40,7 +40,10 @@ def create_app(
     app.state.graph_index = GraphIndex(database, prepare=graph_service.prepare_node_json)
     install_error_handlers(app)
     app.add_middleware(DrainUnreadBody)  # every early answer (401, 413, ...) readable by a client still sending
-    for module in (health, lineage, runs, catalog, graph, metadata, batches):
+    # Airflow assets for workflow drafts: the plugin sets a function here (lineage_backend never imports airflow).
+    app.state.workflow_assets = None
+    app.state.workflow_model = None  # the optional model engine's model object, when a host supplies one
+    for module in (health, lineage, runs, catalog, graph, metadata, batches, workflows):
         app.include_router(module.router)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass
 from typing import Literal, Protocol
@@ -109,4 +110,12 @@ class ApiKeyAuthenticator:
             scopes.update({READ, ADMIN})
         if not scopes:
             return None
-        return Principal(name="api-key", scopes=frozenset(scopes))
+        return Principal(name=api_key_principal_name(token), scopes=frozenset(scopes))
+
+
+def api_key_principal_name(key: str) -> str:
+    """A stable, non-secret name per key (saved drafts, annotation authors, audit actors are per key).
+
+    12 hex digits of sha256 tell keys apart without revealing them; the key itself is never stored.
+    """
+    return f"api-key:{hashlib.sha256(key.encode()).hexdigest()[:12]}"

@@ -58,7 +58,34 @@ def main(argv: list[str] | None = None) -> int:
     impact.add_argument("--depth", type=int, help="hops to follow (default: all)")
     impact.add_argument("--json", action="store_true", help="print the raw impact responses as JSON")
 
+    workflow = commands.add_parser("workflow", help="workflow drafts from controlled English")
+    workflow_commands = workflow.add_subparsers(dest="workflow_command", required=True)
+    draft = workflow_commands.add_parser(
+        "draft", help="read a description; print the paraphrase and issues; write the DAG draft (exit 1 on errors)"
+    )
+    draft.add_argument("file", type=Path, help="the description in controlled English ('-' for stdin)")
+    draft.add_argument("--out", type=Path, help="write the DAG draft here (e.g. dags/orders.py) when there is no error")
+    draft.add_argument("--mermaid", type=Path, help="write the Mermaid flowchart here (e.g. orders.mmd)")
+    draft.add_argument("--test-events", type=Path, help="write the sample events, one per path, as JSON")
+    draft.add_argument("--dag-id", help="DAG id (default: wf_<event or schedule>)")
+    draft.add_argument(
+        "--events",
+        type=Path,
+        help="YAML/JSON with the events (assets, datasets) drafts may use: a list, {events: [...]}, or the "
+        "answer of GET /api/v1/workflows/catalog",
+    )
+    draft.add_argument(
+        "--operations",
+        default=os.environ.get("FLOWLYTICS_WORKFLOW_OPERATIONS", ""),
+        help="the deployment's operations: YAML file or module path (FLOWLYTICS_WORKFLOW_OPERATIONS)",
+    )
+    draft.add_argument(
+        "--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"), help="also use the datasets Flowlytics has seen"
+    )
+
     args = parser.parse_args(argv)
+    if args.command == "workflow":
+        return _workflow_draft(args)
     if args.command == "impact":
         return _impact(args)
     if args.command == "serve":
@@ -127,6 +154,49 @@ def _impact(args: argparse.Namespace) -> int:
     decision = evaluate_impact(impacts, policy, datetime.now(timezone.utc))
     print(json.dumps(impacts, indent=2) if args.json else decision.report)
     return 0 if decision.passed else 1
+
+
+def _workflow_draft(args: argparse.Namespace) -> int:
+    """Exit 0 when the draft has no error, 1 when it has, 2 when the inputs cannot be read."""
+    from lineage_backend.workflows.catalog import Catalog, CatalogConfigError, load_events, load_operations
+    from lineage_backend.workflows.draft import make_draft
+
+    try:
+        text = sys.stdin.read() if str(args.file) == "-" else args.file.read_text()
+        operations = load_operations(args.operations)
+        events = load_events(args.events) if args.events else []
+    except (OSError, CatalogConfigError) as error:
+        print(f"flowlytics: {error}", file=sys.stderr)
+        return 2
+    if args.db_url:
+        from lineage_backend.db import Database
+        from lineage_backend.services.workflows import seen_datasets
+
+        database = Database.from_url(args.db_url)
+        events.extend(database.read(lambda session: seen_datasets(session=session)))
+    draft = make_draft(text, Catalog(events, operations), dag_id=args.dag_id)
+    name = str(args.file)
+    for issue in draft.issues:
+        where = f"{name}:{issue.line}:{issue.column}" if issue.line else name
+        print(f"{where}: {issue.severity} {issue.code}: {issue.message}", file=sys.stderr)
+    if draft.paraphrase:
+        print(draft.paraphrase, end="")
+    if args.mermaid and draft.mermaid:
+        args.mermaid.parent.mkdir(parents=True, exist_ok=True)
+        args.mermaid.write_text(draft.mermaid)
+    if draft.has_errors:
+        errors = sum(issue.severity == "error" for issue in draft.issues)
+        print(f"flowlytics: {errors} error(s); no DAG written", file=sys.stderr)
+        return 1
+    if args.out and draft.dag_code:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(draft.dag_code)
+        print(f"flowlytics: DAG draft written to {args.out}", file=sys.stderr)
+    if args.test_events:
+        args.test_events.parent.mkdir(parents=True, exist_ok=True)
+        payload = [event.model_dump(mode="json", by_alias=True) for event in draft.test_events]
+        args.test_events.write_text(json.dumps(payload, indent=2) + "\n")
+    return 0
 
 
 def _clean(args: argparse.Namespace) -> int:

@@ -37,6 +37,13 @@ class Settings:
     # Environment of batches whose events carry no env tag, by job namespace.
     env_by_namespace: dict[str, str] = field(default_factory=dict)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # The reviewed operations workflow drafts may use: a YAML file or a Python module path (see README).
+    workflow_operations: str = ""
+    # The optional model engine (off when empty): a pydantic-ai model name, and for an OpenAI-compatible
+    # endpoint (Ollama's /v1 too) its base URL and key.
+    workflow_model: str = ""
+    workflow_model_url: str = ""
+    workflow_model_api_key: str = ""
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -49,4 +56,8 @@ class Settings:
             max_batch_events=int(os.environ.get("FLOWLYTICS_MAX_BATCH_EVENTS", DEFAULT_MAX_BATCH_EVENTS)),
             env_by_namespace=parse_env_map(os.environ.get("FLOWLYTICS_ENV_BY_NAMESPACE")),
             retention_days=int(os.environ.get("FLOWLYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            workflow_operations=os.environ.get("FLOWLYTICS_WORKFLOW_OPERATIONS", ""),
+            workflow_model=os.environ.get("FLOWLYTICS_WORKFLOW_MODEL", ""),
+            workflow_model_url=os.environ.get("FLOWLYTICS_WORKFLOW_MODEL_URL", ""),
+            workflow_model_api_key=os.environ.get("FLOWLYTICS_WORKFLOW_MODEL_API_KEY", ""),
         )

@@ -45,3 +45,9 @@ class NotAuthenticatedError(FlowlyticsError):
 
 class ForbiddenError(FlowlyticsError):
     status_code = 403
+
+
+class ConfigurationError(FlowlyticsError):
+    """The deployment's configuration cannot be used (e.g. a broken workflow operations file)."""
+
+    status_code = 503

@@ -50,6 +50,9 @@ export AIRFLOW__OPENLINEAGE__NAMESPACE=flowlytics_demo
 # The trailing slash on url matters: the client joins url and endpoint with urljoin.
 export AIRFLOW__OPENLINEAGE__TRANSPORT="{\"type\": \"http\", \"url\": \"http://127.0.0.1:$_flowlytics_port/flowlytics/\", \"endpoint\": \"api/v1/lineage\", \"auth\": {\"type\": \"api_key\", \"apiKey\": \"$FLOWLYTICS_INGEST_KEY\"}, \"compression\": \"gzip\"}"
 
+# The reviewed operations workflow drafts may use (README, "Workflow drafts").
+export AIRFLOW__FLOWLYTICS__WORKFLOW_OPERATIONS="$_flowlytics_repo/dags/flowlytics_demo/workflow_operations.yaml"
+
 export FLOWLYTICS_DEMO_DATA="${FLOWLYTICS_DEMO_DATA:-/tmp/flowlytics_demo}"
 
 unset _flowlytics_repo _flowlytics_port _flowlytics_host

@@ -247,6 +247,20 @@ mark_critical() {
     say "marked $CRITICAL_DATASET critical (owners team:finance) with the admin key"
 }
 
+# One saved workflow draft for the admin user (README, "Workflow drafts"), once.
+DEMO_DRAFT_NAME="Order feed quality"
+DEMO_DRAFT_TEXT="When the orders feed lands, check it, if more than 1 % rows are invalid notify data-ops otherwise load it into the warehouse"
+save_demo_draft() {
+    if api GET /flowlytics/api/v1/workflows/saved | grep -q "\"$DEMO_DRAFT_NAME\""; then
+        return
+    fi
+    local body
+    body="$("$PY" -c 'import json, sys; print(json.dumps({"name": sys.argv[1], "text": sys.argv[2]}))' \
+        "$DEMO_DRAFT_NAME" "$DEMO_DRAFT_TEXT")"
+    api POST /flowlytics/api/v1/workflows/saved "$body" >/dev/null || die "could not save the demo workflow draft"
+    say "saved the workflow draft '$DEMO_DRAFT_NAME' for admin"
+}
+
 # run_state DAG_ID: the Airflow state of the run triggered for it.
 run_state() { api GET "/api/v2/dags/$1/dagRuns/${RUN_ID[$1]}" 2>/dev/null | json_field state 2>/dev/null || echo unknown; }
 
@@ -276,6 +290,9 @@ summary() {
             the failed run of flowlytics_demo_payments.reconcile_payments
             $(task_url flowlytics_demo_payments_report wait_for_reconciled_payments)
   Impact      $BASE/plugin/flowlytics_lineage?node=$(urlencode "$warehouse")
+  Draft       curl -H "Authorization: Bearer \$(cat .demo/read_key)" -X POST -H 'Content-Type: application/json' \\
+                  -d '{"text": "$DEMO_DRAFT_TEXT"}' $BASE/flowlytics/api/v1/workflows/drafts
+              (saved for admin: GET $BASE/flowlytics/api/v1/workflows/saved with the admin's JWT)
   CI check    .venv/bin/flowlytics impact --url $BASE/flowlytics/ --api-key "\$(cat .demo/read_key)" \\
                   --node '$warehouse' --fail-on critical      (exits 1: a critical consumer)
   Data files  ${FLOWLYTICS_DEMO_DATA#"$REPO"/}/
@@ -308,6 +325,7 @@ start() {
     trigger "${PRODUCER_DAGS[@]}"
     wait_runs "${PRODUCER_DAGS[@]}"
     mark_critical
+    save_demo_draft
     trigger "${GATE_DAGS[@]}"
     say "the gated DAGs take about a minute: the payments report's sensor waits 45 s, then times out"
     wait_runs "${GATE_DAGS[@]}"

@@ -241,3 +241,16 @@ class MetadataAudit(Base):
     at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     before: Mapped[dict[str, Any]] = mapped_column(JsonType)
     after: Mapped[dict[str, Any]] = mapped_column(JsonType)
+
+
+class WorkflowDraft(Base):
+    """A saved workflow draft: its owner's text, nothing derived (the draft is recomputed when opened)."""
+
+    __tablename__ = "flowlytics_workflow_draft"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    owner: Mapped[str] = mapped_column(String(250), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -21,6 +21,11 @@ DIST = WWW / "dist"
 BUNDLE = DIST / "flowlytics.js"
 MANIFEST = DIST / "manifest.json"
 
+# The lazily loaded `mermaid` chunks (vite.config.ts puts every chunk that only the dynamic import reaches
+# there): third-party code that is exempt from the innerHTML ban, by this folder name only.
+LAZY_MERMAID_DIR = "mermaid/"
+RAW_HTML_SINKS = ("dangerouslySetInnerHTML", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write")
+
 REBUILD_HINT = "run `npm ci && npm run build` in flowlytics_plugin/www and commit dist/"
 
 # Keep in sync with scripts/write-manifest.mjs.
@@ -94,16 +99,32 @@ def test_bundle_registers_airflow_plugin_component() -> None:
         "Batch Health",
         "Batch health (run)",
         "Latest batches",
+        "Workflow drafts",
     ):
         assert f"`{name}`" in text or f'"{name}"' in text, f"bundle must register the react_apps entry {name!r}"
-    for view in ("runs", "lineage", "dag-lineage", "task-io", "batch-health", "batch-run", "batch-widget"):
+    for view in (
+        "runs",
+        "lineage",
+        "dag-lineage",
+        "task-io",
+        "batch-health",
+        "batch-run",
+        "batch-widget",
+        "workflow-drafts",
+    ):
         assert f"`{view}`" in text or f'"{view}"' in text, f"bundle must know the view {view!r}"
 
 
 def test_bundle_uses_host_react_and_has_no_bare_imports() -> None:
     text = BUNDLE.read_text(encoding="utf-8")
     # A browser cannot resolve bare specifiers such as `import ... from "react"`.
-    bare = re.findall(r"""(?m)^\s*import\b[^;]*?["']([^"'./][^"']*)["']""", text)
+    bare = [
+        (rel, specifier)
+        for rel in _dist_files()
+        if rel.endswith(".js")
+        for specifier in _static_imports((DIST / rel).read_text(encoding="utf-8"))
+        if not specifier.startswith(("./", "../"))
+    ]
     assert not bare, f"bundle contains bare imports {bare}; react* must be mapped to host globals"
     for host_global in ("React", "ReactJSXRuntime", "ReactDOM"):
         assert re.search(rf"globalThis\.{host_global}\b", text), f"bundle must use the host's globalThis.{host_global}"
@@ -112,10 +133,91 @@ def test_bundle_uses_host_react_and_has_no_bare_imports() -> None:
         assert marker not in text, f"bundle appears to include React itself ({marker})"
 
 
+def _dist_files() -> list[str]:
+    """Every file below dist/ but manifest.json, relative with "/" separators."""
+    return sorted(
+        path.relative_to(DIST).as_posix()
+        for path in DIST.rglob("*")
+        if path.is_file() and path.name != "manifest.json" and not path.name.startswith(".")
+    )
+
+
 def test_bundle_never_injects_raw_html() -> None:
-    text = BUNDLE.read_text(encoding="utf-8")
-    for sink in ("dangerouslySetInnerHTML", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
-        assert sink not in text, f"bundle uses {sink}; untrusted OpenLineage names must be rendered as text"
+    checked = [rel for rel in _dist_files() if not rel.startswith(LAZY_MERMAID_DIR)]
+    assert "flowlytics.js" in checked
+    for rel in checked:
+        text = (DIST / rel).read_text(encoding="utf-8")
+        for sink in RAW_HTML_SINKS:
+            assert sink not in text, (
+                f"dist/{rel} uses {sink}; untrusted OpenLineage names must be rendered as text "
+                "(only the lazily loaded dist/mermaid/ chunks are exempt)"
+            )
+
+
+def _static_imports(text: str) -> list[str]:
+    """Specifiers of the module's import/export-from statements (minified: at a statement start)."""
+    statement = r"""(?:^|[;\n}])\s*(?:import|export)\s*(?:[\w$*{},\s]*?from\s*)?["']([^"'`]+)["']"""
+    return re.findall(statement, text)
+
+
+def test_mermaid_is_loaded_lazily_and_relative_to_the_bundle() -> None:
+    files = _dist_files()
+    lazy = [rel for rel in files if rel.startswith(LAZY_MERMAID_DIR)]
+    assert any(rel.startswith("mermaid/mermaid.core-") for rel in lazy), f"no lazy mermaid chunk in dist/: {files}"
+    # Nothing that flowlytics.js loads at once reaches a mermaid chunk: the page pays for it only when it draws.
+    for rel in (rel for rel in files if not rel.startswith(LAZY_MERMAID_DIR)):
+        imports = _static_imports((DIST / rel).read_text(encoding="utf-8"))
+        assert not [i for i in imports if "mermaid/" in i], f"dist/{rel} imports a mermaid chunk statically: {imports}"
+    bundle = BUNDLE.read_text(encoding="utf-8")
+    dynamic = re.findall(r"""import\(\s*[`"']([^`"']+)[`"']\s*\)""", bundle)
+    assert dynamic, "flowlytics.js must import mermaid with import()"
+    for specifier in dynamic:
+        # Relative to the module's own URL (/flowlytics/static/flowlytics.js in Airflow), never to the page.
+        assert specifier.startswith("./"), f"lazy import {specifier!r} must be relative to the bundle"
+        assert (DIST / specifier[2:]).is_file(), f"lazy import {specifier!r} names no file in dist/"
+    # Every chunk a chunk imports exists (relative to the importing chunk).
+    for rel in files:
+        if not rel.endswith(".js"):
+            continue
+        for specifier in _static_imports((DIST / rel).read_text(encoding="utf-8")):
+            if specifier.startswith("."):
+                target = (DIST / rel).parent / specifier
+                assert target.resolve().is_file(), f"dist/{rel} imports {specifier}, which is not in dist/"
+
+
+def test_manifest_lists_every_file_in_dist() -> None:
+    manifest = _load_manifest()
+    outputs: dict[str, dict[str, object]] = manifest.get("outputs", {})
+    files = _dist_files()
+    assert sorted(outputs) == files, (
+        f"dist/ and dist/manifest.json differ (missing: {sorted(set(files) - set(outputs))}, "
+        f"extra: {sorted(set(outputs) - set(files))}): {REBUILD_HINT}"
+    )
+    for rel in files:
+        content = _normalized_bytes(DIST / rel)
+        assert outputs[rel]["sha256"] == hashlib.sha256(content).hexdigest(), (
+            f"dist/{rel} does not match dist/manifest.json: {REBUILD_HINT}"
+        )
+        assert outputs[rel]["bytes"] == len(content)
+
+
+def test_the_plugin_serves_the_lazy_chunks() -> None:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+    from starlette.staticfiles import StaticFiles
+
+    from flowlytics_plugin.app import BUNDLE_DIR
+
+    # The same mount as create_plugin_app (which needs Airflow's config), under the plugin's prefix.
+    app = FastAPI()
+    app.mount("/flowlytics/static", StaticFiles(directory=BUNDLE_DIR), name="static")
+    lazy = next(rel for rel in _dist_files() if rel.startswith("mermaid/mermaid.core-"))
+    with TestClient(app) as client:
+        for rel in ("flowlytics.js", lazy):
+            response = client.get(f"/flowlytics/static/{rel}")
+            assert response.status_code == 200, rel
+            assert "javascript" in response.headers["content-type"], response.headers["content-type"]
+            assert response.content == (DIST / rel).read_bytes()
 
 
 def test_bundle_matches_manifest() -> None:

@@ -8,6 +8,7 @@ import { DagLineagePage } from "./pages/DagLineagePage";
 import { LineagePage } from "./pages/LineagePage";
 import { RunsPage } from "./pages/RunsPage";
 import { TaskIoPage } from "./pages/TaskIoPage";
+import { WorkflowDraftsPage } from "./pages/WorkflowDraftsPage";
 import type { PluginProps } from "./types";
 
 /**
@@ -35,6 +36,7 @@ export const TaskIoApp = withBoundary(TaskIoPage, "task-io");
 export const BatchHealthApp = withBoundary(BatchHealthPage, "batch-health");
 export const BatchRunApp = withBoundary(BatchRunPage, "batch-run");
 export const BatchWidgetApp = withBoundary(BatchWidget, "batch-widget");
+export const WorkflowDraftsApp = withBoundary(WorkflowDraftsPage, "workflow-drafts");
 
 export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>> = {
   runs: App,
@@ -44,4 +46,5 @@ export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>>
   "batch-health": BatchHealthApp,
   "batch-run": BatchRunApp,
   "batch-widget": BatchWidgetApp,
+  "workflow-drafts": WorkflowDraftsApp,
 };

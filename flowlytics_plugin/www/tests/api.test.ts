@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, apiUrl, errorDetail, flowlyticsBaseUrl, getJson } from "../src/api/client";
+import { ApiError, apiUrl, errorDetail, flowlyticsBaseUrl, getJson, requestJson } from "../src/api/client";
 import { normalizeRunsResponse } from "../src/api/runs";
 
 describe("apiUrl", () => {
@@ -72,5 +72,28 @@ describe("normalizeRunsResponse", () => {
       errorMessage: null,
     });
     expect(normalizeRunsResponse(null)).toEqual({ items: [], totalCount: 0 });
+  });
+});
+
+describe("requestJson", () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  it("sends a JSON body with its content type and reads the JSON answer", async () => {
+    const fetchMock = vi.fn(async () => new Response(JSON.stringify({ id: 3 }), { status: 201 }));
+    vi.stubGlobal("fetch", fetchMock);
+    vi.stubGlobal("document", { baseURI: "http://af.local/" });
+    await expect(requestJson("POST", "workflows/saved", { body: { name: "a", text: "b" } })).resolves.toEqual({ id: 3 });
+    const [url, init] = fetchMock.mock.calls[0] as unknown as [URL, RequestInit];
+    expect(String(url)).toBe("http://af.local/flowlytics/api/v1/workflows/saved");
+    expect(init.method).toBe("POST");
+    expect(init.body).toBe('{"name":"a","text":"b"}');
+    expect((init.headers as Record<string, string>)["Content-Type"]).toBe("application/json");
+  });
+
+  it("accepts an empty 204 only when asked to", async () => {
+    vi.stubGlobal("fetch", async () => new Response(null, { status: 204 }));
+    vi.stubGlobal("document", { baseURI: "http://af.local/" });
+    await expect(requestJson("DELETE", "workflows/saved/1", { allowEmpty: true })).resolves.toBeUndefined();
+    await expect(requestJson("DELETE", "workflows/saved/1")).rejects.toThrow("not JSON");
   });
 });

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from lineage_backend.api.schemas import GraphResponse, ImpactResponse
 from lineage_backend.app import create_app
 from lineage_backend.auth import READ as READ_SCOPE
-from lineage_backend.auth import Principal
+from lineage_backend.auth import Principal, api_key_principal_name
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
 from tests.conftest import ADMIN_KEY, INGEST, READ, make_settings
@@ -408,7 +408,7 @@ def test_node_metadata_from_facets_edits_and_audit(client: TestClient) -> None:
     body = edited.json()
     assert body["owners"] == ["team:platform"] and body["criticality"] == "high"
     assert body["sla"] == {"latestArrival": None, "maxAgeMinutes": 90}
-    assert body["annotations"][0]["author"] == "api-key" and body["sources"]["owners"] == "user"
+    assert body["annotations"][0]["author"] == api_key_principal_name(ADMIN_KEY) and body["sources"]["owners"] == "user"
     reset = client.patch(path, headers=ADMIN, json={"owners": None}).json()
     assert reset["owners"] == ["team:etl"] and reset["criticality"] == "high"
     history = client.get(path + "/history", headers=READ).json()
@@ -416,7 +416,7 @@ def test_node_metadata_from_facets_edits_and_audit(client: TestClient) -> None:
     latest, first = history["items"]
     assert first["before"]["owners"] is None and first["after"]["owners"] == ["team:platform"]
     assert latest["before"]["owners"] == ["team:platform"] and latest["after"]["owners"] is None
-    assert latest["actor"] == "api-key"
+    assert latest["actor"] == api_key_principal_name(ADMIN_KEY)
 
 
 def test_edge_annotations(client: TestClient) -> None:

@@ -74,16 +74,26 @@ export function errorDetail(body: unknown, fallback: string): string {
   return fallback;
 }
 
-export async function getJson<T>(
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+/**
+ * The one HTTP helper of the plugin: sends `body` as JSON (when given), returns
+ * the parsed JSON answer (`undefined` for an empty 2xx answer such as 204), and
+ * throws ApiError with the server's `detail` for non-2xx.
+ */
+export async function requestJson<T>(
+  method: HttpMethod,
   path: string,
-  query: Record<string, QueryValue> = {},
-  signal?: AbortSignal,
+  options: { query?: Record<string, QueryValue>; body?: unknown; signal?: AbortSignal; allowEmpty?: boolean } = {},
 ): Promise<T> {
-  const response = await fetch(apiUrl(path, query), {
-    method: "GET",
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(apiUrl(path, options.query ?? {}), {
+    method,
     credentials: "same-origin",
-    headers: { Accept: "application/json" },
-    signal,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
   });
 
   let body: unknown = undefined;
@@ -100,8 +110,16 @@ export async function getJson<T>(
     const fallback = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`;
     throw new ApiError(response.status, errorDetail(body, fallback));
   }
-  if (body === undefined) {
+  if (body === undefined && !(options.allowEmpty && text === "")) {
     throw new ApiError(response.status, "The server returned a response that is not JSON.");
   }
   return body as T;
+}
+
+export async function getJson<T>(
+  path: string,
+  query: Record<string, QueryValue> = {},
+  signal?: AbortSignal,
+): Promise<T> {
+  return requestJson<T>("GET", path, { query, signal });
 }
