@@ -67,4 +67,19 @@ def settings() -> Settings:
         max_batch_events=max_batch_events(),
         env_by_namespace=env_by_namespace(),
         retention_days=retention_days(),
+        alerts_enabled=_get("alerts_enabled", "true").lower() not in ("0", "false", "no"),
+        # Links in alert messages point at this Airflow (its [api] base_url unless set).
+        airflow_url=_get("airflow_url") or _get_api_base_url() or None,
+        smtp_url=_get("smtp_url") or None,
+        anomaly_sensitivity=float(_get("anomaly_sensitivity", "3.5")),
+        anomaly_min_history=int(_get("anomaly_min_history", "7")),
+        anomaly_window=int(_get("anomaly_window", "14")),
+        alert_group_wait_seconds=float(_get("alert_group_wait_seconds", "2")),
+        alert_lease_seconds=float(_get("alert_lease_seconds", "60")),
     )
+
+
+def _get_api_base_url() -> str:
+    from airflow.configuration import conf
+
+    return str(conf.get("api", "base_url", fallback="") or "")

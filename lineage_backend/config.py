@@ -37,6 +37,15 @@ class Settings:
     # Environment of batches whose events carry no env tag, by job namespace.
     env_by_namespace: dict[str, str] = field(default_factory=dict)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # Alerts and anomalies (README "Alerts and anomalies").
+    alerts_enabled: bool = True
+    airflow_url: str | None = None  # base of links into the Airflow UI, e.g. https://airflow.example.com
+    smtp_url: str | None = None  # smtp://[user:pass@]host:port?from=alerts@example.com
+    anomaly_sensitivity: float = 3.5
+    anomaly_min_history: int = 7
+    anomaly_window: int = 14
+    alert_group_wait_seconds: float = 2.0
+    alert_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -49,4 +58,12 @@ class Settings:
             max_batch_events=int(os.environ.get("FLOWLYTICS_MAX_BATCH_EVENTS", DEFAULT_MAX_BATCH_EVENTS)),
             env_by_namespace=parse_env_map(os.environ.get("FLOWLYTICS_ENV_BY_NAMESPACE")),
             retention_days=int(os.environ.get("FLOWLYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            alerts_enabled=os.environ.get("FLOWLYTICS_ALERTS_ENABLED", "1").lower() not in ("0", "false", "no"),
+            airflow_url=os.environ.get("FLOWLYTICS_AIRFLOW_URL") or None,
+            smtp_url=os.environ.get("FLOWLYTICS_SMTP_URL") or None,
+            anomaly_sensitivity=float(os.environ.get("FLOWLYTICS_ANOMALY_SENSITIVITY", 3.5)),
+            anomaly_min_history=int(os.environ.get("FLOWLYTICS_ANOMALY_MIN_HISTORY", 7)),
+            anomaly_window=int(os.environ.get("FLOWLYTICS_ANOMALY_WINDOW", 14)),
+            alert_group_wait_seconds=float(os.environ.get("FLOWLYTICS_ALERT_GROUP_WAIT_SECONDS", 2.0)),
+            alert_lease_seconds=float(os.environ.get("FLOWLYTICS_ALERT_LEASE_SECONDS", 60.0)),
         )

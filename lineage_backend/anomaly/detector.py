@@ -11,10 +11,10 @@ the same direction are a level shift: the baseline restarts from them (a "new no
 from __future__ import annotations
 
 import math
-from itertools import pairwise
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from statistics import median
 from typing import Any, Literal
 
@@ -178,8 +178,10 @@ def _regime(points: Sequence[Point]) -> tuple[list[Point], list[Point]]:
             point = points[cursor]
             if point.anomalous and point.direction == direction:
                 flagged, end = flagged + 1, cursor + 1
-            elif point.anomalous or cursor + 1 >= len(points) or not (
-                points[cursor + 1].anomalous and points[cursor + 1].direction == direction
+            elif (
+                point.anomalous
+                or cursor + 1 >= len(points)
+                or not (points[cursor + 1].anomalous and points[cursor + 1].direction == direction)
             ):
                 break
             cursor += 1
@@ -224,8 +226,7 @@ def judge(
 
     def adjusted(points: Sequence[Point]) -> list[float]:
         return [
-            _forward(p.value, policy.log_scale) - (offsets.get(p.at.weekday(), 0.0) if offsets else 0.0)
-            for p in points
+            _forward(p.value, policy.log_scale) - (offsets.get(p.at.weekday(), 0.0) if offsets else 0.0) for p in points
         ][-config.window :]
 
     center, _ = robust_center_scale(adjusted(level_points), policy.min_sigma)
@@ -263,14 +264,10 @@ def judge(
 def freshness_history(write_times: Sequence[datetime]) -> list[Point]:
     """Intervals between successive successful writes of a dataset, as points at the later write."""
     ordered = sorted(write_times)
-    return [
-        Point((later - earlier).total_seconds(), later) for earlier, later in pairwise(ordered)
-    ]
+    return [Point((later - earlier).total_seconds(), later) for earlier, later in pairwise(ordered)]
 
 
-def judge_freshness(
-    write_times: Sequence[datetime], now: datetime, config: AnomalyConfig | None = None
-) -> Verdict:
+def judge_freshness(write_times: Sequence[datetime], now: datetime, config: AnomalyConfig | None = None) -> Verdict:
     """Stale when the time since the newest successful write is far above the usual interval."""
     history = freshness_history(write_times)
     if not write_times:

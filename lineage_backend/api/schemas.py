@@ -60,6 +60,8 @@ class RunResponse(RunSummaryResponse):
     sql: str | None = None
     log_url: str | None = None
     try_number: int | None = None
+    # Its metrics that left their learned band (GET /api/v1/anomalies items).
+    anomalies: list[dict[str, Any]] = []
 
 
 class RunCollectionResponse(CollectionResponse[RunSummaryResponse]):
