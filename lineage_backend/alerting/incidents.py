@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -56,6 +56,10 @@ class Finding:
 class AlertContext:
     index: GraphIndex | None
     group_wait: timedelta = timedelta(seconds=2)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def open_key(rule_id: int, subject: str) -> str:
@@ -113,12 +117,13 @@ def _occurrence(incident_id: int, finding: Finding, *, session: Session) -> bool
 def _occur(incident: Incident, finding: Finding, *, session: Session) -> None:
     if not _occurrence(incident.id, finding, session=session):
         return  # the same run evaluated twice
+    now = utcnow()
     incident.occurrences += 1
-    incident.last_seen_at = max(incident.last_seen_at, finding.at)
+    incident.last_seen_at = now
     timeline(
         session,
         incident.id,
-        finding.at,
+        now,
         "occurrence",
         finding.title,
         details={"runId": finding.run_uuid, "jobNodeId": finding.job_node_id},
@@ -126,7 +131,8 @@ def _occur(incident: Incident, finding: Finding, *, session: Session) -> None:
 
 
 def _open(rule: AlertRule, finding: Finding, key: str, *, session: Session, context: AlertContext) -> Incident:
-    now = finding.at
+    # Incident and timeline times are when Flowlytics noticed; occurrences keep the events' own times.
+    now = utcnow()
     impact = _impact(finding, session=session, context=context)
     incident = Incident(
         rule_id=rule.id,
@@ -343,10 +349,18 @@ def resolve(incident: Incident, *, session: Session, at: datetime, actor: str, r
 
 
 def clear(rule: AlertRule, subject: str, *, session: Session, at: datetime, why: str) -> Incident | None:
-    """The condition no longer holds for the subject: resolve its open incident, if any."""
+    """The condition no longer holds for the subject as of event time `at`: resolve its open incident, unless
+    that incident saw an occurrence after `at` (events arrive in any order)."""
+    from sqlalchemy import func
+
     incident = session.execute(
         select(Incident).where(Incident.open_key == open_key(rule.id, subject))
     ).scalar_one_or_none()
-    if incident is not None and incident.opened_at <= at:
-        resolve(incident, session=session, at=at, actor="flowlytics", reason=f"Recovered: {why}")
+    if incident is None:
+        return None
+    latest = session.execute(
+        select(func.max(IncidentOccurrence.at)).where(IncidentOccurrence.incident_id == incident.id)
+    ).scalar()
+    if latest is None or latest <= at:
+        resolve(incident, session=session, at=utcnow(), actor="flowlytics", reason=f"Recovered: {why}")
     return incident
