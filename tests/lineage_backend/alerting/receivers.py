@@ -30,7 +30,8 @@ class Captured:
 class HttpReceiver:
     port: int
     requests: list[Captured] = field(default_factory=list)
-    # Scripted answers, consumed in order: a status code, or ("sleep", seconds) before answering 200.
+    # Scripted answers, consumed in order: a status code, or ("hang", seconds): wait, then drop the request unread
+    # (a receiver too busy to take it: the sender times out).
     script: list[Any] = field(default_factory=list)
     attempts: int = 0
 
@@ -50,9 +51,10 @@ def http_receiver(port: int = 0, script: list[Any] | None = None) -> Iterator[Ht
             with lock:
                 receiver.attempts += 1
                 answer = receiver.script.pop(0) if receiver.script else 200
-            if isinstance(answer, tuple) and answer[0] == "sleep":
+            if isinstance(answer, tuple) and answer[0] == "hang":
                 time.sleep(answer[1])
-                answer = 200
+                self.close_connection = True
+                return
             if answer < 300:
                 with lock:
                     receiver.requests.append(
