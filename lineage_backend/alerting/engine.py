@@ -33,7 +33,8 @@ TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
 class EngineSettings:
     tick_seconds: float = 0.5
     sweep_seconds: float = 30.0
-    clock_seconds: float = 30.0
+    clock_seconds: float = 30.0  # SLA deadlines: noticed within this (plus a tick) of passing
+    freshness_seconds: float = 300.0  # stale datasets: a scan of recent writes, so less often
     lease: timedelta = timedelta(seconds=60)
     group_wait: timedelta = timedelta(seconds=2)
     smtp_url: str | None = None
@@ -62,7 +63,7 @@ class AlertEngine:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_sweep = self._last_clock = 0.0
+        self._last_sweep = self._last_clock = self._last_freshness = 0.0
 
     # Called by ingestion after its commit: never blocks, never raises.
     def observe(self, document: Any) -> None:
@@ -105,7 +106,10 @@ class AlertEngine:
             self.sweep()
         if monotonic_now - self._last_clock >= self.settings.clock_seconds:
             self._last_clock = monotonic_now
-            self.check_absences()
+            freshness = monotonic_now - self._last_freshness >= self.settings.freshness_seconds
+            if freshness:
+                self._last_freshness = monotonic_now
+            self.check_absences(freshness=freshness)
         self.deliver()
 
     def evaluate_queued(self) -> int:
@@ -133,11 +137,15 @@ class AlertEngine:
         missed = self.database.read(lambda session: unevaluated_runs(session=session, since=horizon))
         return sum(self.evaluate(run_id) for run_id in missed)
 
-    def check_absences(self) -> int:
-        now = datetime.now(timezone.utc)
+    def check_absences(self, *, freshness: bool = True, now: datetime | None = None) -> int:
+        moment = now or datetime.now(timezone.utc)
         return self.database.run(
             lambda session: evaluate_absences(
-                session=session, context=self.context, settings=self.settings.evaluation, now=now
+                session=session,
+                context=self.context,
+                settings=self.settings.evaluation,
+                now=moment,
+                freshness=freshness,
             )
         )
 

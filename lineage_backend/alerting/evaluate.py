@@ -34,7 +34,8 @@ FAILED_STATES = ("FAILED", "ABORTED")
 TERMINAL_STATES = ("COMPLETED", "FAILED", "ABORTED")
 HISTORY_RUNS = 90  # the level uses the newest `window`; the weekday profile uses all of these
 RUN_METRICS = ("durationSeconds", "rowsRead", "rowsWritten", "dqErrorRate")
-NOT_EVALUATED = ("cost_above",)  # accepted; evaluated once run analytics has cost
+NOT_EVALUATED = ("cost_above",)
+FRESHNESS_HORIZON = timedelta(days=30)  # accepted; evaluated once run analytics has cost
 
 
 @dataclass(frozen=True)
@@ -124,11 +125,10 @@ def load_facts(run: Run, *, session: Session, settings: EvaluationSettings) -> R
             criticality is None or CRITICALITIES.index(meta["criticality"]) > CRITICALITIES.index(criticality)
         ):
             criticality = meta["criticality"]
-    own = stored.get(ids[0])
+    # Anomaly settings: the job's own, else its DAG's (node metadata `anomaly`).
     overrides = None
-    for annotation in (own.annotations if own else None) or []:  # `anomaly` settings, see README
-        if isinstance(annotation, dict) and isinstance(annotation.get("anomaly"), dict):
-            overrides = annotation["anomaly"]
+    for node_id, node in zip(ids, (job, subject_job), strict=True):
+        overrides = overrides or effective(node.facets or {}, stored.get(node_id))["anomaly"]
     env = run.env_tag or (settings.env_by_namespace or {}).get(job.namespace) or job.namespace
     metrics = run_metrics([run.run_uuid], session=session).get(run.run_uuid, {})
     return RunFacts(run, job, subject_job, is_root, metrics, tuple(owners), criticality, env, overrides)
@@ -454,13 +454,12 @@ def unevaluated_runs(*, session: Session, since: datetime, limit: int = 500) -> 
 # --- the clock: what is defined by absence --------------------------------------------------------------------
 
 
-def evaluate_absences(*, session: Session, context: AlertContext, settings: EvaluationSettings, now: datetime) -> int:
+def evaluate_absences(
+    *, session: Session, context: AlertContext, settings: EvaluationSettings, now: datetime, freshness: bool = True
+) -> int:
     """sla_missed rules over nodes with an SLA; freshness anomalies of datasets. Returns findings raised."""
-    rules = [
-        r
-        for r in session.execute(select(AlertRule).where(AlertRule.enabled.is_(True))).scalars()
-        if (r.condition or {}).get("type") == "sla_missed"
-    ]
+    rules_all = list(session.execute(select(AlertRule).where(AlertRule.enabled.is_(True))).scalars())
+    rules = [r for r in rules_all if (r.condition or {}).get("type") == "sla_missed"]
     raised = 0
     with_sla = session.execute(select(NodeMetadata).where(NodeMetadata.sla.is_not(None))).scalars().all()
     for meta in with_sla:
@@ -501,7 +500,8 @@ def evaluate_absences(*, session: Session, context: AlertContext, settings: Eval
                 raised += 1
             else:
                 clear(rule, meta.node_id, session=session, at=now, why="a successful write arrived in time")
-    raised += _freshness(session=session, settings=settings, now=now)
+    if freshness:
+        raised += _freshness(rules_all, session=session, context=context, settings=settings, now=now)
     return raised
 
 
@@ -529,30 +529,85 @@ def _last_success(kind: str, row: Job | Dataset, *, session: Session) -> datetim
     ).scalar()
 
 
-def _freshness(*, session: Session, settings: EvaluationSettings, now: datetime, datasets: int = 2000) -> int:
-    """A dataset whose last successful write is far older than its usual interval gets a freshness anomaly."""
+def _freshness(
+    rules: list[AlertRule], *, session: Session, context: AlertContext, settings: EvaluationSettings, now: datetime
+) -> int:
+    """A dataset whose last successful write is far older than its usual interval: a freshness anomaly, and an
+    incident for each `anomaly` rule (metric freshness or any) in whose scope it is; a fresh write clears it."""
     if "freshness" not in settings.anomaly.metrics:
         return 0
-    horizon = now - timedelta(days=60)
     rows = session.execute(
         select(RunDataset.dataset_id, Run.ended_at)
         .join(Run, Run.run_uuid == RunDataset.run_uuid)
-        .where(RunDataset.direction == "OUT", Run.state == "COMPLETED", Run.ended_at >= horizon)
+        .where(RunDataset.direction == "OUT", Run.state == "COMPLETED", Run.ended_at >= now - FRESHNESS_HORIZON)
         .order_by(RunDataset.dataset_id, Run.ended_at)
     ).all()
     writes: dict[int, list[datetime]] = defaultdict(list)
     for dataset_id, ended in rows:
         if ended is not None:
             writes[dataset_id].append(ended)
+    datasets = {d.id: d for d in session.execute(select(Dataset).where(Dataset.id.in_(list(writes)))).scalars()}
+    node_ids = {i: dataset_node_id(d.namespace, d.name) for i, d in datasets.items()}
+    stored = _metadata(list(node_ids.values()), session=session)
+    anomaly_rules = [
+        r
+        for r in rules
+        if (r.condition or {}).get("type") == "anomaly" and (r.condition or {}).get("metric") in (None, "freshness")
+    ]
     found = 0
-    for dataset_id, times in list(writes.items())[:datasets]:
-        verdict = judge_freshness(times[-HISTORY_RUNS:], now, settings.anomaly)
-        if not verdict.is_anomaly:
-            continue
-        dataset = session.get(Dataset, dataset_id)
+    for dataset_id, times in writes.items():
+        dataset = datasets.get(dataset_id)
         if dataset is None:
             continue
-        key = f"freshness|{dataset_id}|{max(times).isoformat()}"
-        _store_anomaly(key, None, dataset_node_id(dataset.namespace, dataset.name), None, verdict, now, session=session)
-        found += 1
+        node_id = node_ids[dataset_id]
+        meta = effective(dataset.facets or {}, stored.get(node_id))
+        config = settings.anomaly.with_overrides(meta["anomaly"])
+        if "freshness" not in config.metrics:
+            continue
+        verdict = judge_freshness(times[-HISTORY_RUNS:], now, config)
+        if verdict.status == "learning":
+            continue
+        last_write = max(times)
+        if verdict.is_anomaly:
+            _store_anomaly(
+                f"freshness|{dataset_id}|{last_write.isoformat()}", None, node_id, None, verdict, now, session=session
+            )
+            found += 1
+        owners = tuple(meta["owners"] or ())
+        as_job = Job(namespace=dataset.namespace, name=dataset.name, dag_id=None)
+        for rule in anomaly_rules:
+            if not in_scope(
+                rule.scope or {},
+                job=as_job,
+                subject_job=as_job,
+                owners=owners,
+                criticality=meta["criticality"],
+                env=None,
+                node_ids=(node_id,),
+            ):
+                continue
+            if verdict.is_anomaly:
+                hours = verdict.value / 3600
+                usual = (verdict.median or 0) / 3600
+                raise_finding(
+                    rule,
+                    Finding(
+                        subject=node_id,
+                        title=f"{dataset.name} is stale: no successful write for {hours:.1f} h "
+                        f"(usually every {usual:.1f} h)",
+                        severity="critical" if meta["criticality"] == "critical" else "warn",
+                        occurrence_key=f"freshness|{last_write.isoformat()}",
+                        at=now,
+                        owners=owners,
+                        details={
+                            "lastWriteAt": last_write.isoformat(),
+                            "ageSeconds": verdict.value,
+                            "expectedHigh": verdict.expected_high,
+                        },
+                    ),
+                    session=session,
+                    context=context,
+                )
+            else:
+                clear(rule, node_id, session=session, at=now, why=f"{dataset.name} was written again")
     return found

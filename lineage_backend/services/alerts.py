@@ -219,8 +219,10 @@ def _condition(body: Any) -> dict[str, Any]:
     kind = condition["type"]
     if kind == "consecutive_failures":
         condition.setdefault("count", 3)
-    if kind == "anomaly" and condition.get("metric") not in (None, *RUN_METRICS):
-        raise InvalidParameterError(f"condition.metric must be one of {list(RUN_METRICS)}, or left out for all")
+    if kind == "anomaly" and condition.get("metric") not in (None, *RUN_METRICS, "freshness"):
+        raise InvalidParameterError(
+            f"condition.metric must be one of {[*RUN_METRICS, 'freshness']}, or left out for all"
+        )
     if kind in ("duration_above", "dq_error_rate_above", "cost_above") and condition.get("threshold") is None:
         raise InvalidParameterError(f"condition.threshold is required for {kind} (seconds, a 0-1 rate, or a cost)")
     if kind == "dq_error_rate_above" and condition["threshold"] > 1:

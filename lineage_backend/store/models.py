@@ -215,6 +215,8 @@ class NodeMetadata(Base):
     sla: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     tags: Mapped[list[str] | None] = mapped_column(JsonType)
     annotations: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # Anomaly detection settings for this node: {sensitivity, metrics, direction, minHistory} (migration 0005).
+    anomaly: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(250))
 

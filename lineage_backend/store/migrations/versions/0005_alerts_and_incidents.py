@@ -27,6 +27,8 @@ def _id() -> sa.Column:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("flowlytics_node_metadata", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("anomaly", Json, nullable=True))
     op.create_table(
         "flowlytics_anomaly",
         _id(),
@@ -234,3 +236,5 @@ def downgrade() -> None:
         "flowlytics_anomaly",
     ):
         op.drop_table(table)
+    with op.batch_alter_table("flowlytics_node_metadata", schema=None) as batch_op:
+        batch_op.drop_column("anomaly")
