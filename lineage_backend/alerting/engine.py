@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from lineage_backend.alerting.delivery import deliver_due
 from lineage_backend.alerting.evaluate import EvaluationSettings, evaluate_absences, evaluate_run, unevaluated_runs
@@ -112,14 +113,35 @@ class AlertEngine:
             self.check_absences(freshness=freshness)
         self.deliver()
 
-    def evaluate_queued(self) -> int:
+    def evaluate_queued(self, chunk: int = 200) -> int:
+        """Evaluate what ingestion queued, many runs per transaction (SQLite has one writer: fewer, longer
+        write transactions leave more room to ingestion), each in a savepoint so one bad run spoils nothing."""
         done = 0
         while True:
-            try:
-                run_id = self._queue.get_nowait()
-            except queue.Empty:
+            run_ids: list[str] = []
+            while len(run_ids) < chunk:
+                try:
+                    run_ids.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if not run_ids:
                 return done
-            done += self.evaluate(run_id)
+            try:
+                done += self.database.run(lambda session, ids=run_ids: self._evaluate_many(ids, session=session))  # type: ignore[misc]
+            except Exception:
+                log.exception("evaluating %s runs for alerts failed; the sweep will retry them", len(run_ids))
+
+    def _evaluate_many(self, run_ids: list[str], *, session: Session) -> int:
+        done = 0
+        for run_id in dict.fromkeys(run_ids):
+            try:
+                with session.begin_nested():
+                    done += evaluate_run(
+                        run_id, session=session, context=self.context, settings=self.settings.evaluation
+                    )
+            except Exception:
+                log.exception("evaluating run %s for alerts failed", run_id)
+        return done
 
     def evaluate(self, run_id: str) -> bool:
         try:
