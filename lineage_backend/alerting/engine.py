@@ -19,7 +19,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.alerting.delivery import deliver_due
-from lineage_backend.alerting.evaluate import EvaluationSettings, evaluate_absences, evaluate_run, unevaluated_runs
+from lineage_backend.alerting.evaluate import (
+    EvaluationSettings,
+    PreparedRun,
+    apply_run,
+    evaluate_absences,
+    evaluate_run,
+    prepare_run,
+    unevaluated_runs,
+)
 from lineage_backend.alerting.incidents import AlertContext
 from lineage_backend.anomaly.detector import AnomalyConfig
 from lineage_backend.db import Database
@@ -113,9 +121,10 @@ class AlertEngine:
             self.check_absences(freshness=freshness)
         self.deliver()
 
-    def evaluate_queued(self, chunk: int = 200) -> int:
-        """Evaluate what ingestion queued, many runs per transaction (SQLite has one writer: fewer, longer
-        write transactions leave more room to ingestion), each in a savepoint so one bad run spoils nothing."""
+    def evaluate_queued(self, chunk: int = 200, write_chunk: int = 20) -> int:
+        """Evaluate what ingestion queued: baselines read without a write lock, then results written a few runs
+        per transaction (SQLite has one writer: short write transactions keep ingestion flowing), each run in a
+        savepoint so one bad run spoils nothing. A run that fails here is retried by the sweep."""
         done = 0
         while True:
             run_ids: list[str] = []
@@ -127,20 +136,33 @@ class AlertEngine:
             if not run_ids:
                 return done
             try:
-                done += self.database.run(lambda session, ids=run_ids: self._evaluate_many(ids, session=session))  # type: ignore[misc]
+                prepared = self.database.read(lambda session, ids=run_ids: self._prepare(ids, session=session))  # type: ignore[misc]
+                for start in range(0, len(prepared), write_chunk):
+                    part = prepared[start : start + write_chunk]
+                    done += self.database.run(lambda session, part=part: self._apply(part, session=session))  # type: ignore[misc]
             except Exception:
                 log.exception("evaluating %s runs for alerts failed; the sweep will retry them", len(run_ids))
 
-    def _evaluate_many(self, run_ids: list[str], *, session: Session) -> int:
-        done = 0
+    def _prepare(self, run_ids: list[str], *, session: Session) -> list[PreparedRun]:
+        found = []
         for run_id in dict.fromkeys(run_ids):
             try:
-                with session.begin_nested():
-                    done += evaluate_run(
-                        run_id, session=session, context=self.context, settings=self.settings.evaluation
-                    )
+                prepared = prepare_run(run_id, session=session, settings=self.settings.evaluation)
             except Exception:
-                log.exception("evaluating run %s for alerts failed", run_id)
+                log.exception("reading run %s for alerts failed", run_id)
+                continue
+            if prepared is not None:
+                found.append(prepared)
+        return found
+
+    def _apply(self, prepared: list[PreparedRun], *, session: Session) -> int:
+        done = 0
+        for item in prepared:
+            try:
+                with session.begin_nested():
+                    done += apply_run(item, session=session, context=self.context, settings=self.settings.evaluation)
+            except Exception:
+                log.exception("evaluating run %s for alerts failed", item.run_uuid)
         return done
 
     def evaluate(self, run_id: str) -> bool:

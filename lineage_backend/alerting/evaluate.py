@@ -153,8 +153,8 @@ def airflow_link(run: Run, job: Job, base_url: str | None) -> str | None:
 # --- anomalies -------------------------------------------------------------------------------------------------
 
 
-def detect_run_anomalies(facts: RunFacts, *, session: Session, settings: EvaluationSettings) -> list[Verdict]:
-    """Judge a completed run's metrics against the job's previous completed runs; store the anomalies."""
+def judge_run(facts: RunFacts, *, session: Session, settings: EvaluationSettings) -> list[Verdict]:
+    """Judge a completed run's metrics against the job's previous completed runs (reads only)."""
     run = facts.run
     if run.state != "COMPLETED" or not facts.metrics:
         return []
@@ -181,7 +181,6 @@ def detect_run_anomalies(facts: RunFacts, *, session: Session, settings: Evaluat
         ):
             flags[(run_uuid, metric)] = direction
     verdicts = []
-    subject = job_node_id(facts.job.namespace, facts.job.name)
     for metric in RUN_METRICS:
         if metric not in config.metrics or metric not in facts.metrics:
             continue
@@ -192,9 +191,16 @@ def detect_run_anomalies(facts: RunFacts, *, session: Session, settings: Evaluat
         ]
         verdict = judge(metric, facts.metrics[metric], run.sort_time or run.ended_at, history, config)  # type: ignore[arg-type]
         verdicts.append(verdict)
+    return verdicts
+
+
+def store_run_anomalies(facts: RunFacts, verdicts: list[Verdict], *, session: Session) -> None:
+    run = facts.run
+    subject = job_node_id(facts.job.namespace, facts.job.name)
+    for verdict in verdicts:
         if verdict.is_anomaly:
             _store_anomaly(
-                f"{run.run_uuid}|{metric}",
+                f"{run.run_uuid}|{verdict.metric}",
                 run.run_uuid,
                 subject,
                 facts.job.dag_id,
@@ -202,7 +208,6 @@ def detect_run_anomalies(facts: RunFacts, *, session: Session, settings: Evaluat
                 run.ended_at or run.sort_time or datetime.now().astimezone(),
                 session=session,
             )
-    return verdicts
 
 
 def _store_anomaly(
@@ -409,33 +414,87 @@ def replace_subject(finding: Finding, job: Job) -> Finding:
     return replace(finding, subject=job_node_id(job.namespace, job.name))
 
 
-def evaluate_run(run_uuid: str, *, session: Session, context: AlertContext, settings: EvaluationSettings) -> bool:
-    """Evaluate a terminal run once (per state): False when it is not terminal or was evaluated already."""
+@dataclass(frozen=True)
+class PreparedRun:
+    """What evaluating a run needs, read without holding a write lock (the heavy part: baselines)."""
+
+    run_uuid: str
+    state: str
+    subject_job_id: int
+    is_root: bool
+    metrics: dict[str, float]
+    owners: tuple[str, ...]
+    criticality: str | None
+    env: str
+    verdicts: list[Verdict]
+
+
+def prepare_run(run_uuid: str, *, session: Session, settings: EvaluationSettings) -> PreparedRun | None:
+    """Read-only: None when the run is not terminal or was evaluated already."""
     run = session.get(Run, run_uuid)
-    if run is None or run.state not in TERMINAL_STATES:
-        return False
+    if run is None or run.state not in TERMINAL_STATES or session.get(AlertEvaluation, run_uuid) is not None:
+        return None
+    facts = load_facts(run, session=session, settings=settings)
+    verdicts = judge_run(facts, session=session, settings=settings)
+    return PreparedRun(
+        run_uuid,
+        run.state,
+        facts.subject_job.id,
+        facts.is_root,
+        facts.metrics,
+        facts.owners,
+        facts.criticality,
+        facts.env,
+        verdicts,
+    )
+
+
+def apply_run(prepared: PreparedRun, *, session: Session, context: AlertContext, settings: EvaluationSettings) -> bool:
+    """Write: claim the run's evaluation (once per run, across workers), store its anomalies, run the rules."""
+    run = session.get(Run, prepared.run_uuid)
+    if run is None or run.state != prepared.state:
+        return False  # changed since it was read; its new terminal event queued it again
     now = datetime.now().astimezone()
     statement = insert_for(session, AlertEvaluation.__table__).on_conflict_do_nothing(index_elements=["run_uuid"])
-    result = session.execute(statement, {"run_uuid": run_uuid, "state": run.state, "evaluated_at": now})
+    result = session.execute(statement, {"run_uuid": run.run_uuid, "state": run.state, "evaluated_at": now})
     if not result.rowcount:  # type: ignore[attr-defined]
         return False  # another worker or an earlier pass did it
-    facts = load_facts(run, session=session, settings=settings)
-    verdicts = detect_run_anomalies(facts, session=session, settings=settings)
+    job = session.get(Job, run.job_id)
+    subject_job = session.get(Job, prepared.subject_job_id) or job
+    assert job is not None and subject_job is not None
+    facts = RunFacts(
+        run,
+        job,
+        subject_job,
+        prepared.is_root,
+        prepared.metrics,
+        prepared.owners,
+        prepared.criticality,
+        prepared.env,
+        None,
+    )
+    store_run_anomalies(facts, prepared.verdicts, session=session)
     rules = session.execute(select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)).scalars()
     for rule in rules:
         if (rule.condition or {}).get("type") in (*NOT_EVALUATED, "sla_missed"):
             continue
         if not in_scope(
             rule.scope or {},
-            job=facts.job,
-            subject_job=facts.subject_job,
+            job=job,
+            subject_job=subject_job,
             owners=facts.owners,
             criticality=facts.criticality,
             env=facts.env,
         ):
             continue
-        evaluate_rule(rule, facts, verdicts, session=session, context=context, settings=settings)
+        evaluate_rule(rule, facts, prepared.verdicts, session=session, context=context, settings=settings)
     return True
+
+
+def evaluate_run(run_uuid: str, *, session: Session, context: AlertContext, settings: EvaluationSettings) -> bool:
+    """Evaluate a terminal run once (per state), reading and writing in one session."""
+    prepared = prepare_run(run_uuid, session=session, settings=settings)
+    return prepared is not None and apply_run(prepared, session=session, context=context, settings=settings)
 
 
 def unevaluated_runs(*, session: Session, since: datetime, limit: int = 500) -> list[str]:
