@@ -32,7 +32,7 @@ from lineage_backend.alerting.incidents import AlertContext
 from lineage_backend.anomaly.detector import AnomalyConfig
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
-from lineage_backend.store.models import AlertOutbox
+from lineage_backend.store.models import AlertOutbox, AlertRule
 
 log = logging.getLogger(__name__)
 TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
@@ -182,7 +182,17 @@ class AlertEngine:
         return sum(self.evaluate(run_id) for run_id in missed)
 
     def check_absences(self, *, freshness: bool = True, now: datetime | None = None) -> int:
+        """SLA and freshness checks, only while a rule asks for them (a read first: no write transaction, which
+        SQLite would serialise with ingestion, when there is nothing to check)."""
         moment = now or datetime.now(timezone.utc)
+        kinds = self.database.read(
+            lambda session: {
+                (rule.condition or {}).get("type")
+                for rule in session.execute(select(AlertRule).where(AlertRule.enabled.is_(True))).scalars()
+            }
+        )
+        if "sla_missed" not in kinds and not (freshness and "anomaly" in kinds):
+            return 0
         return self.database.run(
             lambda session: evaluate_absences(
                 session=session,

@@ -46,7 +46,7 @@ def http_receiver(port: int = 0, script: list[Any] | None = None) -> Iterator[Ht
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             with lock:
                 receiver.attempts += 1
@@ -57,9 +57,7 @@ def http_receiver(port: int = 0, script: list[Any] | None = None) -> Iterator[Ht
                 return
             if answer < 300:
                 with lock:
-                    receiver.requests.append(
-                        Captured(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                    )
+                    receiver.requests.append(Captured(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(answer)
             self.send_header("content-length", "2")
             self.end_headers()
@@ -99,7 +97,7 @@ def smtp_receiver() -> Iterator[SmtpReceiver]:
     receiver = SmtpReceiver(port=free_port())
 
     class Handler:
-        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
             receiver.messages.append(message_from_bytes(envelope.content))
             receiver.recipients.append(list(envelope.rcpt_tos))
             return "250 OK"

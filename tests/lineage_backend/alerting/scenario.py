@@ -22,7 +22,9 @@ WAREHOUSE = "postgres://warehouse:5432"
 
 
 @contextmanager
-def alert_client(database: Database, *, authenticators: tuple[Authenticator, ...] = (), **settings: Any) -> Iterator[TestClient]:
+def alert_client(
+    database: Database, *, authenticators: tuple[Authenticator, ...] = (), **settings: Any
+) -> Iterator[TestClient]:
     values: dict[str, Any] = {
         "alert_group_wait_seconds": 0.3,
         "airflow_url": "http://airflow.example:8080",
@@ -53,15 +55,37 @@ def dag_run_events(
         facets: dict[str, Any] = {"parent": parent_facet(dag_run, dag)}
         if kind == "FAIL":
             facets["errorMessage"] = {
-                "_producer": "tests", "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json",
-                "message": f"task t{i} broke: order {i} missing", "programmingLanguage": "python",
+                "_producer": "tests",
+                "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ErrorMessageRunFacet.json",
+                "message": f"task t{i} broke: order {i} missing",
+                "programmingLanguage": "python",
             }
         outputs = [dataset(WAREHOUSE, output)] if output else []
         inputs = [dataset(WAREHOUSE, input_)] if input_ else []
-        events.append(run_event("START", run_id=task_run, job=f"{dag}.t{i}", seconds=start + 1, job_facets=TASK,
-                                run_facets=facets, inputs=inputs, outputs=outputs))
-        events.append(run_event(kind, run_id=task_run, job=f"{dag}.t{i}", seconds=start + duration, job_facets=TASK,
-                                run_facets=facets, inputs=inputs, outputs=outputs))
+        events.append(
+            run_event(
+                "START",
+                run_id=task_run,
+                job=f"{dag}.t{i}",
+                seconds=start + 1,
+                job_facets=TASK,
+                run_facets=facets,
+                inputs=inputs,
+                outputs=outputs,
+            )
+        )
+        events.append(
+            run_event(
+                kind,
+                run_id=task_run,
+                job=f"{dag}.t{i}",
+                seconds=start + duration,
+                job_facets=TASK,
+                run_facets=facets,
+                inputs=inputs,
+                outputs=outputs,
+            )
+        )
     final = state or ("FAIL" if failed_tasks else "COMPLETE")
     events.append(run_event(final, run_id=dag_run, job=dag, seconds=start + duration + 1, job_facets=DAG))
     return dag_run, events
@@ -82,8 +106,9 @@ def webhook(client: TestClient, url: str, secret: str | None = None, name: str =
     return int(response.json()["id"])
 
 
-def rule(client: TestClient, condition: dict[str, Any], channel_ids: list[int], name: str = "failures",
-         **extra: Any) -> int:
+def rule(
+    client: TestClient, condition: dict[str, Any], channel_ids: list[int], name: str = "failures", **extra: Any
+) -> int:
     response = client.post(
         "/api/v1/alerts/rules",
         json={"name": name, "condition": condition, "channelIds": channel_ids, **extra},

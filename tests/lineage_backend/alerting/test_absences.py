@@ -18,8 +18,9 @@ HOUR = 3600.0
 def _write(client, job: str, at: float, table: str = "public.orders", took: float = 60) -> None:  # type: ignore[no-untyped-def]
     run_id = str(uuid.uuid4())
     for kind, seconds in (("START", at), ("COMPLETE", at + took)):
-        event = run_event(kind, run_id=run_id, job=job, namespace="etl", seconds=seconds,
-                          outputs=[dataset(WAREHOUSE, table)])
+        event = run_event(
+            kind, run_id=run_id, job=job, namespace="etl", seconds=seconds, outputs=[dataset(WAREHOUSE, table)]
+        )
         assert client.post("/api/v1/lineage", json=event, headers=INGEST).status_code == 201
 
 
@@ -28,8 +29,11 @@ def test_a_missed_sla_opens_an_incident_and_a_late_arrival_resolves_it(sqlite_da
         engine = client.app.state.alerts
         rule(client, {"type": "sla_missed"}, [webhook(client, receiver.url)], name="sla")
         _write(client, "load_orders", 0)
-        sla = client.patch("/api/v1/nodes/job:etl:load_orders/metadata",
-                           json={"sla": {"latestArrival": "06:00"}, "owners": ["orders-team"]}, headers=ADMIN)
+        sla = client.patch(
+            "/api/v1/nodes/job:etl:load_orders/metadata",
+            json={"sla": {"latestArrival": "06:00"}, "owners": ["orders-team"]},
+            headers=ADMIN,
+        )
         assert sla.status_code == 200, sla.text
         engine.evaluate_queued()
         on_time = datetime(2024, 5, 2, 6, 30, tzinfo=timezone.utc)  # yesterday's noon run counts for today
@@ -59,8 +63,13 @@ def test_a_stale_dataset_is_an_anomaly_and_an_incident_until_written_again(sqlit
     with alert_client(sqlite_database, alerts_enabled=False) as client:
         engine = client.app.state.alerts
         channel = webhook(client, "http://127.0.0.1:9/unused")
-        rule(client, {"type": "anomaly", "metric": "freshness"}, [channel], name="stale",
-             scope={"namespaces": [WAREHOUSE]})
+        rule(
+            client,
+            {"type": "anomaly", "metric": "freshness"},
+            [channel],
+            name="stale",
+            scope={"namespaces": [WAREHOUSE]},
+        )
         for hour in range(10):
             _write(client, "load_orders", hour * HOUR)
         last_write = BASE_TIME + timedelta(seconds=9 * HOUR + 60)
@@ -80,29 +89,40 @@ def test_a_stale_dataset_is_an_anomaly_and_an_incident_until_written_again(sqlit
 def test_anomaly_settings_in_node_metadata(sqlite_database: Database) -> None:
     with alert_client(sqlite_database, alerts_enabled=False) as client:
         _write(client, "load_orders", 0)
-        bad = client.patch("/api/v1/nodes/job:etl:load_orders/metadata", json={"anomaly": {"sensitivity": 0}},
-                           headers=ADMIN)
+        bad = client.patch(
+            "/api/v1/nodes/job:etl:load_orders/metadata", json={"anomaly": {"sensitivity": 0}}, headers=ADMIN
+        )
         assert bad.status_code == 422 and "sensitivity" in bad.json()["detail"]
-        unknown = client.patch("/api/v1/nodes/job:etl:load_orders/metadata", json={"anomaly": {"foo": 1}},
-                               headers=ADMIN)
+        unknown = client.patch(
+            "/api/v1/nodes/job:etl:load_orders/metadata", json={"anomaly": {"foo": 1}}, headers=ADMIN
+        )
         assert unknown.status_code == 422 and "unknown keys" in unknown.json()["detail"]
-        good = client.patch("/api/v1/nodes/job:etl:load_orders/metadata",
-                            json={"anomaly": {"sensitivity": 20, "metrics": ["durationSeconds"]}}, headers=ADMIN)
+        good = client.patch(
+            "/api/v1/nodes/job:etl:load_orders/metadata",
+            json={"anomaly": {"sensitivity": 20, "metrics": ["durationSeconds"]}},
+            headers=ADMIN,
+        )
         assert good.status_code == 200 and good.json()["anomaly"]["sensitivity"] == 20
         # Learned runs, then a 5x slower one: with sensitivity 20 it is not news.
         for day in range(1, 9):
             _write(client, "load_orders", day * 24 * HOUR, took=[50, 70, 60, 55, 65, 52, 68, 60][day - 1])
         run_id = str(uuid.uuid4())
         for kind, seconds in (("START", 9 * 24 * HOUR), ("COMPLETE", 9 * 24 * HOUR + 300)):
-            client.post("/api/v1/lineage", json=run_event(kind, run_id=run_id, job="load_orders", namespace="etl",
-                                                          seconds=seconds), headers=INGEST)
+            client.post(
+                "/api/v1/lineage",
+                json=run_event(kind, run_id=run_id, job="load_orders", namespace="etl", seconds=seconds),
+                headers=INGEST,
+            )
         engine = client.app.state.alerts
         engine.evaluate_queued()
         assert client.get("/api/v1/anomalies", headers=READ).json()["totalCount"] == 0
         client.patch("/api/v1/nodes/job:etl:load_orders/metadata", json={"anomaly": None}, headers=ADMIN)
         other = str(uuid.uuid4())
         for kind, seconds in (("START", 10 * 24 * HOUR), ("COMPLETE", 10 * 24 * HOUR + 300)):
-            client.post("/api/v1/lineage", json=run_event(kind, run_id=other, job="load_orders", namespace="etl",
-                                                          seconds=seconds), headers=INGEST)
+            client.post(
+                "/api/v1/lineage",
+                json=run_event(kind, run_id=other, job="load_orders", namespace="etl", seconds=seconds),
+                headers=INGEST,
+            )
         engine.evaluate_queued()
         assert [a["runId"] for a in client.get("/api/v1/anomalies", headers=READ).json()["items"]] == [other]

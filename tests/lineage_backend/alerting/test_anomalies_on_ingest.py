@@ -22,8 +22,11 @@ DAY = 86_400
 def _run(client, job: str, start: float, seconds: float, namespace: str = "spark") -> str:  # type: ignore[no-untyped-def]
     run_id = str(uuid.uuid4())
     for kind, at in (("START", start), ("COMPLETE", start + seconds)):
-        response = client.post("/api/v1/lineage", json=run_event(kind, run_id=run_id, job=job, namespace=namespace,
-                                                                  seconds=at), headers=INGEST)
+        response = client.post(
+            "/api/v1/lineage",
+            json=run_event(kind, run_id=run_id, job=job, namespace=namespace, seconds=at),
+            headers=INGEST,
+        )
         assert response.status_code == 201
     return run_id
 
@@ -78,7 +81,9 @@ def test_incidents_and_anomalies_follow_dag_visibility(database: Database) -> No
         ingest(client, dag_run_events("sales", failed_tasks=1)[1])
         ingest(client, dag_run_events("payroll", failed_tasks=1)[1])
         everything = wait_until(
-            lambda: (lambda xs: xs if len(xs) == 2 else None)(client.get("/api/v1/incidents", headers=READ).json()["items"]),
+            lambda: (lambda xs: xs if len(xs) == 2 else None)(
+                client.get("/api/v1/incidents", headers=READ).json()["items"]
+            ),
             what="two incidents",
         )
         alice = {"x-user": "alice"}
@@ -87,5 +92,9 @@ def test_incidents_and_anomalies_follow_dag_visibility(database: Database) -> No
         payroll = next(i for i in everything if i["subject"] == "job:airflow:payroll")
         for path in ("", "/timeline", "/export?format=json"):
             assert client.get(f"/api/v1/incidents/{payroll['id']}{path}", headers=alice).status_code == 404
-        assert client.patch(f"/api/v1/incidents/{payroll['id']}", json={"state": "ACKNOWLEDGED"},
-                            headers=alice).status_code == 404
+        assert (
+            client.patch(
+                f"/api/v1/incidents/{payroll['id']}", json={"state": "ACKNOWLEDGED"}, headers=alice
+            ).status_code
+            == 404
+        )

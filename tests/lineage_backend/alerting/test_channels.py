@@ -31,8 +31,11 @@ def _outbox(database: Database) -> list[Any]:
 
 def test_email_through_smtp_names_the_downstream_consumers(sqlite_database: Database) -> None:
     with smtp_receiver() as smtp, alert_client(sqlite_database, smtp_url=smtp.url) as client:
-        created = client.post("/api/v1/alerts/channels", json={"name": "oncall", "type": "email",
-                              "addresses": ["oncall@example.com"]}, headers=ADMIN)
+        created = client.post(
+            "/api/v1/alerts/channels",
+            json={"name": "oncall", "type": "email", "addresses": ["oncall@example.com"]},
+            headers=ADMIN,
+        )
         assert created.status_code == 201, created.text
         rule(client, {"type": "run_failed"}, [created.json()["id"]])
         ingest(client, dag_run_events("reports", input_="public.sales")[1])
@@ -47,10 +50,14 @@ def test_email_through_smtp_names_the_downstream_consumers(sqlite_database: Data
 def test_apprise_url_and_slack_webhook_deliver_to_local_receivers(sqlite_database: Database) -> None:
     with http_receiver() as apprise_target, http_receiver() as slack, alert_client(sqlite_database) as client:
         target = f"json://127.0.0.1:{apprise_target.port}/notify"
-        a = client.post("/api/v1/alerts/channels", json={"name": "teams", "type": "apprise", "url": target},
-                        headers=ADMIN)
-        s = client.post("/api/v1/alerts/channels", json={"name": "slack", "type": "slack",
-                        "url": f"{slack.url}/services/T000/B000/XXXX"}, headers=ADMIN)
+        a = client.post(
+            "/api/v1/alerts/channels", json={"name": "teams", "type": "apprise", "url": target}, headers=ADMIN
+        )
+        s = client.post(
+            "/api/v1/alerts/channels",
+            json={"name": "slack", "type": "slack", "url": f"{slack.url}/services/T000/B000/XXXX"},
+            headers=ADMIN,
+        )
         assert a.status_code == 201 and s.status_code == 201, (a.text, s.text)
         # Slack and apprise URLs hold tokens: never shown whole.
         assert "XXXX" not in s.text and "/notify" not in a.text
@@ -103,8 +110,11 @@ def test_send_test_reports_delivery_and_failure(sqlite_database: Database) -> No
 
 def test_secrets_are_write_only(sqlite_database: Database, caplog: pytest.LogCaptureFixture) -> None:
     with alert_client(sqlite_database) as client:
-        created = client.post("/api/v1/alerts/channels", json={"name": "h", "type": "webhook",
-                              "url": "http://127.0.0.1:9/x", "secret": "topsecret-123"}, headers=ADMIN)
+        created = client.post(
+            "/api/v1/alerts/channels",
+            json={"name": "h", "type": "webhook", "url": "http://127.0.0.1:9/x", "secret": "topsecret-123"},
+            headers=ADMIN,
+        )
         assert created.status_code == 201 and created.json()["hasSecret"] is True
         listed = client.get("/api/v1/alerts/channels", headers=READ)
         patched = client.patch(f"/api/v1/alerts/channels/{created.json()['id']}", json={"name": "h2"}, headers=ADMIN)

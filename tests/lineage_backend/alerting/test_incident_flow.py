@@ -61,8 +61,11 @@ def test_ten_failed_tasks_are_one_signed_message_then_one_resolved_message(datab
         assert incident["impact"]["summary"]["total"] >= 2
 
         # Ack with read access, and a note.
-        acked = client.patch(f"/api/v1/incidents/{incident['id']}", json={"state": "ACKNOWLEDGED",
-                             "note": "looking at the orders feed"}, headers=READ)
+        acked = client.patch(
+            f"/api/v1/incidents/{incident['id']}",
+            json={"state": "ACKNOWLEDGED", "note": "looking at the orders feed"},
+            headers=READ,
+        )
         assert acked.status_code == 200 and acked.json()["state"] == "ACKNOWLEDGED"
         assert acked.json()["acknowledgedBy"] == "api-key"
 
@@ -115,7 +118,9 @@ def test_downstream_failure_is_grouped_under_the_open_upstream_incident(database
         wait_until(lambda: receiver.requests, what="the upstream message")
         ingest(client, dag_run_events("reports", failed_tasks=1, input_="public.sales", start=100)[1])
         items = wait_until(
-            lambda: (lambda xs: xs if len(xs) == 2 else None)(client.get("/api/v1/incidents", headers=READ).json()["items"]),
+            lambda: (lambda xs: xs if len(xs) == 2 else None)(
+                client.get("/api/v1/incidents", headers=READ).json()["items"]
+            ),
             what="the downstream incident",
         )
         by_subject = {i["subject"]: i for i in items}
@@ -123,22 +128,29 @@ def test_downstream_failure_is_grouped_under_the_open_upstream_incident(database
         assert downstream["parentIncidentId"] == upstream["id"]
         time.sleep(1.0)
         assert len(receiver.requests) == 1  # the grouped one sends nothing of its own
-        kinds = [e["kind"] for e in client.get(f"/api/v1/incidents/{downstream['id']}/timeline",
-                                               headers=READ).json()["items"]]
+        kinds = [
+            e["kind"]
+            for e in client.get(f"/api/v1/incidents/{downstream['id']}/timeline", headers=READ).json()["items"]
+        ]
         assert "grouped" in kinds and "queued" not in kinds
 
 
 def test_a_snoozed_rule_opens_the_incident_but_sends_nothing(database: Database) -> None:
     with http_receiver() as receiver, alert_client(database) as client:
         rule_id = rule(client, {"type": "run_failed"}, [webhook(client, receiver.url)])
-        silence = client.post("/api/v1/alerts/silences", json={"ruleId": rule_id, "until": "2999-01-01T00:00:00Z",
-                                                                "reason": "maintenance"}, headers=READ)
+        silence = client.post(
+            "/api/v1/alerts/silences",
+            json={"ruleId": rule_id, "until": "2999-01-01T00:00:00Z", "reason": "maintenance"},
+            headers=READ,
+        )
         assert silence.status_code == 201, silence.text
         ingest(client, dag_run_events("sales", failed_tasks=1)[1])
-        incident = wait_until(lambda: client.get("/api/v1/incidents", headers=READ).json()["items"],
-                              what="the incident")[0]
-        kinds = [e["kind"] for e in client.get(f"/api/v1/incidents/{incident['id']}/timeline",
-                                               headers=READ).json()["items"]]
+        incident = wait_until(
+            lambda: client.get("/api/v1/incidents", headers=READ).json()["items"], what="the incident"
+        )[0]
+        kinds = [
+            e["kind"] for e in client.get(f"/api/v1/incidents/{incident['id']}/timeline", headers=READ).json()["items"]
+        ]
         assert "silenced" in kinds
         time.sleep(1.0)
         assert receiver.requests == []
@@ -148,8 +160,7 @@ def test_consecutive_failures_and_duration_rules(database: Database) -> None:
     with http_receiver() as receiver, alert_client(database) as client:
         channel = webhook(client, receiver.url)
         rule(client, {"type": "consecutive_failures", "count": 2}, [channel], name="twice")
-        rule(client, {"type": "duration_above", "threshold": 100}, [channel], name="slow",
-             scope={"dagIds": ["sales"]})
+        rule(client, {"type": "duration_above", "threshold": 100}, [channel], name="slow", scope={"dagIds": ["sales"]})
         ingest(client, dag_run_events("sales", failed_tasks=1)[1])
         ingest(client, dag_run_events("other", ok_tasks=1, duration=500)[1])  # out of the slow rule's scope
         time.sleep(1.0)
@@ -157,7 +168,9 @@ def test_consecutive_failures_and_duration_rules(database: Database) -> None:
         ingest(client, dag_run_events("sales", failed_tasks=1, start=1000)[1])
         ingest(client, dag_run_events("sales", ok_tasks=1, start=2000, duration=300)[1])
         items = wait_until(
-            lambda: (lambda xs: xs if len(xs) == 3 else None)(client.get("/api/v1/incidents", headers=READ).json()["items"]),
+            lambda: (lambda xs: xs if len(xs) == 3 else None)(
+                client.get("/api/v1/incidents", headers=READ).json()["items"]
+            ),
             what="three incidents",
         )
         # The slow rule is about each job that was slow (the DAG run and its task), not grouped by DAG.

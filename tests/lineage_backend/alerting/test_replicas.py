@@ -29,8 +29,18 @@ READ = {"Authorization": f"Bearer {READ_KEY}"}
 def server(db_url: str, *, workers: int = 1, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "lineage_backend.cli", "serve", "--db-url", db_url, "--port", str(port),
-         "--workers", str(workers)],
+        [
+            sys.executable,
+            "-m",
+            "lineage_backend.cli",
+            "serve",
+            "--db-url",
+            db_url,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env={
             **os.environ,
             "FLOWLYTICS_INGEST_API_KEYS": INGEST_KEY,
@@ -62,21 +72,31 @@ def _post(url: str, path: str, body: Any, headers: dict[str, str]) -> Any:
 
 @pytest.mark.postgres
 @pytest.mark.slow
-def test_two_replicas_with_two_workers_each_send_every_message_once(
-    postgres_url: str, _pg_database: Database
-) -> None:
+def test_two_replicas_with_two_workers_each_send_every_message_once(postgres_url: str, _pg_database: Database) -> None:
     _truncate(_pg_database)
-    with http_receiver() as receiver, server(postgres_url, workers=2) as (a, _), server(postgres_url, workers=2) as (
-        b,
-        _,
+    with (
+        http_receiver() as receiver,
+        server(postgres_url, workers=2) as (a, _),
+        server(postgres_url, workers=2) as (
+            b,
+            _,
+        ),
     ):
         channels = [
-            _post(a, "/api/v1/alerts/channels", {"name": f"hook{i}", "type": "webhook", "url": f"{receiver.url}/{i}"},
-                  ADMIN)["id"]
+            _post(
+                a,
+                "/api/v1/alerts/channels",
+                {"name": f"hook{i}", "type": "webhook", "url": f"{receiver.url}/{i}"},
+                ADMIN,
+            )["id"]
             for i in range(8)
         ]
-        _post(b, "/api/v1/alerts/rules", {"name": "failures", "condition": {"type": "run_failed"},
-                                          "channelIds": channels}, ADMIN)
+        _post(
+            b,
+            "/api/v1/alerts/rules",
+            {"name": "failures", "condition": {"type": "run_failed"}, "channelIds": channels},
+            ADMIN,
+        )
         dags = 12
         for i in range(dags):  # alternate replicas; each request lands on one of its two workers
             _post(a if i % 2 else b, "/api/v1/lineage/batch", dag_run_events(f"dag{i}", failed_tasks=2)[1], INGEST)
@@ -104,10 +124,15 @@ def test_a_server_killed_while_sending_leaves_the_message_to_be_sent_once_after_
     lease = {"FLOWLYTICS_ALERT_LEASE_SECONDS": "3"}
     with http_receiver(script=[("hang", 30)]) as receiver:
         with server(db_url, **lease) as (url, process):
-            channel = _post(url, "/api/v1/alerts/channels", {"name": "hook", "type": "webhook",
-                                                              "url": receiver.url}, ADMIN)["id"]
-            _post(url, "/api/v1/alerts/rules", {"name": "failures", "condition": {"type": "run_failed"},
-                                                "channelIds": [channel]}, ADMIN)
+            channel = _post(
+                url, "/api/v1/alerts/channels", {"name": "hook", "type": "webhook", "url": receiver.url}, ADMIN
+            )["id"]
+            _post(
+                url,
+                "/api/v1/alerts/rules",
+                {"name": "failures", "condition": {"type": "run_failed"}, "channelIds": [channel]},
+                ADMIN,
+            )
             _post(url, "/api/v1/lineage/batch", dag_run_events("sales", failed_tasks=1)[1], INGEST)
             wait_until(lambda: receiver.attempts == 1, what="the server to be sending")
             process.send_signal(signal.SIGKILL)  # claimed, mid-send: nothing recorded

@@ -89,7 +89,9 @@ def test_direction_duration_drops_are_information_rows_drops_are_alerts() -> Non
 def test_day_of_week_seasonality_after_three_weekly_cycles() -> None:
     rng = random.Random(3)
     # Mondays run 1.6x longer; four weeks of history.
-    values = [(960 if (MONDAY + timedelta(days=i)).weekday() == 0 else 600) * rng.uniform(0.97, 1.03) for i in range(28)]
+    values = [
+        (960 if (MONDAY + timedelta(days=i)).weekday() == 0 else 600) * rng.uniform(0.97, 1.03) for i in range(28)
+    ]
     history = daily(values)
     next_monday, next_tuesday = MONDAY + timedelta(days=28), MONDAY + timedelta(days=29)
     monday = judge("durationSeconds", 980, next_monday, history)
@@ -101,7 +103,7 @@ def test_day_of_week_seasonality_after_three_weekly_cycles() -> None:
 
 
 def test_a_level_shift_becomes_the_new_normal_after_three_anomalies() -> None:
-    values = noisy(14, 600, 20) + [1500, 1510, 1490]
+    values = [*noisy(14, 600, 20), 1500, 1510, 1490]
     flagged = {14: "HIGH", 15: "HIGH", 16: "HIGH"}
     verdict = judge("durationSeconds", 1505, MONDAY + timedelta(days=17), daily(values, flagged=flagged))
     assert verdict.status == "normal"

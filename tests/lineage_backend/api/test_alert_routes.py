@@ -72,17 +72,33 @@ BAD_BODIES = [
     ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "email"}, "addresses"),
     ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "email", "addresses": ["nobody"]}, "not email"),
     ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "apprise", "url": "nosuch://x"}, "apprise URL"),
-    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "slack", "url": "https://h.example/x", "secret": "s"},
-     "only webhook"),
+    (
+        "POST",
+        "/api/v1/alerts/channels",
+        {"name": "x", "type": "slack", "url": "https://h.example/x", "secret": "s"},
+        "only webhook",
+    ),
     ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "explode"}}, "condition.type"),
     ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "duration_above"}}, "threshold"),
-    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "dq_error_rate_above", "threshold": 5}},
-     "rate from 0 to 1"),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "dq_error_rate_above", "threshold": 5}},
+        "rate from 0 to 1",
+    ),
     ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "anomaly", "metric": "cpu"}}, "metric"),
-    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "run_failed"}, "channelIds": [42]},
-     "no channels [42]"),
-    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "run_failed"},
-                                      "scope": {"minCriticality": "extreme"}}, "minCriticality"),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "run_failed"}, "channelIds": [42]},
+        "no channels [42]",
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "run_failed"}, "scope": {"minCriticality": "extreme"}},
+        "minCriticality",
+    ),
     ("PUT", "/api/v1/alerts/owner-routes", {"routes": {"team": 42}}, "no channels [42]"),
     ("POST", "/api/v1/alerts/silences", {}, "ruleId"),
     ("POST", "/api/v1/alerts/silences", {"subject": "job:a:b", "until": "2000-01-01T00:00:00Z"}, "future"),
@@ -101,19 +117,32 @@ def test_bad_input_is_422_with_a_clear_detail(client: TestClient, method: str, p
 
 
 def test_crud_round_trip_and_names_are_unique(client: TestClient) -> None:
-    channel = client.post("/api/v1/alerts/channels", json={"name": "ops", "type": "webhook",
-                          "url": "http://127.0.0.1:9/x"}, headers=ADMIN).json()
-    again = client.post("/api/v1/alerts/channels", json={"name": "ops", "type": "webhook",
-                        "url": "http://127.0.0.1:9/y"}, headers=ADMIN)
+    channel = client.post(
+        "/api/v1/alerts/channels", json={"name": "ops", "type": "webhook", "url": "http://127.0.0.1:9/x"}, headers=ADMIN
+    ).json()
+    again = client.post(
+        "/api/v1/alerts/channels", json={"name": "ops", "type": "webhook", "url": "http://127.0.0.1:9/y"}, headers=ADMIN
+    )
     assert again.status_code == 422 and "taken" in again.json()["detail"]
-    created = client.post("/api/v1/alerts/rules", json={
-        "name": "owners", "condition": {"type": "consecutive_failures"}, "scope": {"owners": ["data-eng"]},
-        "channelIds": [channel["id"]], "routeToOwners": True}, headers=ADMIN)
+    created = client.post(
+        "/api/v1/alerts/rules",
+        json={
+            "name": "owners",
+            "condition": {"type": "consecutive_failures"},
+            "scope": {"owners": ["data-eng"]},
+            "channelIds": [channel["id"]],
+            "routeToOwners": True,
+        },
+        headers=ADMIN,
+    )
     assert created.status_code == 201
     rule = created.json()
     assert rule["condition"] == {"type": "consecutive_failures", "count": 3} and rule["evaluated"] is True
-    cost = client.post("/api/v1/alerts/rules", json={"name": "cost", "condition": {"type": "cost_above",
-                       "threshold": 10}}, headers=ADMIN).json()
+    cost = client.post(
+        "/api/v1/alerts/rules",
+        json={"name": "cost", "condition": {"type": "cost_above", "threshold": 10}},
+        headers=ADMIN,
+    ).json()
     assert cost["evaluated"] is False  # accepted; evaluated once run analytics has cost
     routes = client.put("/api/v1/alerts/owner-routes", json={"routes": {"data-eng": channel["id"]}}, headers=ADMIN)
     assert routes.json() == {"routes": {"data-eng": channel["id"]}}
