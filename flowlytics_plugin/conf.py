@@ -76,6 +76,7 @@ def settings() -> Settings:
         anomaly_window=int(_get("anomaly_window", "14")),
         alert_group_wait_seconds=float(_get("alert_group_wait_seconds", "2")),
         alert_lease_seconds=float(_get("alert_lease_seconds", "60")),
+        alert_max_age_hours=float(_get("alert_max_age_hours", "24")),
     )
 
 

@@ -99,6 +99,7 @@ def engine_settings(settings: Settings) -> EngineSettings:
             ),
             airflow_url=settings.airflow_url,
             env_by_namespace=settings.env_by_namespace,
+            max_event_age=timedelta(hours=settings.alert_max_age_hours) if settings.alert_max_age_hours else None,
         ),
     )
 

@@ -46,6 +46,9 @@ class Settings:
     anomaly_window: int = 14
     alert_group_wait_seconds: float = 2.0
     alert_lease_seconds: float = 60.0
+    # Runs that ended longer ago than this (a replay, a backfill of events) get anomalies but raise no incident;
+    # 0 turns the limit off.
+    alert_max_age_hours: float = 24.0
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -66,4 +69,5 @@ class Settings:
             anomaly_window=int(os.environ.get("FLOWLYTICS_ANOMALY_WINDOW", 14)),
             alert_group_wait_seconds=float(os.environ.get("FLOWLYTICS_ALERT_GROUP_WAIT_SECONDS", 2.0)),
             alert_lease_seconds=float(os.environ.get("FLOWLYTICS_ALERT_LEASE_SECONDS", 60.0)),
+            alert_max_age_hours=float(os.environ.get("FLOWLYTICS_ALERT_MAX_AGE_HOURS", 24.0)),
         )

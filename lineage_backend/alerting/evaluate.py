@@ -43,6 +43,7 @@ class EvaluationSettings:
     anomaly: AnomalyConfig
     airflow_url: str | None = None
     env_by_namespace: dict[str, str] | None = None
+    max_event_age: timedelta | None = None  # older runs raise no incident (replays, backfills)
 
 
 @dataclass
@@ -474,6 +475,9 @@ def apply_run(prepared: PreparedRun, *, session: Session, context: AlertContext,
         None,
     )
     store_run_anomalies(facts, prepared.verdicts, session=session)
+    ended = run.ended_at or run.last_event_at
+    if settings.max_event_age is not None and ended is not None and now - ended > settings.max_event_age:
+        return True  # history being replayed: nobody is to be paged about it
     rules = session.execute(select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)).scalars()
     for rule in rules:
         if (rule.condition or {}).get("type") in (*NOT_EVALUATED, "sla_missed"):

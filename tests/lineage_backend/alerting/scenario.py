@@ -27,6 +27,7 @@ def alert_client(
 ) -> Iterator[TestClient]:
     values: dict[str, Any] = {
         "alert_group_wait_seconds": 0.3,
+        "alert_max_age_hours": 0,  # the test events are from 2024
         "airflow_url": "http://airflow.example:8080",
     }
     values.update(settings)

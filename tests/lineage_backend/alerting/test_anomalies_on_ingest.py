@@ -98,3 +98,14 @@ def test_incidents_and_anomalies_follow_dag_visibility(database: Database) -> No
             ).status_code
             == 404
         )
+
+
+def test_replayed_old_failures_raise_no_incident(sqlite_database: Database) -> None:
+    with (
+        http_receiver() as receiver,
+        alert_client(sqlite_database, alerts_enabled=False, alert_max_age_hours=24) as client,
+    ):
+        rule(client, {"type": "run_failed"}, [webhook(client, receiver.url)])
+        ingest(client, dag_run_events("sales", failed_tasks=1)[1])  # events of 2024
+        assert client.app.state.alerts.evaluate_queued() == 3
+        assert client.get("/api/v1/incidents", headers=READ).json()["totalCount"] == 0

@@ -47,6 +47,7 @@ def server(db_url: str, *, workers: int = 1, **env: str) -> Iterator[tuple[str, 
             "FLOWLYTICS_READ_API_KEYS": READ_KEY,
             "FLOWLYTICS_ADMIN_API_KEYS": ADMIN_KEY,
             "FLOWLYTICS_ALERT_GROUP_WAIT_SECONDS": "0.2",
+            "FLOWLYTICS_ALERT_MAX_AGE_HOURS": "0",  # the test events are from 2024
             **env,
         },
         stdout=subprocess.DEVNULL,
