@@ -1,6 +1,7 @@
 import type { ComponentType } from "react";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import type { View } from "./lib/view";
+import { AlertsPage } from "./pages/AlertsPage";
 import { BatchHealthPage } from "./pages/BatchHealthPage";
 import { BatchRunPage } from "./pages/BatchRunPage";
 import { BatchWidget } from "./pages/BatchWidget";
@@ -35,6 +36,7 @@ export const TaskIoApp = withBoundary(TaskIoPage, "task-io");
 export const BatchHealthApp = withBoundary(BatchHealthPage, "batch-health");
 export const BatchRunApp = withBoundary(BatchRunPage, "batch-run");
 export const BatchWidgetApp = withBoundary(BatchWidget, "batch-widget");
+export const AlertsApp = withBoundary(AlertsPage, "alerts");
 
 export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>> = {
   runs: App,
@@ -44,4 +46,5 @@ export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>>
   "batch-health": BatchHealthApp,
   "batch-run": BatchRunApp,
   "batch-widget": BatchWidgetApp,
+  alerts: AlertsApp,
 };

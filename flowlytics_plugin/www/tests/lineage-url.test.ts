@@ -37,6 +37,7 @@ describe("viewFromModuleUrl", () => {
       "batch-health": "Batch Health",
       "batch-run": "Batch health (run)",
       "batch-widget": "Latest batches",
+      alerts: "Alerts",
     });
   });
 });

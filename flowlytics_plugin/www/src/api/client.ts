@@ -105,3 +105,24 @@ export async function getJson<T>(
   }
   return body as T;
 }
+
+/** A JSON request with a body (PATCH, POST); the answer's JSON, or an ApiError with the server's detail. */
+export async function sendJson<T>(method: "POST" | "PATCH" | "PUT", path: string, body: unknown): Promise<T> {
+  const response = await fetch(apiUrl(path), {
+    method,
+    credentials: "same-origin",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, errorDetail(parsed, `HTTP ${response.status}`));
+  }
+  return parsed as T;
+}

@@ -11,6 +11,7 @@ export const VIEWS = [
   "batch-health",
   "batch-run",
   "batch-widget",
+  "alerts",
 ] as const;
 export type View = (typeof VIEWS)[number];
 
@@ -23,6 +24,7 @@ export const VIEW_GLOBAL_NAMES: Readonly<Record<View, string>> = {
   "batch-health": "Batch Health",
   "batch-run": "Batch health (run)",
   "batch-widget": "Latest batches",
+  alerts: "Alerts",
 };
 
 /** `?view=` of the module URL; the runs page when absent or unknown. */
