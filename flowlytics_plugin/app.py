@@ -25,6 +25,10 @@ def create_plugin_app() -> FastAPI:
     app = create_app(conf.settings(), authenticators=[users])
     app.state.workflow_assets = airflow_assets  # workflow drafts may start on Airflow assets
     app.state.graph_index.warm_up()  # the first Flowlytics request of this API-server worker starts it
+    # Built lazily on a request, so no lifespan runs for it: start the alert loop here (a daemon thread; the
+    # database keeps several API servers and workers from doing anything twice).
+    if app.state.settings.alerts_enabled:
+        app.state.alerts.start()
     if BUNDLE_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=BUNDLE_DIR), name="static")
     return app

@@ -93,4 +93,20 @@ def settings() -> Settings:
         workflow_model=_get("workflow_model"),
         workflow_model_url=_get("workflow_model_url"),
         workflow_model_api_key=_get("workflow_model_api_key"),
+        alerts_enabled=_get("alerts_enabled", "true").lower() not in ("0", "false", "no"),
+        # Links in alert messages point at this Airflow (its [api] base_url unless set).
+        airflow_url=_get("airflow_url") or _get_api_base_url() or None,
+        smtp_url=_get("smtp_url") or None,
+        anomaly_sensitivity=float(_get("anomaly_sensitivity", "3.5")),
+        anomaly_min_history=int(_get("anomaly_min_history", "7")),
+        anomaly_window=int(_get("anomaly_window", "14")),
+        alert_group_wait_seconds=float(_get("alert_group_wait_seconds", "2")),
+        alert_lease_seconds=float(_get("alert_lease_seconds", "60")),
+        alert_max_age_hours=float(_get("alert_max_age_hours", "24")),
     )
+
+
+def _get_api_base_url() -> str:
+    from airflow.configuration import conf
+
+    return str(conf.get("api", "base_url", fallback="") or "")

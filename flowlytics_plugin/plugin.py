@@ -43,6 +43,13 @@ class FlowlyticsPlugin(AirflowPlugin):
             "category": "browse",
         },
         {
+            "name": "Alerts",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=alerts",
+            "destination": "nav",
+            "url_route": "flowlytics_alerts",
+            "category": "browse",
+        },
+        {
             "name": "Batch health (run)",
             "bundle_url": "flowlytics/static/flowlytics.js?view=batch-run",
             "destination": "dag_run",

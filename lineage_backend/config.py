@@ -44,6 +44,18 @@ class Settings:
     workflow_model: str = ""
     workflow_model_url: str = ""
     workflow_model_api_key: str = ""
+    # Alerts and anomalies (README "Alerts and anomalies").
+    alerts_enabled: bool = True
+    airflow_url: str | None = None  # base of links into the Airflow UI, e.g. https://airflow.example.com
+    smtp_url: str | None = None  # smtp://[user:pass@]host:port?from=alerts@example.com
+    anomaly_sensitivity: float = 3.5
+    anomaly_min_history: int = 7
+    anomaly_window: int = 14
+    alert_group_wait_seconds: float = 2.0
+    alert_lease_seconds: float = 60.0
+    # Runs that ended longer ago than this (a replay, a backfill of events) get anomalies but raise no incident;
+    # 0 turns the limit off.
+    alert_max_age_hours: float = 24.0
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -60,4 +72,13 @@ class Settings:
             workflow_model=os.environ.get("FLOWLYTICS_WORKFLOW_MODEL", ""),
             workflow_model_url=os.environ.get("FLOWLYTICS_WORKFLOW_MODEL_URL", ""),
             workflow_model_api_key=os.environ.get("FLOWLYTICS_WORKFLOW_MODEL_API_KEY", ""),
+            alerts_enabled=os.environ.get("FLOWLYTICS_ALERTS_ENABLED", "1").lower() not in ("0", "false", "no"),
+            airflow_url=os.environ.get("FLOWLYTICS_AIRFLOW_URL") or None,
+            smtp_url=os.environ.get("FLOWLYTICS_SMTP_URL") or None,
+            anomaly_sensitivity=float(os.environ.get("FLOWLYTICS_ANOMALY_SENSITIVITY", 3.5)),
+            anomaly_min_history=int(os.environ.get("FLOWLYTICS_ANOMALY_MIN_HISTORY", 7)),
+            anomaly_window=int(os.environ.get("FLOWLYTICS_ANOMALY_WINDOW", 14)),
+            alert_group_wait_seconds=float(os.environ.get("FLOWLYTICS_ALERT_GROUP_WAIT_SECONDS", 2.0)),
+            alert_lease_seconds=float(os.environ.get("FLOWLYTICS_ALERT_LEASE_SECONDS", 60.0)),
+            alert_max_age_hours=float(os.environ.get("FLOWLYTICS_ALERT_MAX_AGE_HOURS", 24.0)),
         )

@@ -60,6 +60,8 @@ class RunResponse(RunSummaryResponse):
     sql: str | None = None
     log_url: str | None = None
     try_number: int | None = None
+    # Its metrics that left their learned band (GET /api/v1/anomalies items).
+    anomalies: list[dict[str, Any]] = []
 
 
 class RunCollectionResponse(CollectionResponse[RunSummaryResponse]):
@@ -286,6 +288,7 @@ class NodeMetadataDetailResponse(ApiModel):
     tags: list[str]
     annotations: list[AnnotationModel]
     description: str | None
+    anomaly: dict[str, Any] | None = None
     # Where each value comes from: "user" (edited here) or "facet" (sent by the emitter).
     sources: dict[str, str]
     updated_at: datetime | None
@@ -302,6 +305,8 @@ class NodeMetadataPatch(ApiModel):
     sla: SlaModel | None = None
     tags: list[str] | None = None
     annotations: list[AnnotationModel] | None = None
+    # Anomaly detection for this node: {sensitivity, metrics, direction, minHistory}; null: the defaults.
+    anomaly: dict[str, Any] | None = None
 
 
 class EdgeMetadataResponse(ApiModel):

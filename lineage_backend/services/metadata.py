@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lineage_backend.anomaly.detector import validate_overrides
 from lineage_backend.api.schemas import (
     AnnotationModel,
     AuditCollectionResponse,
@@ -26,7 +27,7 @@ from lineage_backend.store.models import EdgeMetadata, MetadataAudit, NodeMetada
 from lineage_backend.store.sql import insert_for
 
 CRITICALITIES = ("low", "medium", "high", "critical")
-FIELDS = ("owners", "criticality", "sla", "tags", "annotations")
+FIELDS = ("owners", "criticality", "sla", "tags", "annotations", "anomaly")
 
 
 def facet_metadata(facets: dict[str, Any]) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def effective(facets: dict[str, Any], stored: NodeMetadata | None) -> dict[str, 
     result = facet_metadata(facets)
     result["sla"] = None
     result["annotations"] = []
+    result["anomaly"] = None
     sources = {key: "facet" for key in ("owners", "tags", "criticality") if result[key]}
     if stored is not None:
         for key in FIELDS:
@@ -113,6 +115,11 @@ def _validated_changes(patch: NodeMetadataPatch, principal: Principal) -> dict[s
             value = _validated_sla(value)
         elif key == "annotations" and value is not None:
             value = _stamped(value, principal)
+        elif key == "anomaly" and value is not None:
+            try:
+                value = validate_overrides(value)
+            except ValueError as error:
+                raise InvalidParameterError(str(error)) from None
         changes[key] = value
     return changes
 
@@ -157,6 +164,7 @@ def _detail(node_id: str, facets: dict[str, Any], stored: NodeMetadata | None) -
         tags=values["tags"],
         annotations=[AnnotationModel(**note) for note in values["annotations"]],
         description=values["description"],
+        anomaly=values["anomaly"],
         sources=values["sources"],
         updated_at=stored.updated_at if stored else None,
         updated_by=stored.updated_by if stored else None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -78,7 +79,14 @@ def get_run(run_id: str, *, session: Session, principal: Principal) -> RunRespon
         sql=((job.facets or {}).get("sql") or {}).get("query"),
         log_url=instance.get("log_url") if isinstance(instance.get("log_url"), str) else None,
         try_number=instance.get("try_number") if isinstance(instance.get("try_number"), int) else None,
+        anomalies=_anomalies(run.run_uuid, session=session),
     )
+
+
+def _anomalies(run_uuid: str, *, session: Session) -> list[dict[str, Any]]:
+    from lineage_backend.services.alerts import run_anomalies
+
+    return [a.model_dump(mode="json", by_alias=True) for a in run_anomalies(run_uuid, session=session)]
 
 
 def summaries(rows: Sequence[tuple[Run, Job]], *, session: Session) -> list[RunSummaryResponse]:

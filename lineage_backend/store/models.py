@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -214,6 +215,8 @@ class NodeMetadata(Base):
     sla: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     tags: Mapped[list[str] | None] = mapped_column(JsonType)
     annotations: Mapped[list[dict[str, Any]]] = mapped_column(JsonType, default=list)
+    # Anomaly detection settings for this node: {sensitivity, metrics, direction, minHistory} (migration 0005).
+    anomaly: Mapped[dict[str, Any] | None] = mapped_column(JsonType)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(250))
 
@@ -254,3 +257,170 @@ class WorkflowDraft(Base):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# --- Anomalies, alerts and incidents (migration 0005) ---------------------------------------------------------
+
+
+class Anomaly(Base):
+    """A run's metric (or a dataset's freshness) outside its learned band. `key` makes re-evaluation a no-op."""
+
+    __tablename__ = "flowlytics_anomaly"
+    __table_args__ = (Index("ix_flowlytics_anomaly_subject_time", "subject", "event_time"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(2200), unique=True)
+    run_uuid: Mapped[str | None] = mapped_column(String(36), index=True)
+    subject: Mapped[str] = mapped_column(String(2100))  # job or dataset node id
+    dag_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    value: Mapped[float] = mapped_column(Float)
+    expected_low: Mapped[float | None] = mapped_column(Float)
+    expected_high: Mapped[float | None] = mapped_column(Float)
+    median: Mapped[float | None] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(4))  # HIGH | LOW
+    level: Mapped[str] = mapped_column(String(8))  # warn | error
+    event_time: Mapped[datetime] = mapped_column(UtcDateTime())
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    marked_normal_by: Mapped[str | None] = mapped_column(String(250))
+    marked_normal_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AlertChannel(Base):
+    __tablename__ = "flowlytics_alert_channel"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(16))  # webhook | slack | email | apprise
+    url: Mapped[str | None] = mapped_column(Text)  # write-only for slack/apprise (it holds their tokens)
+    addresses: Mapped[list[str] | None] = mapped_column(JsonType)
+    secret: Mapped[str | None] = mapped_column(Text)  # write-only, never returned nor logged
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(250))
+
+
+class AlertRule(Base):
+    __tablename__ = "flowlytics_alert_rule"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    condition: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    scope: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    channel_ids: Mapped[list[int]] = mapped_column(JsonType, default=list)
+    route_to_owners: Mapped[bool] = mapped_column(default=False)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    muted_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str] = mapped_column(String(250))
+
+
+class OwnerRoute(Base):
+    """ "Notify the owners of what breaks": an owner's channel."""
+
+    __tablename__ = "flowlytics_alert_owner_route"
+
+    owner: Mapped[str] = mapped_column(String(250), primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_alert_channel.id", ondelete="CASCADE"))
+
+
+class AlertSilence(Base):
+    """Snooze (until a time) or mute (no end) a rule, a subject, or a rule for one subject."""
+
+    __tablename__ = "flowlytics_alert_silence"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int | None] = mapped_column(ForeignKey("flowlytics_alert_rule.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(2100))
+    until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[str] = mapped_column(String(250))
+
+
+class Incident(Base):
+    __tablename__ = "flowlytics_incident"
+    __table_args__ = (Index("ix_flowlytics_incident_state_opened", "state", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_alert_rule.id", ondelete="CASCADE"), index=True)
+    subject: Mapped[str] = mapped_column(String(2100), index=True)
+    # "<rule>|<subject>" while not resolved, NULL after: at most one open incident per rule and subject.
+    open_key: Mapped[str | None] = mapped_column(String(2200), unique=True)
+    dag_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16))  # OPEN | ACKNOWLEDGED | RESOLVED
+    severity: Mapped[str] = mapped_column(String(16))  # warn | error | critical
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(250))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(250))
+    occurrences: Mapped[int] = mapped_column(Integer, default=1)
+    impact: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    # Grouped under an open incident upstream (lineage): no message of its own.
+    parent_incident_id: Mapped[int | None] = mapped_column(ForeignKey("flowlytics_incident.id"))
+    link: Mapped[str | None] = mapped_column(Text)
+
+
+class IncidentOccurrence(Base):
+    __tablename__ = "flowlytics_incident_occurrence"
+    __table_args__ = (UniqueConstraint("incident_id", "occurrence_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_incident.id", ondelete="CASCADE"))
+    occurrence_key: Mapped[str] = mapped_column(String(200))  # a run id, or a clock tick for absences
+    run_uuid: Mapped[str | None] = mapped_column(String(36))
+    job_node_id: Mapped[str | None] = mapped_column(String(2100))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class IncidentEvent(Base):
+    """The timeline: opened, occurrences, deliveries and their results, ack, resolve, notes, grouping."""
+
+    __tablename__ = "flowlytics_incident_event"
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_incident.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(250))
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+
+
+class AlertOutbox(Base):
+    """Messages to send. Claimed under a lock with a lease (`claimed_until`): a sender that dies mid-send
+    leaves the row to be claimed again once the lease ends. `dedup_key` makes one message per incident,
+    kind and channel."""
+
+    __tablename__ = "flowlytics_alert_outbox"
+    __table_args__ = (Index("ix_flowlytics_alert_outbox_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    dedup_key: Mapped[str] = mapped_column(String(300), unique=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("flowlytics_incident.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_alert_channel.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # opened | resolved
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    gave_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AlertEvaluation(Base):
+    """Runs whose terminal state was evaluated: on-ingest evaluation and the sweep after a crash agree."""
+
+    __tablename__ = "flowlytics_alert_evaluation"
+
+    run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,6 +1,7 @@
 import type { ComponentType } from "react";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import type { View } from "./lib/view";
+import { AlertsPage } from "./pages/AlertsPage";
 import { BatchHealthPage } from "./pages/BatchHealthPage";
 import { BatchRunPage } from "./pages/BatchRunPage";
 import { BatchWidget } from "./pages/BatchWidget";
@@ -37,6 +38,7 @@ export const BatchHealthApp = withBoundary(BatchHealthPage, "batch-health");
 export const BatchRunApp = withBoundary(BatchRunPage, "batch-run");
 export const BatchWidgetApp = withBoundary(BatchWidget, "batch-widget");
 export const WorkflowDraftsApp = withBoundary(WorkflowDraftsPage, "workflow-drafts");
+export const AlertsApp = withBoundary(AlertsPage, "alerts");
 
 export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>> = {
   runs: App,
@@ -47,4 +49,5 @@ export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>>
   "batch-run": BatchRunApp,
   "batch-widget": BatchWidgetApp,
   "workflow-drafts": WorkflowDraftsApp,
+  alerts: AlertsApp,
 };

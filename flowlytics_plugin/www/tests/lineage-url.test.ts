@@ -38,6 +38,7 @@ describe("viewFromModuleUrl", () => {
       "batch-run": "Batch health (run)",
       "batch-widget": "Latest batches",
       "workflow-drafts": "Workflow drafts",
+      alerts: "Alerts",
     });
   });
 });

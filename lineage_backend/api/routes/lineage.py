@@ -71,6 +71,7 @@ async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep
     document = await _document(request, settings.max_body_bytes)
     await run_in_threadpool(ingest_one, database, document)
     request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
+    request.app.state.alerts.observe(document)  # after the commit; queues, never waits nor raises
     return Response(status_code=201)
 
 
@@ -86,6 +87,7 @@ async def post_batch(
     document = await _document(request, settings.max_body_bytes)
     result = await run_in_threadpool(ingest_batch, database, document, max_events=settings.max_batch_events)
     request.app.state.graph_index.invalidate()
+    request.app.state.alerts.observe(document)
     if result.status == "failure":
         response.status_code = 422
     return result

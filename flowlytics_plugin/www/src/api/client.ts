@@ -74,7 +74,7 @@ export function errorDetail(body: unknown, fallback: string): string {
   return fallback;
 }
 
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+export type HttpMethod = "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
 
 /**
  * The one HTTP helper of the plugin: sends `body` as JSON (when given), returns
@@ -122,4 +122,9 @@ export async function getJson<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   return requestJson<T>("GET", path, { query, signal });
+}
+
+/** A JSON request with a body (PATCH, POST, PUT): the answer's JSON (undefined when empty), or an ApiError. */
+export async function sendJson<T>(method: "POST" | "PATCH" | "PUT", path: string, body: unknown): Promise<T> {
+  return requestJson<T>(method, path, { body, allowEmpty: true });
 }

@@ -12,6 +12,7 @@ export const VIEWS = [
   "batch-run",
   "batch-widget",
   "workflow-drafts",
+  "alerts",
 ] as const;
 export type View = (typeof VIEWS)[number];
 
@@ -25,6 +26,7 @@ export const VIEW_GLOBAL_NAMES: Readonly<Record<View, string>> = {
   "batch-run": "Batch health (run)",
   "batch-widget": "Latest batches",
   "workflow-drafts": "Workflow drafts",
+  alerts: "Alerts",
 };
 
 /** `?view=` of the module URL; the runs page when absent or unknown. */

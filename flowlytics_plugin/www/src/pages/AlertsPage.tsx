@@ -1,0 +1,190 @@
+import { useCallback, useState } from "react";
+import {
+  age,
+  exportUrl,
+  fetchChannels,
+  fetchIncidents,
+  fetchRules,
+  fetchTimeline,
+  updateIncident,
+  type Incident,
+} from "../api/alerts";
+import * as s from "../components/styles";
+import { usePolledQuery } from "../lib/usePolledQuery";
+
+const REFRESH_MS = 15_000;
+
+/**
+ * The "Alerts" page: incidents (state, severity, subject, impact size, age) with acknowledge, resolve, notes,
+ * the timeline and the postmortem export; the rules and channels below (edited through the API by admins).
+ */
+export function AlertsPage() {
+  const [state, setState] = useState("OPEN,ACKNOWLEDGED");
+  const [selected, setSelected] = useState<number | null>(null);
+  const loadIncidents = useCallback((signal: AbortSignal) => fetchIncidents(state, signal), [state]);
+  const incidents = usePolledQuery(loadIncidents, state, REFRESH_MS);
+  const rules = usePolledQuery(useCallback((signal: AbortSignal) => fetchRules(signal), []), "rules", 0);
+  const channels = usePolledQuery(useCallback((signal: AbortSignal) => fetchChannels(signal), []), "channels", 0);
+  const current = incidents.data?.items.find((i) => i.id === selected) ?? null;
+
+  return (
+    <div data-testid="flowlytics-alerts" style={s.page}>
+      <h2 style={s.title}>Alerts</h2>
+      <div style={s.toolbar}>
+        <label>
+          State{" "}
+          <select
+            data-testid="flowlytics-incident-state"
+            style={s.select}
+            value={state}
+            onChange={(e) => setState(e.target.value)}
+          >
+            <option value="OPEN,ACKNOWLEDGED">open and acknowledged</option>
+            <option value="OPEN">open</option>
+            <option value="ACKNOWLEDGED">acknowledged</option>
+            <option value="RESOLVED">resolved</option>
+            <option value="OPEN,ACKNOWLEDGED,RESOLVED">all</option>
+          </select>
+        </label>
+        <button type="button" style={s.button} onClick={incidents.refresh}>
+          Refresh
+        </button>
+      </div>
+      {incidents.error ? (
+        <div role="alert" style={s.errorBox}>
+          Could not load incidents: {incidents.error.message}
+        </div>
+      ) : null}
+      <div style={s.tableWrap}>
+        <table data-testid="flowlytics-incidents" style={s.table}>
+          <thead>
+            <tr>
+              {["#", "State", "Severity", "Incident", "Subject", "Runs", "Impact", "Age"].map((h) => (
+                <th key={h} style={s.th}>
+                  {h}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {(incidents.data?.items ?? []).map((incident) => (
+              <tr
+                key={incident.id}
+                data-testid="flowlytics-incident-row"
+                onClick={() => setSelected(incident.id)}
+                style={{ cursor: "pointer", fontWeight: incident.id === selected ? 600 : undefined }}
+              >
+                <td style={s.tdNowrap}>{incident.id}</td>
+                <td style={s.tdNowrap}>{incident.state}</td>
+                <td style={s.tdNowrap}>{incident.severity}</td>
+                <td style={s.td}>
+                  {incident.title}
+                  {incident.parentIncidentId ? ` (grouped under #${incident.parentIncidentId})` : ""}
+                </td>
+                <td style={s.td}>{incident.subject}</td>
+                <td style={s.tdNowrap}>{incident.occurrences}</td>
+                <td style={s.tdNowrap}>{incident.impact.summary.total ?? 0} downstream</td>
+                <td style={s.tdNowrap}>{age(incident.openedAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {incidents.data && incidents.data.items.length === 0 ? (
+        <div data-testid="flowlytics-empty" style={s.notice}>
+          No incidents in this state.
+        </div>
+      ) : null}
+      {current ? <IncidentDetail key={current.id} incident={current} onChange={incidents.refresh} /> : null}
+      <h3 style={s.title}>Rules</h3>
+      <ul data-testid="flowlytics-rules">
+        {(rules.data?.items ?? []).map((rule) => (
+          <li key={rule.id}>
+            {rule.name}: {rule.condition.type}
+            {rule.enabled ? "" : " (disabled)"}
+            {rule.evaluated ? "" : " (not evaluated yet)"} → channels {rule.channelIds.join(", ") || "none"}
+          </li>
+        ))}
+      </ul>
+      <h3 style={s.title}>Channels</h3>
+      <ul data-testid="flowlytics-channels">
+        {(channels.data?.items ?? []).map((channel) => (
+          <li key={channel.id}>
+            #{channel.id} {channel.name} ({channel.type}) {channel.url ?? ""}
+            {channel.hasSecret ? " signed" : ""}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: () => void }) {
+  const [note, setNote] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const loadTimeline = useCallback((signal: AbortSignal) => fetchTimeline(incident.id, signal), [incident.id]);
+  const timeline = usePolledQuery(loadTimeline, `${incident.id}|${incident.state}|${incident.lastSeenAt}`, REFRESH_MS);
+  const act = (change: { state?: "ACKNOWLEDGED" | "RESOLVED"; note?: string }) => {
+    setError(null);
+    updateIncident(incident.id, change)
+      .then(() => {
+        setNote("");
+        onChange();
+        timeline.refresh();
+      })
+      .catch((e: Error) => setError(e.message));
+  };
+  return (
+    <div data-testid="flowlytics-incident-detail" style={{ marginTop: "16px" }}>
+      <h3 style={s.title}>
+        Incident #{incident.id}: {incident.title}
+      </h3>
+      <div style={s.toolbar}>
+        {incident.state === "OPEN" ? (
+          <button type="button" style={s.button} onClick={() => act({ state: "ACKNOWLEDGED" })}>
+            Acknowledge
+          </button>
+        ) : null}
+        {incident.state !== "RESOLVED" ? (
+          <button type="button" style={s.button} onClick={() => act({ state: "RESOLVED" })}>
+            Resolve
+          </button>
+        ) : null}
+        <input
+          data-testid="flowlytics-incident-note"
+          value={note}
+          placeholder="Add a note"
+          onChange={(e) => setNote(e.target.value)}
+        />
+        <button type="button" style={note ? s.button : s.buttonDisabled} disabled={!note} onClick={() => act({ note })}>
+          Add note
+        </button>
+        <a style={s.link} href={exportUrl(incident.id, "markdown")}>
+          Postmortem (Markdown)
+        </a>
+        <a style={s.link} href={exportUrl(incident.id, "json")}>
+          JSON
+        </a>
+        {incident.link ? (
+          <a style={s.link} href={incident.link}>
+            Open in Airflow
+          </a>
+        ) : null}
+      </div>
+      {error ? (
+        <div role="alert" style={s.errorBox}>
+          {error}
+        </div>
+      ) : null}
+      <ol data-testid="flowlytics-timeline">
+        {(timeline.data?.items ?? []).map((entry, index) => (
+          <li key={index}>
+            <span style={s.muted}>{new Date(entry.at).toISOString().replace("T", " ").slice(0, 19)}</span>{" "}
+            <strong>{entry.kind}</strong>
+            {entry.actor ? ` (${entry.actor})` : ""}: {entry.message}
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}

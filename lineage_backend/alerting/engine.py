@@ -1,0 +1,222 @@
+"""The background loop of one process: evaluates runs as they are ingested, sweeps for runs nobody evaluated
+(a process that died), checks absences on a clock, and delivers the outbox. Any number of processes may run it
+on one database: evaluation is claimed per run, incidents are unique per rule and subject, messages are claimed
+under a lock with a lease."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from lineage_backend.alerting.delivery import deliver_due
+from lineage_backend.alerting.evaluate import (
+    EvaluationSettings,
+    PreparedRun,
+    apply_run,
+    evaluate_absences,
+    evaluate_run,
+    prepare_run,
+    unevaluated_runs,
+)
+from lineage_backend.alerting.incidents import AlertContext
+from lineage_backend.anomaly.detector import AnomalyConfig
+from lineage_backend.db import Database
+from lineage_backend.graph.index import GraphIndex
+from lineage_backend.store.models import AlertOutbox, AlertRule
+
+log = logging.getLogger(__name__)
+TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    tick_seconds: float = 0.5
+    sweep_seconds: float = 30.0
+    clock_seconds: float = 30.0  # SLA deadlines: noticed within this (plus a tick) of passing
+    freshness_seconds: float = 300.0  # stale datasets: a scan of recent writes, so less often
+    lease: timedelta = timedelta(seconds=60)
+    group_wait: timedelta = timedelta(seconds=2)
+    smtp_url: str | None = None
+    evaluation: EvaluationSettings = field(default_factory=lambda: EvaluationSettings(anomaly=AnomalyConfig()))
+
+
+def terminal_run_ids(document: Any) -> list[str]:
+    """Run ids of the terminal run events in an ingested body (one event or a list), cheaply."""
+    events: Iterable[Any] = document if isinstance(document, list) else [document]
+    found = []
+    for event in events:
+        if isinstance(event, dict) and event.get("eventType") in TERMINAL_EVENT_TYPES:
+            run = event.get("run")
+            if isinstance(run, dict) and isinstance(run.get("runId"), str):
+                found.append(run["runId"].lower())
+    return found
+
+
+class AlertEngine:
+    def __init__(self, database: Database, index: GraphIndex | None, settings: EngineSettings) -> None:
+        self.database = database
+        self.settings = settings
+        self.context = AlertContext(index=index, group_wait=settings.group_wait)
+        self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_sweep = self._last_clock = self._last_freshness = 0.0
+
+    # Called by ingestion after its commit: never blocks, never raises.
+    def observe(self, document: Any) -> None:
+        try:
+            for run_id in terminal_run_ids(document):
+                self._queue.put(run_id)
+            self._wake.set()
+        except Exception:
+            log.exception("could not queue runs for alert evaluation")
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="flowlytics-alerts", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        import time
+
+        while not self._stop.is_set():
+            try:
+                self.run_once(time.monotonic())
+            except Exception:
+                log.exception("alert loop pass failed; retrying")
+            self._wake.wait(self.settings.tick_seconds)
+            self._wake.clear()
+
+    def run_once(self, monotonic_now: float) -> None:
+        """One pass: queued evaluations, the sweep and the clock when due, then deliveries."""
+        self.evaluate_queued()
+        if monotonic_now - self._last_sweep >= self.settings.sweep_seconds:
+            self._last_sweep = monotonic_now
+            self.sweep()
+        if monotonic_now - self._last_clock >= self.settings.clock_seconds:
+            self._last_clock = monotonic_now
+            freshness = monotonic_now - self._last_freshness >= self.settings.freshness_seconds
+            if freshness:
+                self._last_freshness = monotonic_now
+            self.check_absences(freshness=freshness)
+        self.deliver()
+
+    def evaluate_queued(self, chunk: int = 200, write_chunk: int = 20) -> int:
+        """Evaluate what ingestion queued: baselines read without a write lock, then results written a few runs
+        per transaction (SQLite has one writer: short write transactions keep ingestion flowing), each run in a
+        savepoint so one bad run spoils nothing. A run that fails here is retried by the sweep."""
+        done = 0
+        while True:
+            run_ids: list[str] = []
+            while len(run_ids) < chunk:
+                try:
+                    run_ids.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            if not run_ids:
+                return done
+            try:
+                prepared = self.database.read(lambda session, ids=run_ids: self._prepare(ids, session=session))  # type: ignore[misc]
+                for start in range(0, len(prepared), write_chunk):
+                    part = prepared[start : start + write_chunk]
+                    done += self.database.run(lambda session, part=part: self._apply(part, session=session))  # type: ignore[misc]
+            except Exception:
+                log.exception("evaluating %s runs for alerts failed; the sweep will retry them", len(run_ids))
+
+    def _prepare(self, run_ids: list[str], *, session: Session) -> list[PreparedRun]:
+        found = []
+        for run_id in dict.fromkeys(run_ids):
+            try:
+                prepared = prepare_run(run_id, session=session, settings=self.settings.evaluation)
+            except Exception:
+                log.exception("reading run %s for alerts failed", run_id)
+                continue
+            if prepared is not None:
+                found.append(prepared)
+        return found
+
+    def _apply(self, prepared: list[PreparedRun], *, session: Session) -> int:
+        done = 0
+        for item in prepared:
+            try:
+                with session.begin_nested():
+                    done += apply_run(item, session=session, context=self.context, settings=self.settings.evaluation)
+            except Exception:
+                log.exception("evaluating run %s for alerts failed", item.run_uuid)
+        return done
+
+    def evaluate(self, run_id: str) -> bool:
+        try:
+            return self.database.run(
+                lambda session: evaluate_run(
+                    run_id, session=session, context=self.context, settings=self.settings.evaluation
+                )
+            )
+        except Exception:
+            log.exception("evaluating run %s for alerts failed", run_id)
+            return False
+
+    def sweep(self, since: timedelta = timedelta(days=1)) -> int:
+        horizon = datetime.now(timezone.utc) - since
+        missed = self.database.read(lambda session: unevaluated_runs(session=session, since=horizon))
+        return sum(self.evaluate(run_id) for run_id in missed)
+
+    def check_absences(self, *, freshness: bool = True, now: datetime | None = None) -> int:
+        """SLA and freshness checks, only while a rule asks for them (a read first: no write transaction, which
+        SQLite would serialise with ingestion, when there is nothing to check)."""
+        moment = now or datetime.now(timezone.utc)
+        kinds = self.database.read(
+            lambda session: {
+                (rule.condition or {}).get("type")
+                for rule in session.execute(select(AlertRule).where(AlertRule.enabled.is_(True))).scalars()
+            }
+        )
+        if "sla_missed" not in kinds and not (freshness and "anomaly" in kinds):
+            return 0
+        return self.database.run(
+            lambda session: evaluate_absences(
+                session=session,
+                context=self.context,
+                settings=self.settings.evaluation,
+                now=moment,
+                freshness=freshness,
+            )
+        )
+
+    def deliver(self) -> int:
+        now = datetime.now(timezone.utc)
+        due = self.database.read(
+            lambda session: session.execute(
+                select(func.count()).where(
+                    AlertOutbox.delivered_at.is_(None),
+                    AlertOutbox.gave_up_at.is_(None),
+                    AlertOutbox.next_attempt_at <= now,
+                    or_(AlertOutbox.claimed_until.is_(None), AlertOutbox.claimed_until < now),
+                )
+            ).scalar()
+        )
+        if not due:
+            return 0  # a read, not a write transaction, when there is nothing to send (SQLite has one writer)
+        return deliver_due(
+            self.database, worker=self.worker, lease=self.settings.lease, smtp_url=self.settings.smtp_url
+        )

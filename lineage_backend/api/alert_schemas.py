@@ -1,0 +1,200 @@
+"""Request and response models of anomalies, alert channels and rules, and incidents (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from lineage_backend.api.schemas import ApiModel, CollectionResponse
+
+ChannelType = Literal["webhook", "slack", "email", "apprise"]
+ConditionType = Literal[
+    "run_failed", "consecutive_failures", "anomaly", "sla_missed", "duration_above", "dq_error_rate_above", "cost_above"
+]
+Criticality = Literal["low", "medium", "high", "critical"]
+IncidentState = Literal["OPEN", "ACKNOWLEDGED", "RESOLVED"]
+
+
+class AnomalyResponse(ApiModel):
+    id: int
+    run_id: str | None
+    job_node_id: str
+    metric: str
+    value: float
+    expected_low: float | None
+    expected_high: float | None
+    score: float | None
+    direction: Literal["HIGH", "LOW"]
+    level: Literal["warn", "error"]
+    event_time: datetime
+    marked_normal_by: str | None = None
+    marked_normal_at: datetime | None = None
+
+
+class AnomalyCollectionResponse(CollectionResponse[AnomalyResponse]):
+    pass
+
+
+class ChannelCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=200)
+    type: ChannelType
+    url: str | None = Field(default=None, max_length=4000)
+    addresses: list[str] | None = None
+    secret: str | None = Field(default=None, max_length=1000)
+
+
+class ChannelPatch(ApiModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    url: str | None = Field(default=None, max_length=4000)
+    addresses: list[str] | None = None
+    secret: str | None = Field(default=None, max_length=1000)
+
+
+class ChannelResponse(ApiModel):
+    id: int
+    name: str
+    type: ChannelType
+    # Webhook URLs are shown; Slack and apprise URLs hold their tokens, so only their scheme and host are.
+    url: str | None
+    addresses: list[str] | None
+    has_secret: bool
+    updated_at: datetime
+    updated_by: str
+
+
+class ChannelCollectionResponse(CollectionResponse[ChannelResponse]):
+    pass
+
+
+class ChannelTestResponse(ApiModel):
+    channel_id: int
+    delivered: bool
+    detail: str
+
+
+class Condition(ApiModel):
+    type: ConditionType
+    count: int | None = Field(default=None, ge=2, le=100)  # consecutive_failures
+    metric: str | None = None  # anomaly: one metric, or every metric when absent
+    min_level: Literal["warn", "error"] | None = None  # anomaly
+    threshold: float | None = Field(default=None, ge=0)  # duration_above (s), dq_error_rate_above (0..1), cost_above
+
+
+class Scope(ApiModel):
+    dag_ids: list[str] = []
+    namespaces: list[str] = []
+    node_ids: list[str] = []
+    owners: list[str] = []
+    min_criticality: Criticality | None = None
+    env: list[str] = []
+
+
+class RuleCreate(ApiModel):
+    name: str = Field(min_length=1, max_length=200)
+    condition: Condition
+    scope: Scope = Scope()
+    channel_ids: list[int] = []
+    route_to_owners: bool = False
+    enabled: bool = True
+    muted_until: datetime | None = None
+
+
+class RulePatch(ApiModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    condition: Condition | None = None
+    scope: Scope | None = None
+    channel_ids: list[int] | None = None
+    route_to_owners: bool | None = None
+    enabled: bool | None = None
+    muted_until: datetime | None = None
+
+
+class RuleResponse(ApiModel):
+    id: int
+    name: str
+    condition: dict[str, Any]
+    scope: dict[str, Any]
+    channel_ids: list[int]
+    route_to_owners: bool
+    enabled: bool
+    muted_until: datetime | None
+    evaluated: bool  # False for cost_above until run analytics has cost
+    updated_at: datetime
+    updated_by: str
+
+
+class RuleCollectionResponse(CollectionResponse[RuleResponse]):
+    pass
+
+
+class OwnerRoutes(ApiModel):
+    routes: dict[str, int]  # owner -> channel id
+
+
+class SilenceCreate(ApiModel):
+    rule_id: int | None = None
+    subject: str | None = None
+    until: datetime | None = None  # None: muted until deleted
+    reason: str | None = None
+
+
+class SilenceResponse(ApiModel):
+    id: int
+    rule_id: int | None
+    subject: str | None
+    until: datetime | None
+    reason: str | None
+    created_at: datetime
+    created_by: str
+
+
+class SilenceCollectionResponse(CollectionResponse[SilenceResponse]):
+    pass
+
+
+class IncidentImpact(ApiModel):
+    summary: dict[str, Any] = {}
+    items: list[dict[str, Any]] = []
+
+
+class IncidentResponse(ApiModel):
+    id: int
+    rule_id: int
+    title: str
+    state: IncidentState
+    severity: str
+    subject: str
+    opened_at: datetime
+    last_seen_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+    occurrences: int
+    parent_incident_id: int | None
+    link: str | None
+    impact: IncidentImpact
+    runs: list[dict[str, Any]] = []
+
+
+class IncidentCollectionResponse(CollectionResponse[IncidentResponse]):
+    pass
+
+
+class IncidentPatch(ApiModel):
+    state: Literal["ACKNOWLEDGED", "RESOLVED"] | None = None
+    note: str | None = Field(default=None, max_length=10_000)
+
+
+class TimelineEntry(ApiModel):
+    at: datetime
+    kind: str
+    actor: str | None
+    message: str
+    details: dict[str, Any]
+
+
+class TimelineResponse(CollectionResponse[TimelineEntry]):
+    incident_id: int

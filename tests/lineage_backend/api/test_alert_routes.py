@@ -1,0 +1,155 @@
+"""401/403/404/422 on every anomaly, alert and incident route, and clear details for bad bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from lineage_backend.db import Database
+from tests.conftest import INGEST, READ
+from tests.lineage_backend.alerting.scenario import ADMIN, alert_client
+
+UUID = "6a3c4f1e-2b7d-4c8e-9f00-112233445566"
+# (method, path, body, least scope: "read" or "admin")
+ROUTES: list[tuple[str, str, Any, str]] = [
+    ("GET", "/api/v1/anomalies", None, "read"),
+    ("POST", "/api/v1/anomalies/1/mark-normal", None, "read"),
+    ("POST", f"/api/v1/runs/{UUID}/mark-normal", None, "read"),
+    ("GET", "/api/v1/alerts/channels", None, "read"),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "webhook", "url": "http://127.0.0.1:9/x"}, "admin"),
+    ("PATCH", "/api/v1/alerts/channels/1", {"name": "y"}, "admin"),
+    ("DELETE", "/api/v1/alerts/channels/1", None, "admin"),
+    ("POST", "/api/v1/alerts/channels/1/test", None, "admin"),
+    ("GET", "/api/v1/alerts/owner-routes", None, "read"),
+    ("PUT", "/api/v1/alerts/owner-routes", {"routes": {}}, "admin"),
+    ("GET", "/api/v1/alerts/rules", None, "read"),
+    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "run_failed"}}, "admin"),
+    ("PATCH", "/api/v1/alerts/rules/1", {"enabled": False}, "admin"),
+    ("DELETE", "/api/v1/alerts/rules/1", None, "admin"),
+    ("GET", "/api/v1/alerts/silences", None, "read"),
+    ("POST", "/api/v1/alerts/silences", {"subject": "job:airflow:x"}, "read"),
+    ("DELETE", "/api/v1/alerts/silences/1", None, "read"),
+    ("GET", "/api/v1/incidents", None, "read"),
+    ("GET", "/api/v1/incidents/1", None, "read"),
+    ("PATCH", "/api/v1/incidents/1", {"state": "ACKNOWLEDGED"}, "read"),
+    ("GET", "/api/v1/incidents/1/timeline", None, "read"),
+    ("GET", "/api/v1/incidents/1/export", None, "read"),
+]
+
+
+@pytest.fixture
+def client(sqlite_database: Database) -> Any:
+    with alert_client(sqlite_database, alerts_enabled=False) as test_client:
+        yield test_client
+
+
+def _call(client: TestClient, method: str, path: str, body: Any, headers: dict[str, str] | None) -> Any:
+    return client.request(method, path, json=body, headers=headers or {})
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), ROUTES)
+def test_auth(client: TestClient, method: str, path: str, body: Any, scope: str) -> None:
+    response = _call(client, method, path, body, None)
+    assert response.status_code == 401 and "Authorization: Bearer" in response.json()["detail"]
+    assert _call(client, method, path, body, INGEST).status_code == 403
+    if scope == "admin":
+        forbidden = _call(client, method, path, body, READ)
+        assert forbidden.status_code == 403 and "admin" in forbidden.json()["detail"]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "scope"), [r for r in ROUTES if "/1" in r[1] or UUID in r[1]])
+def test_not_found(client: TestClient, method: str, path: str, body: Any, scope: str) -> None:
+    response = _call(client, method, path, body, ADMIN)
+    assert response.status_code == 404, response.text
+    assert "list them with GET" in response.json()["detail"]
+
+
+BAD_BODIES = [
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "carrier-pigeon"}, "type"),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "webhook", "url": "ftp://nope"}, "http(s) URL"),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "email"}, "addresses"),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "email", "addresses": ["nobody"]}, "not email"),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "apprise", "url": "nosuch://x"}, "apprise URL"),
+    (
+        "POST",
+        "/api/v1/alerts/channels",
+        {"name": "x", "type": "slack", "url": "https://h.example/x", "secret": "s"},
+        "only webhook",
+    ),
+    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "explode"}}, "condition.type"),
+    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "duration_above"}}, "threshold"),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "dq_error_rate_above", "threshold": 5}},
+        "rate from 0 to 1",
+    ),
+    ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "anomaly", "metric": "cpu"}}, "metric"),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "run_failed"}, "channelIds": [42]},
+        "no channels [42]",
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "run_failed"}, "scope": {"minCriticality": "extreme"}},
+        "minCriticality",
+    ),
+    ("PUT", "/api/v1/alerts/owner-routes", {"routes": {"team": 42}}, "no channels [42]"),
+    ("POST", "/api/v1/alerts/silences", {}, "ruleId"),
+    ("POST", "/api/v1/alerts/silences", {"subject": "job:a:b", "until": "2000-01-01T00:00:00Z"}, "future"),
+    ("GET", "/api/v1/incidents?state=BROKEN", None, "state must be"),
+    ("GET", "/api/v1/incidents/1/export?format=pdf", None, "format"),
+    ("GET", "/api/v1/anomalies?metric=cpu", None, "metric"),
+    ("GET", "/api/v1/anomalies?limit=0", None, "limit"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body", "says"), BAD_BODIES)
+def test_bad_input_is_422_with_a_clear_detail(client: TestClient, method: str, path: str, body: Any, says: str) -> None:
+    response = _call(client, method, path, body, ADMIN)
+    assert response.status_code == 422, response.text
+    assert says in response.json()["detail"]
+
+
+def test_crud_round_trip_and_names_are_unique(client: TestClient) -> None:
+    channel = client.post(
+        "/api/v1/alerts/channels", json={"name": "ops", "type": "webhook", "url": "http://127.0.0.1:9/x"}, headers=ADMIN
+    ).json()
+    again = client.post(
+        "/api/v1/alerts/channels", json={"name": "ops", "type": "webhook", "url": "http://127.0.0.1:9/y"}, headers=ADMIN
+    )
+    assert again.status_code == 422 and "taken" in again.json()["detail"]
+    created = client.post(
+        "/api/v1/alerts/rules",
+        json={
+            "name": "owners",
+            "condition": {"type": "consecutive_failures"},
+            "scope": {"owners": ["data-eng"]},
+            "channelIds": [channel["id"]],
+            "routeToOwners": True,
+        },
+        headers=ADMIN,
+    )
+    assert created.status_code == 201
+    rule = created.json()
+    assert rule["condition"] == {"type": "consecutive_failures", "count": 3} and rule["evaluated"] is True
+    cost = client.post(
+        "/api/v1/alerts/rules",
+        json={"name": "cost", "condition": {"type": "cost_above", "threshold": 10}},
+        headers=ADMIN,
+    ).json()
+    assert cost["evaluated"] is False  # accepted; evaluated once run analytics has cost
+    routes = client.put("/api/v1/alerts/owner-routes", json={"routes": {"data-eng": channel["id"]}}, headers=ADMIN)
+    assert routes.json() == {"routes": {"data-eng": channel["id"]}}
+    patched = client.patch(f"/api/v1/alerts/rules/{rule['id']}", json={"enabled": False}, headers=ADMIN).json()
+    assert patched["enabled"] is False and patched["name"] == "owners"
+    assert client.delete(f"/api/v1/alerts/channels/{channel['id']}", headers=ADMIN).status_code == 204
+    assert client.get("/api/v1/alerts/rules", headers=READ).json()["items"][0]["channelIds"] == []
+    assert client.get("/api/v1/alerts/owner-routes", headers=READ).json() == {"routes": {}}
+    assert client.delete(f"/api/v1/alerts/rules/{rule['id']}", headers=ADMIN).status_code == 204
+    assert client.get("/api/v1/alerts/rules", headers=READ).json()["totalCount"] == 1
