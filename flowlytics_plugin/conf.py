@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from lineage_backend.analytics.cost import Budget, CostRates, parse_cost_budgets, parse_cost_rates
 from lineage_backend.config import (
     DEFAULT_MAX_BATCH_EVENTS,
     DEFAULT_MAX_BODY_BYTES,
@@ -50,6 +51,17 @@ def retention_days() -> int:
     return int(_get("retention_days", str(DEFAULT_RETENTION_DAYS)))
 
 
+def cost_rates() -> CostRates:
+    """`cost_rates`: the rate card as JSON (price per runtime hour by namespace or DAG/task pattern, BigQuery
+    per TiB and per slot-hour); see the README's Analytics section."""
+    return parse_cost_rates(_get("cost_rates"))
+
+
+def cost_budgets() -> tuple[Budget, ...]:
+    """`cost_budgets`: monthly budgets as JSON, e.g. [{"dagId": "etl", "monthly": 200}]."""
+    return parse_cost_budgets(_get("cost_budgets"))
+
+
 def db_url() -> str:
     """Flowlytics' tables live in Airflow's metadata database unless `db_url` points elsewhere."""
     from airflow.configuration import conf
@@ -67,4 +79,6 @@ def settings() -> Settings:
         max_batch_events=max_batch_events(),
         env_by_namespace=env_by_namespace(),
         retention_days=retention_days(),
+        cost_rates=cost_rates(),
+        cost_budgets=cost_budgets(),
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from lineage_backend.analytics.cost import Budget, CostRates, parse_cost_budgets, parse_cost_rates
+
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_BATCH_EVENTS = 5000
 DEFAULT_RETENTION_DAYS = 90
@@ -37,6 +39,9 @@ class Settings:
     # Environment of batches whose events carry no env tag, by job namespace.
     env_by_namespace: dict[str, str] = field(default_factory=dict)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    # Run analytics: the rate card (JSON, `cost_rates`) and monthly budgets per DAG or owner (`cost_budgets`).
+    cost_rates: CostRates = field(default_factory=CostRates)
+    cost_budgets: tuple[Budget, ...] = ()
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -49,4 +54,6 @@ class Settings:
             max_batch_events=int(os.environ.get("FLOWLYTICS_MAX_BATCH_EVENTS", DEFAULT_MAX_BATCH_EVENTS)),
             env_by_namespace=parse_env_map(os.environ.get("FLOWLYTICS_ENV_BY_NAMESPACE")),
             retention_days=int(os.environ.get("FLOWLYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)),
+            cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")),
+            cost_budgets=parse_cost_budgets(os.environ.get("FLOWLYTICS_COST_BUDGETS")),
         )

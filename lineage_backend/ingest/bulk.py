@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, case, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from lineage_backend.analytics.cost import CostRates
 from lineage_backend.ingest.parse import TERMINAL_EVENT_TYPES, ParsedEvent, normalise_run_id, parse_time
 from lineage_backend.ingest.projection import (
     RUN_STATE_BY_EVENT,
@@ -29,6 +30,7 @@ from lineage_backend.ingest.projection import (
     state_rank,
     time_key,
 )
+from lineage_backend.ingest.rollups import update_rollups
 from lineage_backend.store.models import (
     ColumnEdge,
     Dataset,
@@ -60,8 +62,10 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def store_events(events: Sequence[ParsedEvent], *, session: Session, received_at: datetime) -> list[IngestOutcome]:
-    """Append the events to the raw log and project the new ones. Never commits."""
+def store_events(
+    events: Sequence[ParsedEvent], *, session: Session, received_at: datetime, cost_rates: CostRates | None = None
+) -> list[IngestOutcome]:
+    """Append the events to the raw log and project the new ones (rollups included). Never commits."""
     fresh = _append_raw(events, session=session, received_at=received_at)
     outcomes, seen = [], set()
     for event in events:
@@ -69,7 +73,7 @@ def store_events(events: Sequence[ParsedEvent], *, session: Session, received_at
         seen.add(event.event_hash)
     new_events = list({e.event_hash: e for e in events if e.event_hash in fresh}.values())
     if new_events:
-        _project(new_events, session=session)
+        _project(new_events, session=session, cost_rates=cost_rates or CostRates())
     return outcomes
 
 
@@ -105,7 +109,7 @@ class _Plan:
     dataset_keys: set[Key] = field(default_factory=set)
 
 
-def _project(events: list[ParsedEvent], *, session: Session) -> None:
+def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRates) -> None:
     plan = _Plan()
     for event in events:
         if event.job_namespace and event.job_name:
@@ -125,8 +129,10 @@ def _project(events: list[ParsedEvent], *, session: Session) -> None:
     _write_edges(events, jobs, datasets, session=session)
     run_events = [e for e in events if e.kind == "RunEvent"]
     if run_events:
-        _merge_runs(run_events, jobs, session=session)
+        runs = _merge_runs(run_events, jobs, session=session)
         _merge_run_datasets(run_events, datasets, session=session)
+        # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
+        update_rollups(runs, session=session, cost_rates=cost_rates)
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
@@ -384,7 +390,8 @@ RUN_COLUMNS = (
 )
 
 
-def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> None:
+def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> dict[str, dict[str, Any]]:
+    """Merge the events into their runs; returns the runs' merged columns."""
     # Placeholders for parents and roots known only from a child's facet, so links hold before they report.
     placeholders: dict[str, dict[str, Any]] = {}
     parent_jobs: dict[int, int] = {}
@@ -449,6 +456,7 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
                 .where(RUN.c.batch_run_uuid == uuid, RUN.c.run_uuid != uuid)
                 .values(batch_run_uuid=run["batch_run_uuid"])
             )
+    return runs
 
 
 def _new_run(run_uuid: str, job_id: int, batch: str | None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ async def _document(request: Request, limit: int) -> object:
 @router.post("", status_code=201, response_class=Response, summary="Receive one OpenLineage event")
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     document = await _document(request, settings.max_body_bytes)
-    await run_in_threadpool(ingest_one, database, document)
+    await run_in_threadpool(lambda: ingest_one(database, document, cost_rates=settings.cost_rates))
     request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
     return Response(status_code=201)
 
@@ -35,7 +35,11 @@ async def post_batch(
     request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep, response: Response
 ) -> BatchIngestResponse:
     document = await _document(request, settings.max_body_bytes)
-    result = await run_in_threadpool(ingest_batch, database, document, max_events=settings.max_batch_events)
+    result = await run_in_threadpool(
+        lambda: ingest_batch(
+            database, document, max_events=settings.max_batch_events, cost_rates=settings.cost_rates
+        )
+    )
     request.app.state.graph_index.invalidate()
     if result.status == "failure":
         response.status_code = 422
