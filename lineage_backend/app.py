@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from lineage_backend import __version__
 from lineage_backend.api.errors import install_error_handlers
-from lineage_backend.api.routes import batches, catalog, graph, health, lineage, metadata, runs
+from lineage_backend.api.routes import analytics, batches, catalog, graph, health, lineage, metadata, runs
 from lineage_backend.auth import ApiKeyAuthenticator, Authenticator
 from lineage_backend.config import Settings
 from lineage_backend.db import Database
@@ -38,7 +38,7 @@ def create_app(
     app.state.authenticators = [ApiKeyAuthenticator(settings), *authenticators]
     app.state.graph_index = GraphIndex(database, prepare=graph_service.prepare_node_json)
     install_error_handlers(app)
-    for module in (health, lineage, runs, catalog, graph, metadata, batches):
+    for module in (health, lineage, runs, catalog, graph, metadata, batches, analytics):
         app.include_router(module.router)
     return app
 

@@ -1,7 +1,7 @@
 """Cost from a rate card and engine facts, and a 30-day projection with weekday factors.
 
-No OpenLineage facet carries cost. A run's cost is its runtime hours × the rate-card price for its job
-(`estimated`), plus, for BigQuery jobs, the bytes billed × price per TiB or the slot-hours × price per
+No OpenLineage facet carries cost. A run's cost is its runtime hours x the rate-card price for its job
+(`estimated`), plus, for BigQuery jobs, the bytes billed x price per TiB or the slot-hours x price per
 slot-hour from the `bigQueryJob` facet (`billed`: the engine billed those quantities).
 """
 
@@ -78,11 +78,12 @@ def parse_cost_rates(text: str | None) -> CostRates:
     except json.JSONDecodeError as error:
         raise ValueError(f"cost_rates is not valid JSON ({error}); see the README's Analytics section") from None
     if not isinstance(document, dict):
-        raise ValueError("cost_rates must be a JSON object such as {\"runtimePerHour\": [...], \"bigquery\": {...}}")
+        raise ValueError('cost_rates must be a JSON object such as {"runtimePerHour": [...], "bigquery": {...}}')
     unknown = set(document) - {"currency", "runtimePerHour", "defaultRuntimePerHour", "bigquery"}
     if unknown:
         raise ValueError(
-            f"cost_rates has unknown keys {sorted(unknown)}: use currency, runtimePerHour, defaultRuntimePerHour, bigquery"
+            f"cost_rates has unknown keys {sorted(unknown)}: "
+            "use currency, runtimePerHour, defaultRuntimePerHour, bigquery"
         )
     rules = document.get("runtimePerHour") or []
     if not isinstance(rules, list):
@@ -100,7 +101,7 @@ def parse_cost_rates(text: str | None) -> CostRates:
         )
     bigquery = document.get("bigquery") or {}
     if not isinstance(bigquery, dict):
-        raise ValueError("cost_rates.bigquery must be an object such as {\"perTiB\": 6.25}")
+        raise ValueError('cost_rates.bigquery must be an object such as {"perTiB": 6.25}')
     return CostRates(
         currency=str(document.get("currency") or "USD"),
         runtime=tuple(runtime),
@@ -121,7 +122,7 @@ def parse_cost_budgets(text: str | None) -> tuple[Budget, ...]:
     except json.JSONDecodeError as error:
         raise ValueError(f"cost_budgets is not valid JSON ({error})") from None
     if not isinstance(document, list):
-        raise ValueError("cost_budgets must be a JSON list such as [{\"dagId\": \"etl\", \"monthly\": 200}]")
+        raise ValueError('cost_budgets must be a JSON list such as [{"dagId": "etl", "monthly": 200}]')
     budgets = []
     for index, item in enumerate(document):
         if not isinstance(item, dict) or "monthly" not in item or not (item.get("dagId") or item.get("owner")):
@@ -138,8 +139,8 @@ def parse_cost_budgets(text: str | None) -> tuple[Budget, ...]:
 
 @dataclass(frozen=True)
 class RunCost:
-    estimated: float  # from the rate card (runtime hours × price)
-    billed: float  # from quantities the engine billed (BigQuery bytes or slot-ms) × price
+    estimated: float  # from the rate card (runtime hours x price)
+    billed: float  # from quantities the engine billed (BigQuery bytes or slot-ms) x price
     currency: str = "USD"
 
     @property
@@ -213,7 +214,7 @@ class Projection:
 
 
 def project(daily_costs: Mapping[date, float], *, today: date, days: int = PROJECTION_DAYS) -> Projection:
-    """The next `days` days from today: the last 28 days' daily mean × each weekday's factor (its mean ÷
+    """The next `days` days from today: the last 28 days' daily mean x each weekday's factor (its mean /
     the overall mean); days without cost in the history count as zero."""
     history = [today - timedelta(days=offset) for offset in range(HISTORY_DAYS, 0, -1)]
     amounts = [daily_costs.get(day, 0.0) for day in history]

@@ -1,5 +1,5 @@
 """The critical path of a DAG run: from the task that finished last, back through the upstream task that
-finished last (flightpath's rule), with wait (start − upstream's end) and run time per step, and the slack
+finished last (flightpath's rule), with wait (start - upstream's end) and run time per step, and the slack
 of every other finished task (how much later it could have finished without moving the run's end).
 """
 
@@ -116,7 +116,7 @@ def critical_path(
 
 
 def _slack(tasks: Mapping[str, _Task], upstream: Mapping[str, Iterable[str]], end: datetime) -> dict[str, float]:
-    """Latest finish − actual finish, where a task must finish before each downstream task's latest start."""
+    """Latest finish - actual finish, where a task must finish before each downstream task's latest start."""
     downstream: dict[str, set[str]] = defaultdict(set)
     for key, ups in upstream.items():
         for up in ups:

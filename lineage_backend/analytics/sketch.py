@@ -1,7 +1,7 @@
 """A mergeable duration sketch: counts in fixed log-scale buckets (DDSketch's mapping, without collapsing).
 
-Bucket i holds the values in (γ^(i-1), γ^i] with γ = (1+α)/(1-α); a quantile answers the bucket's
-point 2γ^i/(γ+1), within a relative error α of every value in the bucket. α = 1 % keeps the stated bound
+Bucket i holds the values in (g^(i-1), g^i] with g = (1+a)/(1-a); a quantile answers the bucket's
+point 2g^i/(g+1), within a relative error a of every value in the bucket. a = 1 % keeps the stated bound
 of 2 % with room to spare. Sketches add (and subtract) bucket by bucket, so rollups can be merged across
 hours and jobs and a run's contribution can be taken back when its state changes.
 """

@@ -27,7 +27,8 @@ from lineage_backend.analytics.facts import (
     derive_fact,
 )
 from lineage_backend.analytics.sketch import add_into
-from lineage_backend.store.models import Job, Run, RunDataset, RunFact as RunFactRow, RunRollup
+from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
+from lineage_backend.store.models import RunFact as RunFactRow
 from lineage_backend.store.sql import insert_for
 
 RUN: Table = Run.__table__  # type: ignore[assignment]
@@ -81,7 +82,9 @@ def _jobs(job_ids: Iterable[int], *, session: Session) -> dict[int, tuple[str, s
     return found
 
 
-def derive_facts(runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates) -> dict[str, RunFact]:
+def derive_facts(
+    runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates
+) -> dict[str, RunFact]:
     """Facts of runs given as column dicts (with run_uuid); runs without an event of their own have none."""
     jobs = _jobs((int(run["job_id"]) for run in runs.values()), session=session)
     io = _io_stats(list(runs), session=session)
@@ -138,9 +141,9 @@ def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: in
     for key, figures in contributions(fact).items():
         target = deltas.get(key)
         if target is None:
-            target = deltas[key] = {name: 0 for name in MEASURES} | {name: 0.0 for name in FLOAT_MEASURES} | {
-                "sketch": {}
-            }
+            target = deltas[key] = (
+                {name: 0 for name in MEASURES} | {name: 0.0 for name in FLOAT_MEASURES} | {"sketch": {}}
+            )
         for name in (*MEASURES, *FLOAT_MEASURES):
             target[name] += sign * figures[name]
         add_into(target["sketch"], figures["sketch"], sign)
@@ -177,7 +180,12 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
     writes = []
     for chunk in _chunks(changed):
         rows = session.execute(
-            select(ROLLUP.c.id, *(ROLLUP.c[name] for name in KEY_COLUMNS), *(ROLLUP.c[n] for n in (*MEASURES, *FLOAT_MEASURES)), ROLLUP.c.sketch)
+            select(
+                ROLLUP.c.id,
+                *(ROLLUP.c[name] for name in KEY_COLUMNS),
+                *(ROLLUP.c[n] for n in (*MEASURES, *FLOAT_MEASURES)),
+                ROLLUP.c.sketch,
+            )
             .where(key_tuple.in_([tuple(key) for key in chunk]))
             .order_by(*(ROLLUP.c[name] for name in KEY_COLUMNS))
             .with_for_update()
@@ -185,7 +193,7 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
         for row in rows:
             values = row._asdict()
             key = tuple(values[name] for name in KEY_COLUMNS)
-            delta = deltas[key]  # type: ignore[index]
+            delta = deltas[key]
             write = {"b_id": values["id"]}
             for name in (*MEASURES, *FLOAT_MEASURES):
                 write[f"b_{name}"] = values[name] + delta[name]

@@ -82,10 +82,10 @@ def upgrade() -> None:
     )
     # Existing runs: count them in (the rate card from FLOWLYTICS_COST_RATES; `flowlytics analytics
     # rebuild` recounts later with another one).
+    import os
+
     from lineage_backend.analytics.cost import parse_cost_rates
     from lineage_backend.ingest.rollups import rebuild_rollups
-
-    import os
 
     session = Session(bind=op.get_bind())
     rebuild_rollups(session=session, cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")))
