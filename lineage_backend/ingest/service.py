@@ -125,6 +125,4 @@ def ingest_batch(
 
 
 def _store_one(database: Database, event: ParsedEvent, received_at: datetime, cost_rates: CostRates | None) -> None:
-    database.run(
-        lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates)
-    )
+    database.run(lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates))

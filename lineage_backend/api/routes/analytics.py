@@ -25,7 +25,7 @@ from lineage_backend.services import analytics
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 From = Annotated[datetime | None, Query(alias="from", description="ISO-8601 UTC; default: 30 days before 'to'")]
-To = Annotated[datetime | None, Query(alias="to", description="ISO-8601 UTC, exclusive; default: the end of today (UTC)")]
+To = Annotated[datetime | None, Query(alias="to", description="ISO-8601 UTC, exclusive; default: end of today")]
 LevelQuery = Annotated[Literal["dag", "task"], Query(description="dag: DAG runs (batches); task: their tasks")]
 DagFilter = Annotated[str | None, Query(alias="dagId", max_length=250)]
 EnvFilter = Annotated[str | None, Query(max_length=100)]

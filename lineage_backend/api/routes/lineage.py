@@ -36,9 +36,7 @@ async def post_batch(
 ) -> BatchIngestResponse:
     document = await _document(request, settings.max_body_bytes)
     result = await run_in_threadpool(
-        lambda: ingest_batch(
-            database, document, max_events=settings.max_batch_events, cost_rates=settings.cost_rates
-        )
+        lambda: ingest_batch(database, document, max_events=settings.max_batch_events, cost_rates=settings.cost_rates)
     )
     request.app.state.graph_index.invalidate()
     if result.status == "failure":

@@ -54,7 +54,11 @@ def workload(rng: random.Random, *, dags: int = 6, runs_per_dag: int = 5) -> lis
                 t_start = end + rng.randint(1, 30)
                 t_end = t_start + rng.randint(5, 4000)
                 job = f"{dag}.t{t}"
-                events.append(run_event("START", run_id=task_run, job=job, seconds=t_start, run_facets=parent, job_facets=TASK_TYPE))
+                events.append(
+                    run_event(
+                        "START", run_id=task_run, job=job, seconds=t_start, run_facets=parent, job_facets=TASK_TYPE
+                    )
+                )
                 events.append(
                     run_event(
                         "RUNNING",
