@@ -238,3 +238,33 @@ def test_retention_keeps_rollups_and_a_rebuild_recounts_the_same(database: Datab
     assert clean(database, timedelta(days=90)).runs > 0
     assert database.read(lambda s: s.execute(select(RunFact)).first()) is None
     assert stored(database) == before
+
+
+def test_the_rebuild_command_recounts_with_the_configured_rate_card(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lineage_backend.cli import main
+
+    events = workload(random.Random(5), dags=2, runs_per_dag=2)
+    ingest(sqlite_database, events, chunk=10, rates=CostRates())
+    assert all(v["cost"] == 0 for v in stored(sqlite_database).values())
+    monkeypatch.setenv("FLOWLYTICS_COST_RATES", '{"defaultRuntimePerHour": 3.6}')
+    assert main(["analytics", "rebuild", "--db-url", str(sqlite_database.engine.url)]) == 0
+    assert "recounted" in capsys.readouterr().out
+    assert stored(sqlite_database) == expected_rows(naive(events))
+
+
+def test_the_migration_backfills_rollups_of_stored_runs(database: Database) -> None:
+    from alembic import command
+
+    from lineage_backend.store.migrate import alembic_config, upgrade
+
+    events = workload(random.Random(11), dags=2, runs_per_dag=3)
+    ingest(database, events, chunk=20, rates=CostRates())
+    before, before_hours = stored(database), stored(database, "hour")
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    upgrade(database.engine)
+    assert stored(database) == before and stored(database, "hour") == before_hours
