@@ -17,9 +17,11 @@ from lineage_backend.analytics.cost import CostRates, run_cost
 from lineage_backend.analytics.sketch import bucket_key
 
 FINAL_STATES = ("COMPLETED", "FAILED", "ABORTED")
-# Day rollups drop the job, so that a month of all DAGs reads thousands of rows; hour rollups keep it.
+# Hour rollups keep the job; day rollups drop it (a month of one DAG reads a few rows per day); "dayall"
+# rollups drop the DAG too, so that a month of every DAG, for a reader who may see them all, reads ~100 rows.
 NO_JOB = 0
-GRAINS = ("hour", "day")
+ALL_DAGS = ""
+GRAINS = ("hour", "day", "dayall")
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -160,7 +162,10 @@ def contributions(fact: RunFact) -> dict[RollupKey, dict[str, Any]]:
         "cost_billed": fact.cost_billed,
         "sketch": {bucket_key(fact.duration_seconds): 1} if fact.duration_seconds is not None else {},
     }
-    rest = (fact.level, fact.dag_key, fact.env_key, fact.trigger_type, fact.state)
-    hour_key: RollupKey = ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.job_id, *rest[2:])
-    day_key: RollupKey = ("day", bucket_start(fact.bucket_hour, "day"), fact.level, fact.dag_key, NO_JOB, *rest[2:])
-    return {hour_key: figures, day_key: figures}
+    rest = (fact.env_key, fact.trigger_type, fact.state)
+    day = bucket_start(fact.bucket_hour, "day")
+    return {
+        ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.job_id, *rest): figures,
+        ("day", day, fact.level, fact.dag_key, NO_JOB, *rest): figures,
+        ("dayall", day, fact.level, ALL_DAGS, NO_JOB, *rest): figures,
+    }

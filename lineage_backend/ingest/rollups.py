@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, tuple_, update
+from sqlalchemy import Table, and_, bindparam, delete, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -162,7 +162,8 @@ def _upsert_facts(rows: list[dict[str, Any]], *, session: Session) -> None:
 
 
 def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Session) -> None:
-    """Add the deltas into the rollup rows, creating missing rows and locking all in key order."""
+    """Add the deltas into the rollup rows: new rows are inserted with their figures, existing ones are
+    locked in key order and updated."""
     changed = sorted(
         key
         for key, delta in deltas.items()
@@ -170,32 +171,36 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
     )
     if not changed:
         return
-    zeros = {name: 0 for name in MEASURES} | {name: 0.0 for name in FLOAT_MEASURES}
+    figures = (*MEASURES, *FLOAT_MEASURES)
+    existing: list[RollupKey] = []
+    key_columns = [ROLLUP.c[name] for name in KEY_COLUMNS]
     for chunk in _chunks(changed):
-        session.execute(
-            insert_for(session, ROLLUP).on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)),
-            [dict(zip(KEY_COLUMNS, key, strict=True)) | zeros | {"sketch": {}} for key in chunk],
+        statement = (
+            insert_for(session, ROLLUP).on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)).returning(*key_columns)
         )
-    key_tuple = tuple_(*(ROLLUP.c[name] for name in KEY_COLUMNS))
+        rows = [
+            dict(zip(KEY_COLUMNS, key, strict=True))
+            | {name: deltas[key][name] for name in figures}
+            | {"sketch": dict(deltas[key]["sketch"])}
+            for key in chunk
+        ]
+        inserted = {tuple(row) for row in session.execute(statement, rows)}
+        existing.extend(key for key in chunk if tuple(key) not in inserted)
+    key_tuple = tuple_(*key_columns)
     writes = []
-    for chunk in _chunks(changed):
-        rows = session.execute(
-            select(
-                ROLLUP.c.id,
-                *(ROLLUP.c[name] for name in KEY_COLUMNS),
-                *(ROLLUP.c[n] for n in (*MEASURES, *FLOAT_MEASURES)),
-                ROLLUP.c.sketch,
-            )
+    for chunk in _chunks(existing):
+        locked = session.execute(
+            select(ROLLUP.c.id, *key_columns, *(ROLLUP.c[n] for n in figures), ROLLUP.c.sketch)
             .where(key_tuple.in_([tuple(key) for key in chunk]))
-            .order_by(*(ROLLUP.c[name] for name in KEY_COLUMNS))
+            .order_by(*key_columns)
             .with_for_update()
         )
-        for row in rows:
+        for row in locked:
             values = row._asdict()
             key = tuple(values[name] for name in KEY_COLUMNS)
             delta = deltas[key]
             write = {"b_id": values["id"]}
-            for name in (*MEASURES, *FLOAT_MEASURES):
+            for name in figures:
                 write[f"b_{name}"] = values[name] + delta[name]
             write["b_sketch"] = add_into(dict(values["sketch"] or {}), delta["sketch"])
             writes.append(write)
@@ -203,9 +208,7 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
         session.execute(
             update(ROLLUP)
             .where(ROLLUP.c.id == bindparam("b_id"))
-            .values(
-                **{name: bindparam(f"b_{name}") for name in (*MEASURES, *FLOAT_MEASURES)}, sketch=bindparam("b_sketch")
-            ),
+            .values(**{name: bindparam(f"b_{name}") for name in figures}, sketch=bindparam("b_sketch")),
             writes,
         )
 
@@ -214,19 +217,19 @@ def rebuild_rollups(*, session: Session, cost_rates: CostRates, chunk_size: int 
     """Recount every stored run from scratch (after a migration, or a change of the rate card). Rollups of
     runs that retention deleted are kept: only the buckets of stored runs are recounted."""
     count = 0
-    last = ""
     session.execute(delete(FACT))
+    # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
+    after: tuple[Any, str] | None = None
     while True:
-        rows = session.execute(
-            select(*(RUN.c[name] for name in RUN_FIELDS))
-            .where(RUN.c.run_uuid > last)
-            .order_by(RUN.c.run_uuid)
-            .limit(chunk_size)
-        ).all()
+        query = select(*(RUN.c[name] for name in RUN_FIELDS), RUN.c.sort_time).where(RUN.c.sort_time.is_not(None))
+        if after is not None:
+            moment, uuid = after
+            query = query.where(or_(RUN.c.sort_time > moment, and_(RUN.c.sort_time == moment, RUN.c.run_uuid > uuid)))
+        rows = session.execute(query.order_by(RUN.c.sort_time, RUN.c.run_uuid).limit(chunk_size)).all()
         if not rows:
             break
-        last = rows[-1].run_uuid
-        runs = {row.run_uuid: row._asdict() for row in rows}
+        after = (rows[-1].sort_time, rows[-1].run_uuid)
+        runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows}
         facts = derive_facts(runs, session=session, cost_rates=cost_rates)
         if count == 0:
             _clear_buckets_of_stored_runs(session=session)

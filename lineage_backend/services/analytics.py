@@ -147,7 +147,10 @@ def _rollup_rows(
     dag_id: str | None,
     env: str | None,
     env_by_namespace: Mapping[str, str],
+    by_dag: bool = False,
 ) -> Sequence[Any]:
+    if grain == "day" and dag_id is None and principal.readable_dag_ids is None and not by_dag:
+        grain = "dayall"  # every DAG, seen by a reader who may see them all: the rollup without the DAG
     query = select(
         RunRollup.bucket_start,
         RunRollup.dag_key,
@@ -309,7 +312,9 @@ def executions(
         "env_by_namespace": env_by_namespace,
     }
     rows: Sequence[Any] = (
-        _fact_rows(**common) if source == "fact" else _rollup_rows(grain=source, **common)  # type: ignore[arg-type]
+        _fact_rows(**common)  # type: ignore[arg-type]
+        if source == "fact"
+        else _rollup_rows(grain=source, by_dag=group_by == "dag", **common)  # type: ignore[arg-type]
     )
     names = _job_names((row.job_id for row in rows), session=session) if group_by == "job" else {}
     series: dict[str, dict[datetime, Figures]] = defaultdict(lambda: defaultdict(Figures))

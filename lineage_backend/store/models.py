@@ -273,9 +273,9 @@ class RunFact(Base):
 
 
 class RunRollup(Base):
-    """Runs counted per hour and job, and per day without the job (grain), by level, DAG, env, trigger type
-    and state; `sketch` holds duration counts in log-scale buckets (analytics.sketch) for percentiles.
-    Kept when retention deletes the runs."""
+    """Runs counted per hour and job ("hour"), per day and DAG ("day") and per day over all DAGs ("dayall"),
+    by level, env, trigger type and state; `sketch` holds duration counts in log-scale buckets
+    (analytics.sketch) for percentiles. Kept when retention deletes the runs."""
 
     __tablename__ = "flowlytics_run_rollup"
     __table_args__ = (
@@ -293,7 +293,7 @@ class RunRollup(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
-    grain: Mapped[str] = mapped_column(String(5))
+    grain: Mapped[str] = mapped_column(String(8))
     bucket_start: Mapped[datetime] = mapped_column(UtcDateTime())
     level: Mapped[str] = mapped_column(String(8))
     dag_key: Mapped[str] = mapped_column(String(250))

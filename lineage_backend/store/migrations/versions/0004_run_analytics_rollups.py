@@ -50,7 +50,7 @@ def upgrade() -> None:
     op.create_table(
         "flowlytics_run_rollup",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
-        sa.Column("grain", sa.String(length=5), nullable=False),
+        sa.Column("grain", sa.String(length=8), nullable=False),
         sa.Column("bucket_start", lineage_backend.store.types.UtcDateTime(), nullable=False),
         sa.Column("level", sa.String(length=8), nullable=False),
         sa.Column("dag_key", sa.String(length=250), nullable=False),
