@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -199,6 +200,7 @@ def run_cell(db: str, nodes: int, total_runs: int, requests: int) -> tuple[dict[
     finally:
         if cluster is not None:
             cluster.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def main() -> int:
