@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, or_, select, tuple_, update
+from sqlalchemy import Table, and_, delete, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -161,9 +161,26 @@ def _upsert_facts(rows: list[dict[str, Any]], *, session: Session) -> None:
         session.execute(statement, list(chunk))
 
 
+# Sketch merge inside the upsert: bucket counts added key by key, empty buckets dropped.
+_MERGE_SKETCH = {
+    "sqlite": (
+        "(SELECT json_group_object(key, total) FROM (SELECT key, SUM(value) AS total FROM ("
+        "SELECT key, value FROM json_each(flowlytics_run_rollup.sketch) "
+        "UNION ALL SELECT key, value FROM json_each(excluded.sketch)) GROUP BY key HAVING SUM(value) != 0))"
+    ),
+    "postgresql": (
+        "(SELECT COALESCE(jsonb_object_agg(key, total), '{}'::jsonb) FROM (SELECT key, SUM(value::bigint) AS total "
+        "FROM (SELECT key, value FROM jsonb_each_text(flowlytics_run_rollup.sketch) "
+        "UNION ALL SELECT key, value FROM jsonb_each_text(excluded.sketch)) AS parts "
+        "GROUP BY key HAVING SUM(value::bigint) <> 0) AS merged)"
+    ),
+}
+
+
 def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Session) -> None:
-    """Add the deltas into the rollup rows: new rows are inserted with their figures, existing ones are
-    locked in key order and updated."""
+    """Add the deltas into the rollup rows with one upsert per chunk, in key order (rows are locked in that
+    order, so concurrent requests queue instead of deadlocking): new rows take the figures, existing rows
+    add them, and the duration sketches are merged in SQL."""
     changed = sorted(
         key
         for key, delta in deltas.items()
@@ -172,45 +189,21 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
     if not changed:
         return
     figures = (*MEASURES, *FLOAT_MEASURES)
-    existing: list[RollupKey] = []
-    key_columns = [ROLLUP.c[name] for name in KEY_COLUMNS]
+    statement = insert_for(session, ROLLUP)
+    excluded = statement.excluded
+    merge_sketch: Any = literal_column(_MERGE_SKETCH[session.get_bind().dialect.name])
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={**{name: ROLLUP.c[name] + excluded[name] for name in figures}, "sketch": merge_sketch},
+    )
     for chunk in _chunks(changed):
-        statement = (
-            insert_for(session, ROLLUP).on_conflict_do_nothing(index_elements=list(KEY_COLUMNS)).returning(*key_columns)
-        )
         rows = [
             dict(zip(KEY_COLUMNS, key, strict=True))
             | {name: deltas[key][name] for name in figures}
             | {"sketch": dict(deltas[key]["sketch"])}
             for key in chunk
         ]
-        inserted = {tuple(row) for row in session.execute(statement, rows)}
-        existing.extend(key for key in chunk if tuple(key) not in inserted)
-    key_tuple = tuple_(*key_columns)
-    writes = []
-    for chunk in _chunks(existing):
-        locked = session.execute(
-            select(ROLLUP.c.id, *key_columns, *(ROLLUP.c[n] for n in figures), ROLLUP.c.sketch)
-            .where(key_tuple.in_([tuple(key) for key in chunk]))
-            .order_by(*key_columns)
-            .with_for_update()
-        )
-        for row in locked:
-            values = row._asdict()
-            key = tuple(values[name] for name in KEY_COLUMNS)
-            delta = deltas[key]
-            write = {"b_id": values["id"]}
-            for name in figures:
-                write[f"b_{name}"] = values[name] + delta[name]
-            write["b_sketch"] = add_into(dict(values["sketch"] or {}), delta["sketch"])
-            writes.append(write)
-    if writes:
-        session.execute(
-            update(ROLLUP)
-            .where(ROLLUP.c.id == bindparam("b_id"))
-            .values(**{name: bindparam(f"b_{name}") for name in figures}, sketch=bindparam("b_sketch")),
-            writes,
-        )
+        session.execute(statement, rows)
 
 
 def rebuild_rollups(*, session: Session, cost_rates: CostRates, chunk_size: int = 5000) -> int:
