@@ -124,7 +124,7 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
     jobs = _ensure(JOB, plan.job_keys, session=session)
     datasets = _ensure(DATASET, plan.dataset_keys, session=session)
 
-    _merge_jobs(events, jobs, session=session)
+    job_dags = _merge_jobs(events, jobs, session=session)
     _merge_datasets(events, datasets, session=session)
     _write_edges(events, jobs, datasets, session=session)
     run_events = [e for e in events if e.kind == "RunEvent"]
@@ -132,7 +132,8 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
         runs = _merge_runs(run_events, jobs, session=session)
         _merge_run_datasets(run_events, datasets, session=session)
         # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
-        update_rollups(runs, session=session, cost_rates=cost_rates)
+        known = {job_id: (ns, name, job_dags[job_id]) for (ns, name), job_id in jobs.items() if job_id in job_dags}
+        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known)
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
@@ -181,13 +182,15 @@ def _locked_rows(
     return found
 
 
-def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> None:
+def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> dict[int, str | None]:
+    """Merge job facets; returns the DAG id of every job it read (for the rollups, which need it too)."""
     updates: dict[int, list[ParsedEvent]] = defaultdict(list)
     for event in events:
         if event.job_namespace and event.job_name and (event.job_facets or airflow_dag_id(event) is not None):
             updates[jobs[(event.job_namespace, event.job_name)]].append(event)
+    dag_ids: dict[int, str | None] = {}
     if not updates:
-        return
+        return dag_ids
     rows = _locked_rows(JOB, updates, [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id], JOB.c.id, session=session)
     changes = []
     now = datetime.now(timezone.utc)
@@ -202,6 +205,7 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             event_dag = airflow_dag_id(event)
             if event_dag is not None:
                 new_dag_id = event_dag
+        dag_ids[job_id] = new_dag_id
         if changed or new_dag_id != dag_id:
             job_type = facets.get("jobType") or {}
             changes.append(
@@ -229,6 +233,7 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             ),
             changes,
         )
+    return dag_ids
 
 
 def _merge_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, session: Session) -> None:

@@ -72,9 +72,18 @@ def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[s
     return stats
 
 
-def _jobs(job_ids: Iterable[int], *, session: Session) -> dict[int, tuple[str, str, str | None]]:
+def _jobs(
+    job_ids: Iterable[int], *, session: Session, known: Mapping[int, tuple[str, str, str | None]] | None = None
+) -> dict[int, tuple[str, str, str | None]]:
+    """(namespace, name, DAG id) per job: from `known` (what the projection just read), else the table."""
     found: dict[int, tuple[str, str, str | None]] = {}
-    for chunk in _chunks(sorted(set(job_ids))):
+    missing = set()
+    for job_id in set(job_ids):
+        if known is not None and job_id in known:
+            found[job_id] = known[job_id]
+        else:
+            missing.add(job_id)
+    for chunk in _chunks(sorted(missing)):
         for job_id, namespace, name, dag_id in session.execute(
             select(JOB.c.id, JOB.c.namespace, JOB.c.name, JOB.c.dag_id).where(JOB.c.id.in_(chunk))
         ):
@@ -83,10 +92,14 @@ def _jobs(job_ids: Iterable[int], *, session: Session) -> dict[int, tuple[str, s
 
 
 def derive_facts(
-    runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates
+    runs: Mapping[str, Mapping[str, Any]],
+    *,
+    session: Session,
+    cost_rates: CostRates,
+    known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
 ) -> dict[str, RunFact]:
     """Facts of runs given as column dicts (with run_uuid); runs without an event of their own have none."""
-    jobs = _jobs((int(run["job_id"]) for run in runs.values()), session=session)
+    jobs = _jobs((int(run["job_id"]) for run in runs.values()), session=session, known=known_jobs)
     io = _io_stats(list(runs), session=session)
     facts = {}
     for uuid, run in runs.items():
@@ -104,11 +117,17 @@ def derive_facts(
     return facts
 
 
-def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates) -> None:
+def update_rollups(
+    runs: Mapping[str, Mapping[str, Any]],
+    *,
+    session: Session,
+    cost_rates: CostRates,
+    known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
+) -> None:
     """Recount the given (already merged, locked) runs; never commits."""
     if not runs:
         return
-    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates)
+    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates, known_jobs=known_jobs)
     old_facts: dict[str, RunFact] = {}
     for chunk in _chunks(sorted(runs)):
         for row in session.execute(
