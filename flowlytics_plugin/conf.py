@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from lineage_backend.analytics.cost import Budget, CostRates, parse_cost_budgets, parse_cost_rates
 from lineage_backend.auth import ForeignDagVisibility, parse_foreign_dag_visibility
 from lineage_backend.config import (
     DEFAULT_MAX_BATCH_EVENTS,
@@ -72,6 +73,17 @@ def workflow_operations() -> str:
     return _get("workflow_operations")
 
 
+def cost_rates() -> CostRates:
+    """`cost_rates`: the rate card as JSON (price per runtime hour by namespace or DAG/task pattern, BigQuery
+    per TiB and per slot-hour); see the README's Analytics section."""
+    return parse_cost_rates(_get("cost_rates"))
+
+
+def cost_budgets() -> tuple[Budget, ...]:
+    """`cost_budgets`: monthly budgets as JSON, e.g. [{"dagId": "etl", "monthly": 200}]."""
+    return parse_cost_budgets(_get("cost_budgets"))
+
+
 def db_url() -> str:
     """Flowlytics' tables live in Airflow's metadata database unless `db_url` points elsewhere."""
     from airflow.configuration import conf
@@ -103,6 +115,8 @@ def settings() -> Settings:
         alert_group_wait_seconds=float(_get("alert_group_wait_seconds", "2")),
         alert_lease_seconds=float(_get("alert_lease_seconds", "60")),
         alert_max_age_hours=float(_get("alert_max_age_hours", "24")),
+        cost_rates=cost_rates(),
+        cost_budgets=cost_budgets(),
     )
 
 

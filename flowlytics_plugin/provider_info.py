@@ -75,6 +75,22 @@ def get_provider_info() -> dict[str, Any]:
                         "example": None,
                         "default": "90",
                     },
+                    "cost_rates": {
+                        "description": "Run analytics rate card as JSON: price per runtime hour by job namespace "
+                        "or DAG/task pattern, BigQuery price per TiB billed and per slot-hour (README, Analytics).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": '{"runtimePerHour": [{"pattern": "etl_*", "price": 0.5}], '
+                        '"bigquery": {"perTiB": 6.25}}',
+                        "default": "",
+                    },
+                    "cost_budgets": {
+                        "description": "Monthly cost budgets as JSON, per DAG or per owner.",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": '[{"dagId": "etl", "monthly": 200}, {"owner": "team-data", "monthly": 900}]',
+                        "default": "",
+                    },
                     "db_url": {
                         "description": "Database for Flowlytics' tables; empty means Airflow's metadata DB.",
                         "version_added": "0.1.0",

@@ -17,6 +17,7 @@ from lineage_backend.api.errors import install_error_handlers
 from lineage_backend.api.routes import (
     alert_channels,
     alert_rules,
+    analytics,
     anomalies,
     batches,
     catalog,
@@ -88,6 +89,7 @@ def create_app(
         alert_rules,
         incidents,
         workflows,
+        analytics,
     ):
         app.include_router(module.router)
     return app

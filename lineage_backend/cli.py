@@ -1,4 +1,4 @@
-"""`flowlytics` command: serve the API, migrate the database, replay event files."""
+"""`flowlytics` command: serve the API, migrate the database, replay event files, rebuild analytics."""
 
 from __future__ import annotations
 
@@ -36,6 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     clean.add_argument("--chunk-size", type=int, default=1000)
     clean.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
+
+    analytics = commands.add_parser("analytics", help="run-analytics commands")
+    analytics_commands = analytics.add_subparsers(dest="analytics_command", required=True)
+    rebuild = analytics_commands.add_parser(
+        "rebuild",
+        help="recount the rollups of stored runs (after changing cost_rates); rollups of deleted runs are kept",
+    )
+    rebuild.add_argument("--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"))
 
     replay = commands.add_parser("replay", help="post the events of a file (JSON, JSON array or NDJSON)")
     replay.add_argument("file", type=Path)
@@ -90,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         return _impact(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "analytics":
+        return _rebuild(args)
     if args.command == "db" and args.db_command == "clean":
         return _clean(args)
     if args.command == "db":
@@ -215,6 +225,21 @@ def _clean(args: argparse.Namespace) -> int:
         f"flowlytics: {verb} {report.runs} runs and {report.raw_events} raw events "
         f"older than {report.cutoff:%Y-%m-%d %H:%M} UTC"
     )
+    return 0
+
+
+def _rebuild(args: argparse.Namespace) -> int:
+    from lineage_backend.config import Settings
+    from lineage_backend.db import Database
+    from lineage_backend.ingest.rollups import rebuild_rollups
+
+    try:
+        rates = Settings.from_env(_require_db_url(args.db_url)).cost_rates
+    except ValueError as error:
+        raise SystemExit(f"flowlytics: {error}") from None
+    database = Database.from_url(_require_db_url(args.db_url))
+    counted = database.run(lambda session: rebuild_rollups(session=session, cost_rates=rates))
+    print(f"flowlytics: recounted {counted} runs into the analytics rollups")
     return 0
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from lineage_backend.analytics.cost import Budget, CostRates, parse_cost_budgets, parse_cost_rates
+
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_BATCH_EVENTS = 5000
 DEFAULT_RETENTION_DAYS = 90
@@ -56,6 +58,9 @@ class Settings:
     # Runs that ended longer ago than this (a replay, a backfill of events) get anomalies but raise no incident;
     # 0 turns the limit off.
     alert_max_age_hours: float = 24.0
+    # Run analytics: the rate card (JSON, `cost_rates`) and monthly budgets per DAG or owner (`cost_budgets`).
+    cost_rates: CostRates = field(default_factory=CostRates)
+    cost_budgets: tuple[Budget, ...] = ()
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -81,4 +86,6 @@ class Settings:
             alert_group_wait_seconds=float(os.environ.get("FLOWLYTICS_ALERT_GROUP_WAIT_SECONDS", 2.0)),
             alert_lease_seconds=float(os.environ.get("FLOWLYTICS_ALERT_LEASE_SECONDS", 60.0)),
             alert_max_age_hours=float(os.environ.get("FLOWLYTICS_ALERT_MAX_AGE_HOURS", 24.0)),
+            cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")),
+            cost_budgets=parse_cost_budgets(os.environ.get("FLOWLYTICS_COST_BUDGETS")),
         )

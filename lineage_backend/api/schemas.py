@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 T = TypeVar("T")
@@ -62,6 +62,8 @@ class RunResponse(RunSummaryResponse):
     try_number: int | None = None
     # Its metrics that left their learned band (GET /api/v1/anomalies items).
     anomalies: list[dict[str, Any]] = []
+    # Run analytics: the run's cost as counted into the rollups (None until it has facts).
+    cost: RunCostResponse | None = None
 
 
 class RunCollectionResponse(CollectionResponse[RunSummaryResponse]):
@@ -456,3 +458,203 @@ class DatasetStatusResponse(ApiModel):
     dq_errors: int | None
     dq_error_rate: float | None
     failed_assertions: int
+
+
+# --- run analytics -------------------------------------------------------------------------------------
+
+CostBasis = Literal["estimated", "billed", "mixed"]
+
+
+class AnalyticsFigures(ApiModel):
+    total: int
+    succeeded: int
+    failed: int
+    aborted: int
+    success_rate: float | None
+    avg_duration_seconds: float | None
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
+    rows_read: int
+    rows_written: int
+    dq_errors: int
+    cost: float
+    cost_estimated: float
+    cost_billed: float
+
+
+class ExecutionPoint(AnalyticsFigures):
+    bucket: datetime
+
+
+class ExecutionSeries(ApiModel):
+    key: str
+    points: list[ExecutionPoint]
+
+
+class ExecutionsResponse(ApiModel):
+    granularity: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    group_by: str | None
+    level: str
+    currency: str
+    cost_basis: CostBasis
+    series: list[ExecutionSeries]
+
+
+class PeriodFigures(AnalyticsFigures):
+    from_: datetime = Field(alias="from")
+    to: datetime
+    cost_basis: CostBasis
+
+
+class ExecutionSummaryResponse(PeriodFigures):
+    level: str
+    currency: str
+    previous: PeriodFigures
+
+
+class ErrorCategoryResponse(ApiModel):
+    fingerprint: str
+    pattern: str
+    exception_type: str | None
+    example: str
+    example_run_id: str
+    count: int
+    jobs: list[str]
+    first_seen: datetime
+    last_seen: datetime
+
+
+class ErrorCategoryCollectionResponse(CollectionResponse[ErrorCategoryResponse]):
+    pass
+
+
+class StepTimingResponse(ApiModel):
+    job_node_id: str
+    task_id: str
+    runs: int
+    failure_rate: float | None
+    avg_duration_seconds: float | None
+    p50_duration_seconds: float | None
+    p95_duration_seconds: float | None
+    avg_wait_seconds: float | None
+    share_of_dag_run_time: float | None
+    critical_path_runs: int
+    critical_path_share: float | None
+
+
+class BottleneckResponse(ApiModel):
+    job_node_id: str
+    critical_path_runs: int
+    critical_path_share: float | None
+
+
+class StepTimingCollectionResponse(CollectionResponse[StepTimingResponse]):
+    dag_id: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+    dag_runs: int
+    critical_path_runs_counted: int
+    bottlenecks: list[BottleneckResponse]
+
+
+class DagVersionResponse(ApiModel):
+    dag_version: str | None
+    runs: int
+    success_rate: float | None
+    avg_duration_seconds: float | None
+    p95_duration_seconds: float | None
+    first_run_at: datetime
+    last_run_at: datetime
+
+
+class DagVersionCollectionResponse(CollectionResponse[DagVersionResponse]):
+    dag_id: str
+
+
+class CriticalPathStep(ApiModel):
+    job_node_id: str
+    run_id: str
+    started_at: datetime
+    ended_at: datetime
+    wait_seconds: float
+    run_seconds: float
+    tries: int
+
+
+class CriticalPathOther(ApiModel):
+    job_node_id: str
+    slack_seconds: float | None
+
+
+class CriticalPathResponse(ApiModel):
+    run_id: str
+    total_seconds: float
+    steps: list[CriticalPathStep]
+    others: list[CriticalPathOther]
+
+
+class RankingItem(AnalyticsFigures):
+    job_node_id: str
+    value: float
+    previous_p95_duration_seconds: float | None = None
+
+
+class RankingCollectionResponse(CollectionResponse[RankingItem]):
+    metric: str
+    level: str
+    from_: datetime = Field(alias="from")
+    to: datetime
+
+
+class CostDay(ApiModel):
+    day: date
+    cost: float
+    cost_estimated: float
+    cost_billed: float
+
+
+class CostByDag(ApiModel):
+    dag_id: str | None
+    cost: float
+    cost_estimated: float
+    cost_billed: float
+
+
+class CostProjection(ApiModel):
+    basis: CostBasis
+    next30_days: float = Field(alias="next30Days")
+    daily_mean: float
+    weekday_factors: list[float]
+
+
+class BudgetUse(ApiModel):
+    dag_id: str | None
+    owner: str | None
+    monthly_amount: float
+    spent_this_month: float
+    use: float
+    projected_month_end: float
+    projected_use: float
+    days_in_month: int
+
+
+class CostOverviewResponse(ApiModel):
+    currency: str
+    rate_card_configured: bool
+    days: list[CostDay]
+    by_dag: list[CostByDag]
+    projection: CostProjection
+    budgets: list[BudgetUse]
+
+
+class RunCostResponse(ApiModel):
+    amount: float
+    estimated: float
+    billed: float
+    currency: str
+    basis: CostBasis
+
+
+RunResponse.model_rebuild()

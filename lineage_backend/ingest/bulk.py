@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, case, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from lineage_backend.analytics.cost import CostRates
 from lineage_backend.ingest.parse import TERMINAL_EVENT_TYPES, ParsedEvent, normalise_run_id, parse_time
 from lineage_backend.ingest.projection import (
     RUN_STATE_BY_EVENT,
@@ -29,6 +30,7 @@ from lineage_backend.ingest.projection import (
     state_rank,
     time_key,
 )
+from lineage_backend.ingest.rollups import update_rollups
 from lineage_backend.store.models import (
     ColumnEdge,
     Dataset,
@@ -60,8 +62,10 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def store_events(events: Sequence[ParsedEvent], *, session: Session, received_at: datetime) -> list[IngestOutcome]:
-    """Append the events to the raw log and project the new ones. Never commits."""
+def store_events(
+    events: Sequence[ParsedEvent], *, session: Session, received_at: datetime, cost_rates: CostRates | None = None
+) -> list[IngestOutcome]:
+    """Append the events to the raw log and project the new ones (rollups included). Never commits."""
     fresh = _append_raw(events, session=session, received_at=received_at)
     outcomes, seen = [], set()
     for event in events:
@@ -69,7 +73,7 @@ def store_events(events: Sequence[ParsedEvent], *, session: Session, received_at
         seen.add(event.event_hash)
     new_events = list({e.event_hash: e for e in events if e.event_hash in fresh}.values())
     if new_events:
-        _project(new_events, session=session)
+        _project(new_events, session=session, cost_rates=cost_rates or CostRates())
     return outcomes
 
 
@@ -105,7 +109,7 @@ class _Plan:
     dataset_keys: set[Key] = field(default_factory=set)
 
 
-def _project(events: list[ParsedEvent], *, session: Session) -> None:
+def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRates) -> None:
     plan = _Plan()
     for event in events:
         if event.job_namespace and event.job_name:
@@ -120,13 +124,16 @@ def _project(events: list[ParsedEvent], *, session: Session) -> None:
     jobs = _ensure(JOB, plan.job_keys, session=session)
     datasets = _ensure(DATASET, plan.dataset_keys, session=session)
 
-    _merge_jobs(events, jobs, session=session)
+    job_dags = _merge_jobs(events, jobs, session=session)
     _merge_datasets(events, datasets, session=session)
     _write_edges(events, jobs, datasets, session=session)
     run_events = [e for e in events if e.kind == "RunEvent"]
     if run_events:
-        _merge_runs(run_events, jobs, session=session)
+        runs = _merge_runs(run_events, jobs, session=session)
         _merge_run_datasets(run_events, datasets, session=session)
+        # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
+        known = {job_id: (ns, name, job_dags[job_id]) for (ns, name), job_id in jobs.items() if job_id in job_dags}
+        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known)
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
@@ -175,13 +182,15 @@ def _locked_rows(
     return found
 
 
-def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> None:
+def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> dict[int, str | None]:
+    """Merge job facets; returns the DAG id of every job it read (for the rollups, which need it too)."""
     updates: dict[int, list[ParsedEvent]] = defaultdict(list)
     for event in events:
         if event.job_namespace and event.job_name and (event.job_facets or airflow_dag_id(event) is not None):
             updates[jobs[(event.job_namespace, event.job_name)]].append(event)
+    dag_ids: dict[int, str | None] = {}
     if not updates:
-        return
+        return dag_ids
     rows = _locked_rows(JOB, updates, [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id], JOB.c.id, session=session)
     changes = []
     now = datetime.now(timezone.utc)
@@ -196,6 +205,7 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             event_dag = airflow_dag_id(event)
             if event_dag is not None:
                 new_dag_id = event_dag
+        dag_ids[job_id] = new_dag_id
         if changed or new_dag_id != dag_id:
             job_type = facets.get("jobType") or {}
             changes.append(
@@ -223,6 +233,7 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             ),
             changes,
         )
+    return dag_ids
 
 
 def _merge_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, session: Session) -> None:
@@ -384,7 +395,8 @@ RUN_COLUMNS = (
 )
 
 
-def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> None:
+def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> dict[str, dict[str, Any]]:
+    """Merge the events into their runs; returns the runs' merged columns."""
     # Placeholders for parents and roots known only from a child's facet, so links hold before they report.
     placeholders: dict[str, dict[str, Any]] = {}
     parent_jobs: dict[int, int] = {}
@@ -449,6 +461,7 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
                 .where(RUN.c.batch_run_uuid == uuid, RUN.c.run_uuid != uuid)
                 .values(batch_run_uuid=run["batch_run_uuid"])
             )
+    return runs
 
 
 def _new_run(run_uuid: str, job_id: int, batch: str | None) -> dict[str, Any]:

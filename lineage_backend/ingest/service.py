@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import orjson
 
+from lineage_backend.analytics.cost import CostRates
 from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
 from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
@@ -73,15 +74,19 @@ def decode_json(body: bytes) -> Any:
         raise MalformedBodyError(f"the body is not valid JSON: {error}") from None
 
 
-def ingest_one(database: Database, document: Any) -> IngestOutcome:
+def ingest_one(database: Database, document: Any, *, cost_rates: CostRates | None = None) -> IngestOutcome:
     if isinstance(document, list):
         raise InvalidEventError("this endpoint takes one event; post a JSON array to /api/v1/lineage/batch")
     event = parse_event(document)
     received_at = datetime.now(timezone.utc)
-    return database.run(lambda session: store_events([event], session=session, received_at=received_at))[0]
+    return database.run(
+        lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates)
+    )[0]
 
 
-def ingest_batch(database: Database, document: Any, *, max_events: int) -> BatchIngestResponse:
+def ingest_batch(
+    database: Database, document: Any, *, max_events: int, cost_rates: CostRates | None = None
+) -> BatchIngestResponse:
     if not isinstance(document, list):
         raise InvalidEventError(
             "the batch endpoint takes a JSON array of events; post a single event to /api/v1/lineage"
@@ -99,7 +104,9 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
     received_at = datetime.now(timezone.utc)
     events = [event for _, event in parsed]
     try:
-        database.run(lambda session: store_events(events, session=session, received_at=received_at))
+        database.run(
+            lambda session: store_events(events, session=session, received_at=received_at, cost_rates=cost_rates)
+        )
     except Exception as error:
         if is_contention(error) or is_unavailable(error):
             raise  # a retriable 503 for the whole batch, not one "could not be stored" per event
@@ -107,7 +114,7 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
-                _store_one(database, event, received_at)
+                _store_one(database, event, received_at, cost_rates)
             except Exception as single_error:
                 if is_contention(single_error) or is_unavailable(single_error):
                     raise
@@ -138,5 +145,5 @@ def ingest_batch(database: Database, document: Any, *, max_events: int) -> Batch
     )
 
 
-def _store_one(database: Database, event: ParsedEvent, received_at: datetime) -> None:
-    database.run(lambda session: store_events([event], session=session, received_at=received_at))
+def _store_one(database: Database, event: ParsedEvent, received_at: datetime, cost_rates: CostRates | None) -> None:
+    database.run(lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates))

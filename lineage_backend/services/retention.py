@@ -1,6 +1,7 @@
 """Retention: delete old runs and raw events in small transactions, so ingestion never waits long.
 
-Lineage (jobs, datasets, edges), people's metadata and the audit log are kept.
+Lineage (jobs, datasets, edges), people's metadata, the audit log and the run-analytics rollups are kept
+(a deleted run's facts go with it; what it counted into the rollups stays).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.db import Database
-from lineage_backend.store.models import RawEvent, Run, RunDataset
+from lineage_backend.store.models import RawEvent, Run, RunDataset, RunFact
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dhmw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -37,6 +38,7 @@ def _delete_runs_chunk(cutoff: datetime, size: int, *, session: Session) -> int:
     ids = session.execute(select(Run.run_uuid).where(Run.sort_time < cutoff).limit(size)).scalars().all()
     if ids:
         session.execute(delete(RunDataset).where(RunDataset.run_uuid.in_(ids)))
+        session.execute(delete(RunFact).where(RunFact.run_uuid.in_(ids)))
         session.execute(delete(Run).where(Run.run_uuid.in_(ids)))
     return len(ids)
 

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from lineage_backend.api.schemas import RunDatasetResponse, RunResponse, RunSummaryResponse
+from lineage_backend.api.schemas import RunCostResponse, RunDatasetResponse, RunResponse, RunSummaryResponse
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.ingest.parse import normalise_run_id
+from lineage_backend.services.analytics import run_cost_of
 from lineage_backend.services.nodes import resolve_job
 from lineage_backend.services.visibility import visible_jobs_clause
 from lineage_backend.store.models import Dataset, Job, Run, RunDataset
@@ -56,7 +57,7 @@ def list_runs(
     return summaries([(run, job) for run, job in rows], session=session), int(total)
 
 
-def get_run(run_id: str, *, session: Session, principal: Principal) -> RunResponse:
+def get_run(run_id: str, *, session: Session, principal: Principal, currency: str = "USD") -> RunResponse:
     run_uuid = normalise_run_id(run_id, "runId")
     query = select(Run, Job).join(Job, Job.id == Run.job_id).where(Run.run_uuid == run_uuid)
     clause = visible_jobs_clause(principal)
@@ -80,6 +81,7 @@ def get_run(run_id: str, *, session: Session, principal: Principal) -> RunRespon
         log_url=instance.get("log_url") if isinstance(instance.get("log_url"), str) else None,
         try_number=instance.get("try_number") if isinstance(instance.get("try_number"), int) else None,
         anomalies=_anomalies(run.run_uuid, session=session),
+        cost=_cost(run_cost_of(run.run_uuid, currency, session=session)),
     )
 
 
@@ -87,6 +89,10 @@ def _anomalies(run_uuid: str, *, session: Session) -> list[dict[str, Any]]:
     from lineage_backend.services.alerts import run_anomalies
 
     return [a.model_dump(mode="json", by_alias=True) for a in run_anomalies(run_uuid, session=session)]
+
+
+def _cost(document: dict[str, Any] | None) -> RunCostResponse | None:
+    return RunCostResponse.model_validate(document) if document is not None else None
 
 
 def summaries(rows: Sequence[tuple[Run, Job]], *, session: Session) -> list[RunSummaryResponse]:

@@ -424,3 +424,71 @@ class AlertEvaluation(Base):
     run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))
     evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RunFact(Base):
+    """Each run's analytics facts as last counted into the rollups (its "contribution"), kept at ingest."""
+
+    __tablename__ = "flowlytics_run_fact"
+    __table_args__ = (
+        Index("ix_flowlytics_run_fact_dag_hour", "dag_key", "level", "bucket_hour"),
+        Index("ix_flowlytics_run_fact_bucket_hour", "bucket_hour"),
+    )
+
+    run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    job_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    dag_key: Mapped[str] = mapped_column(String(250))
+    level: Mapped[str] = mapped_column(String(8))
+    env_key: Mapped[str] = mapped_column(String(1000))
+    trigger_type: Mapped[str] = mapped_column(String(32))
+    dag_version: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    bucket_hour: Mapped[datetime] = mapped_column(UtcDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    dq_errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_estimated: Mapped[float] = mapped_column(Float, default=0.0)
+    cost_billed: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class RunRollup(Base):
+    """Runs counted per hour and job ("hour"), per day and DAG ("day") and per day over all DAGs ("dayall"),
+    by level, env, trigger type and state; `sketch` holds duration counts in log-scale buckets
+    (analytics.sketch) for percentiles. Kept when retention deletes the runs."""
+
+    __tablename__ = "flowlytics_run_rollup"
+    __table_args__ = (
+        UniqueConstraint(
+            "grain",
+            "bucket_start",
+            "level",
+            "dag_key",
+            "job_id",
+            "env_key",
+            "trigger_type",
+            "state",
+            name="uq_flowlytics_run_rollup_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    grain: Mapped[str] = mapped_column(String(8))
+    bucket_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    level: Mapped[str] = mapped_column(String(8))
+    dag_key: Mapped[str] = mapped_column(String(250))
+    job_id: Mapped[int] = mapped_column(BigInteger)
+    env_key: Mapped[str] = mapped_column(String(1000))
+    trigger_type: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))
+    runs: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    duration_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    sketch: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    rows_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    dq_errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_estimated: Mapped[float] = mapped_column(Float, default=0.0)
+    cost_billed: Mapped[float] = mapped_column(Float, default=0.0)

@@ -69,7 +69,7 @@ async def _document(request: Request, limit: int) -> object:
 )
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     document = await _document(request, settings.max_body_bytes)
-    await run_in_threadpool(ingest_one, database, document)
+    await run_in_threadpool(lambda: ingest_one(database, document, cost_rates=settings.cost_rates))
     request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
     request.app.state.alerts.observe(document)  # after the commit; queues, never waits nor raises
     return Response(status_code=201)
@@ -85,7 +85,9 @@ async def post_batch(
     request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep, response: Response
 ) -> BatchIngestResponse:
     document = await _document(request, settings.max_body_bytes)
-    result = await run_in_threadpool(ingest_batch, database, document, max_events=settings.max_batch_events)
+    result = await run_in_threadpool(
+        lambda: ingest_batch(database, document, max_events=settings.max_batch_events, cost_rates=settings.cost_rates)
+    )
     request.app.state.graph_index.invalidate()
     request.app.state.alerts.observe(document)
     if result.status == "failure":

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from lineage_backend.api.deps import MAX_OFFSET, DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_OFFSET, DatabaseDep, ReadPrincipal, SettingsDep
 from lineage_backend.api.schemas import RunCollectionResponse, RunResponse
 from lineage_backend.services.runs import get_run, list_runs
 
@@ -37,5 +37,8 @@ def runs(
 
 
 @router.get("/{run_id}", response_model=RunResponse, summary="One run with its inputs, outputs and facets")
-def run(principal: ReadPrincipal, database: DatabaseDep, run_id: Annotated[str, Path()]) -> RunResponse:
-    return database.read(lambda session: get_run(run_id, session=session, principal=principal))
+def run(
+    principal: ReadPrincipal, database: DatabaseDep, settings: SettingsDep, run_id: Annotated[str, Path()]
+) -> RunResponse:
+    currency = settings.cost_rates.currency
+    return database.read(lambda session: get_run(run_id, session=session, principal=principal, currency=currency))

@@ -1,7 +1,7 @@
 """alerts and incidents: anomalies, channels, rules, owner routes, silences, incidents, timeline, outbox
 
 Revision ID: 0005
-Revises: 0003 (re-chained onto 0004 at merge; independent of the analytics tables)
+Revises: 0004 (re-chained onto 0004 at merge; independent of the analytics tables)
 Create Date: 2026-12-01
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from lineage_backend.store.types import UtcDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

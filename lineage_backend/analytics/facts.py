@@ -1,0 +1,171 @@
+"""A run's analytics facts, derived from what ingestion stored, and its contribution to the rollups.
+
+A contribution is keyed by (grain, bucket start, level, DAG, job, env key, trigger type, state) and holds
+additive figures and a duration sketch, so a run's old contribution can be subtracted and its new one
+added when its state or duration changes: the rollups hold every run exactly once, in its latest state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lineage_backend.analytics.buckets import bucket_start
+from lineage_backend.analytics.cost import CostRates, run_cost
+from lineage_backend.analytics.sketch import bucket_key
+
+FINAL_STATES = ("COMPLETED", "FAILED", "ABORTED")
+# Hour rollups keep the job; day rollups drop it (a month of one DAG reads a few rows per day); "dayall"
+# rollups drop the DAG too, so that a month of every DAG, for a reader who may see them all, reads ~100 rows.
+NO_JOB = 0
+ALL_DAGS = ""
+GRAINS = ("hour", "day", "dayall")
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dag_run(facets: Mapping[str, Any]) -> dict[str, Any]:
+    for key in ("airflowDagRun", "airflow"):
+        dag_run = _dict(_dict(facets.get(key)).get("dagRun"))
+        if dag_run:
+            return dag_run
+    return {}
+
+
+def trigger_type(facets: Mapping[str, Any]) -> str | None:
+    """`run_type` of the Airflow DAG run (scheduled, manual, backfill, asset_triggered)."""
+    value = _dag_run(facets).get("run_type")
+    return str(value).lower()[:32] if value else None
+
+
+def dag_version(facets: Mapping[str, Any]) -> str | None:
+    for key in ("airflowDagRun", "airflow"):
+        facet = _dict(facets.get(key))
+        for source in (_dict(facet.get("dagRun")), _dict(facet.get("dag")), _dict(facet.get("taskInstance")), facet):
+            value = source.get("dag_version_number")
+            if value is not None and not isinstance(value, (dict, list)):
+                return str(value)[:32]
+    return None
+
+
+def queued_at(facets: Mapping[str, Any]) -> str | None:
+    value = _dict(_dict(facets.get("airflow")).get("taskInstance")).get("queued_dttm")
+    return str(value) if value else None
+
+
+def env_key(env_tag: str | None, namespace: str) -> str:
+    """`tag:<env>` when the run or job carried an env tag, else `ns:<namespace>`: the namespace map is
+    applied when reading, so that changing it needs no rebuild."""
+    return f"tag:{env_tag}" if env_tag else f"ns:{namespace}"[:1000]
+
+
+def resolve_env(key: str, env_by_namespace: Mapping[str, str]) -> str:
+    kind, _, value = key.partition(":")
+    if kind == "tag":
+        return value
+    return env_by_namespace.get(value, value)
+
+
+@dataclass(frozen=True)
+class RunFact:
+    run_uuid: str
+    job_id: int
+    dag_key: str  # the Airflow DAG id, "" for jobs outside Airflow
+    level: str  # dag (a batch's root run) | task
+    env_key: str
+    trigger_type: str  # "" when unknown
+    dag_version: str | None
+    state: str
+    bucket_hour: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_seconds: float | None
+    rows_read: int
+    rows_written: int
+    dq_errors: int
+    cost_estimated: float
+    cost_billed: float
+
+    def as_row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+def derive_fact(
+    run: Mapping[str, Any],
+    *,
+    job_namespace: str,
+    job_name: str,
+    dag_id: str | None,
+    io: Mapping[str, int],
+    cost_rates: CostRates,
+) -> RunFact | None:
+    """The fact of a stored run (a dict of run columns), or None while it has no event of its own."""
+    state = run.get("state")
+    moment = run.get("started_at") or run.get("first_event_at")
+    if state is None or moment is None:
+        return None
+    facets = _dict(run.get("facets"))
+    started, ended = run.get("started_at"), run.get("ended_at")
+    duration = None
+    if state in FINAL_STATES and ended is not None:
+        duration = max((ended - (started or ended)).total_seconds(), 0.0) if started else None
+    custom = _dict(facets.get("flowlytics_stats"))
+    dq_custom = next((int(custom[k]) for k in ("dqFailedRows", "rowsInvalid") if isinstance(custom.get(k), int)), 0)
+    cost = run_cost(
+        cost_rates,
+        namespace=job_namespace,
+        job_name=job_name,
+        dag_id=dag_id,
+        duration_seconds=duration,
+        run_facets=facets,
+    )
+    return RunFact(
+        run_uuid=str(run["run_uuid"]),
+        job_id=int(run["job_id"]),
+        dag_key=dag_id or "",
+        level="dag" if run.get("is_root") else "task",
+        env_key=env_key(run.get("env_tag"), job_namespace),
+        trigger_type=trigger_type(facets) or "",
+        dag_version=dag_version(facets),
+        state=str(state),
+        bucket_hour=bucket_start(moment, "hour"),
+        started_at=started,
+        ended_at=ended,
+        duration_seconds=duration,
+        rows_read=int(io.get("rows_read", 0)),
+        rows_written=int(io.get("rows_written", 0)),
+        dq_errors=int(io.get("failed_assertions", 0)) + dq_custom,
+        cost_estimated=cost.estimated,
+        cost_billed=cost.billed,
+    )
+
+
+RollupKey = tuple[str, datetime, str, str, int, str, str, str]
+MEASURES = ("runs", "duration_count", "duration_sum", "rows_read", "rows_written", "dq_errors")
+FLOAT_MEASURES = ("cost_estimated", "cost_billed")
+
+
+def contributions(fact: RunFact) -> dict[RollupKey, dict[str, Any]]:
+    """What one run adds to each rollup grain."""
+    figures: dict[str, Any] = {
+        "runs": 1,
+        "duration_count": 1 if fact.duration_seconds is not None else 0,
+        "duration_sum": fact.duration_seconds or 0.0,
+        "rows_read": fact.rows_read,
+        "rows_written": fact.rows_written,
+        "dq_errors": fact.dq_errors,
+        "cost_estimated": fact.cost_estimated,
+        "cost_billed": fact.cost_billed,
+        "sketch": {bucket_key(fact.duration_seconds): 1} if fact.duration_seconds is not None else {},
+    }
+    rest = (fact.env_key, fact.trigger_type, fact.state)
+    day = bucket_start(fact.bucket_hour, "day")
+    return {
+        ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.job_id, *rest): figures,
+        ("day", day, fact.level, fact.dag_key, NO_JOB, *rest): figures,
+        ("dayall", day, fact.level, ALL_DAGS, NO_JOB, *rest): figures,
+    }

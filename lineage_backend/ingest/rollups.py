@@ -1,0 +1,264 @@
+"""Rollup maintenance inside the ingest transaction.
+
+After a request's events are merged into runs, each touched run's facts are derived afresh and compared
+with the facts stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old
+contribution is subtracted and the new one added. Runs are locked by the projection before this runs and
+rollup rows are locked in key order, so concurrent requests neither double-count nor deadlock; replays and
+shuffled deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
+from typing import Any
+
+from sqlalchemy import Table, and_, delete, literal_column, or_, select
+from sqlalchemy.orm import Session
+
+from lineage_backend.analytics.cost import CostRates
+from lineage_backend.analytics.facts import (
+    FLOAT_MEASURES,
+    MEASURES,
+    RollupKey,
+    RunFact,
+    contributions,
+    derive_fact,
+)
+from lineage_backend.analytics.sketch import add_into
+from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
+from lineage_backend.store.models import RunFact as RunFactRow
+from lineage_backend.store.sql import insert_for
+
+RUN: Table = Run.__table__  # type: ignore[assignment]
+JOB: Table = Job.__table__  # type: ignore[assignment]
+RUN_DATASET: Table = RunDataset.__table__  # type: ignore[assignment]
+FACT: Table = RunFactRow.__table__  # type: ignore[assignment]
+ROLLUP: Table = RunRollup.__table__  # type: ignore[assignment]
+
+CHUNK = 400
+KEY_COLUMNS = ("grain", "bucket_start", "level", "dag_key", "job_id", "env_key", "trigger_type", "state")
+FACT_COLUMNS = tuple(f.name for f in fields(RunFact))
+RUN_FIELDS = ("run_uuid", "job_id", "state", "started_at", "ended_at", "first_event_at", "is_root", "env_tag", "facets")
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _assertions_failed(facet: Any) -> int:
+    if not isinstance(facet, dict):
+        return 0
+    return sum(1 for a in facet.get("assertions") or [] if isinstance(a, dict) and a.get("success") is False)
+
+
+def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[str, int]]:
+    stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for chunk in _chunks(sorted(run_uuids)):
+        for run_uuid, direction, rows, assertions in session.execute(
+            select(
+                RUN_DATASET.c.run_uuid,
+                RUN_DATASET.c.direction,
+                RUN_DATASET.c.row_count,
+                RUN_DATASET.c.facets["dataQualityAssertions"],
+            ).where(RUN_DATASET.c.run_uuid.in_(chunk))
+        ):
+            entry = stats[run_uuid]
+            if rows is not None:
+                entry["rows_read" if direction == "IN" else "rows_written"] += int(rows)
+            entry["failed_assertions"] += _assertions_failed(assertions)
+    return stats
+
+
+def _jobs(
+    job_ids: Iterable[int], *, session: Session, known: Mapping[int, tuple[str, str, str | None]] | None = None
+) -> dict[int, tuple[str, str, str | None]]:
+    """(namespace, name, DAG id) per job: from `known` (what the projection just read), else the table."""
+    found: dict[int, tuple[str, str, str | None]] = {}
+    missing = set()
+    for job_id in set(job_ids):
+        if known is not None and job_id in known:
+            found[job_id] = known[job_id]
+        else:
+            missing.add(job_id)
+    for chunk in _chunks(sorted(missing)):
+        for job_id, namespace, name, dag_id in session.execute(
+            select(JOB.c.id, JOB.c.namespace, JOB.c.name, JOB.c.dag_id).where(JOB.c.id.in_(chunk))
+        ):
+            found[int(job_id)] = (namespace, name, dag_id)
+    return found
+
+
+def derive_facts(
+    runs: Mapping[str, Mapping[str, Any]],
+    *,
+    session: Session,
+    cost_rates: CostRates,
+    known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
+) -> dict[str, RunFact]:
+    """Facts of runs given as column dicts (with run_uuid); runs without an event of their own have none."""
+    jobs = _jobs((int(run["job_id"]) for run in runs.values()), session=session, known=known_jobs)
+    io = _io_stats(list(runs), session=session)
+    facts = {}
+    for uuid, run in runs.items():
+        namespace, name, dag_id = jobs[int(run["job_id"])]
+        fact = derive_fact(
+            {**run, "run_uuid": uuid},
+            job_namespace=namespace,
+            job_name=name,
+            dag_id=dag_id,
+            io=io.get(uuid, {}),
+            cost_rates=cost_rates,
+        )
+        if fact is not None:
+            facts[uuid] = fact
+    return facts
+
+
+def update_rollups(
+    runs: Mapping[str, Mapping[str, Any]],
+    *,
+    session: Session,
+    cost_rates: CostRates,
+    known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
+) -> None:
+    """Recount the given (already merged, locked) runs; never commits."""
+    if not runs:
+        return
+    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates, known_jobs=known_jobs)
+    old_facts: dict[str, RunFact] = {}
+    for chunk in _chunks(sorted(runs)):
+        for row in session.execute(
+            select(*(FACT.c[name] for name in FACT_COLUMNS))
+            .where(FACT.c.run_uuid.in_(chunk))
+            .order_by(FACT.c.run_uuid)
+            .with_for_update()
+        ):
+            old_facts[row.run_uuid] = RunFact(**row._asdict())
+    deltas: dict[RollupKey, dict[str, Any]] = {}
+    upserts, removed = [], []
+    for uuid in sorted(runs):
+        old, new = old_facts.get(uuid), new_facts.get(uuid)
+        if old == new:
+            continue
+        if old is not None:
+            _accumulate(deltas, old, -1)
+        if new is not None:
+            _accumulate(deltas, new, 1)
+            upserts.append(new.as_row())
+        else:
+            removed.append(uuid)
+    if removed:
+        session.execute(delete(FACT).where(FACT.c.run_uuid.in_(removed)))
+    _upsert_facts(upserts, session=session)
+    apply_deltas(deltas, session=session)
+
+
+def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
+    for key, figures in contributions(fact).items():
+        target = deltas.get(key)
+        if target is None:
+            target = deltas[key] = (
+                {name: 0 for name in MEASURES} | {name: 0.0 for name in FLOAT_MEASURES} | {"sketch": {}}
+            )
+        for name in (*MEASURES, *FLOAT_MEASURES):
+            target[name] += sign * figures[name]
+        add_into(target["sketch"], figures["sketch"], sign)
+
+
+def _upsert_facts(rows: list[dict[str, Any]], *, session: Session) -> None:
+    if not rows:
+        return
+    statement = insert_for(session, FACT)
+    statement = statement.on_conflict_do_update(
+        index_elements=["run_uuid"],
+        set_={name: statement.excluded[name] for name in FACT_COLUMNS if name != "run_uuid"},
+    )
+    for chunk in _chunks(rows):
+        session.execute(statement, list(chunk))
+
+
+# Sketch merge inside the upsert: bucket counts added key by key, empty buckets dropped.
+_MERGE_SKETCH = {
+    "sqlite": (
+        "(SELECT json_group_object(key, total) FROM (SELECT key, SUM(value) AS total FROM ("
+        "SELECT key, value FROM json_each(flowlytics_run_rollup.sketch) "
+        "UNION ALL SELECT key, value FROM json_each(excluded.sketch)) GROUP BY key HAVING SUM(value) != 0))"
+    ),
+    "postgresql": (
+        "(SELECT COALESCE(jsonb_object_agg(key, total), '{}'::jsonb) FROM (SELECT key, SUM(value::bigint) AS total "
+        "FROM (SELECT key, value FROM jsonb_each_text(flowlytics_run_rollup.sketch) "
+        "UNION ALL SELECT key, value FROM jsonb_each_text(excluded.sketch)) AS parts "
+        "GROUP BY key HAVING SUM(value::bigint) <> 0) AS merged)"
+    ),
+}
+
+
+def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Session) -> None:
+    """Add the deltas into the rollup rows with one upsert per chunk, in key order (rows are locked in that
+    order, so concurrent requests queue instead of deadlocking): new rows take the figures, existing rows
+    add them, and the duration sketches are merged in SQL."""
+    changed = sorted(
+        key
+        for key, delta in deltas.items()
+        if delta["sketch"] or any(delta[name] for name in (*MEASURES, *FLOAT_MEASURES))
+    )
+    if not changed:
+        return
+    figures = (*MEASURES, *FLOAT_MEASURES)
+    statement = insert_for(session, ROLLUP)
+    excluded = statement.excluded
+    merge_sketch: Any = literal_column(_MERGE_SKETCH[session.get_bind().dialect.name])
+    statement = statement.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS),
+        set_={**{name: ROLLUP.c[name] + excluded[name] for name in figures}, "sketch": merge_sketch},
+    )
+    for chunk in _chunks(changed):
+        rows = [
+            dict(zip(KEY_COLUMNS, key, strict=True))
+            | {name: deltas[key][name] for name in figures}
+            | {"sketch": dict(deltas[key]["sketch"])}
+            for key in chunk
+        ]
+        session.execute(statement, rows)
+
+
+def rebuild_rollups(*, session: Session, cost_rates: CostRates, chunk_size: int = 5000) -> int:
+    """Recount every stored run from scratch (after a migration, or a change of the rate card). Rollups of
+    runs that retention deleted are kept: only the buckets of stored runs are recounted."""
+    count = 0
+    session.execute(delete(FACT))
+    # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
+    after: tuple[Any, str] | None = None
+    while True:
+        query = select(*(RUN.c[name] for name in RUN_FIELDS), RUN.c.sort_time).where(RUN.c.sort_time.is_not(None))
+        if after is not None:
+            moment, uuid = after
+            query = query.where(or_(RUN.c.sort_time > moment, and_(RUN.c.sort_time == moment, RUN.c.run_uuid > uuid)))
+        rows = session.execute(query.order_by(RUN.c.sort_time, RUN.c.run_uuid).limit(chunk_size)).all()
+        if not rows:
+            break
+        after = (rows[-1].sort_time, rows[-1].run_uuid)
+        runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows}
+        facts = derive_facts(runs, session=session, cost_rates=cost_rates)
+        if count == 0:
+            _clear_buckets_of_stored_runs(session=session)
+        deltas: dict[RollupKey, dict[str, Any]] = {}
+        for fact in facts.values():
+            _accumulate(deltas, fact, 1)
+        _upsert_facts([fact.as_row() for fact in facts.values()], session=session)
+        apply_deltas(deltas, session=session)
+        count += len(facts)
+    return count
+
+
+def _clear_buckets_of_stored_runs(*, session: Session) -> None:
+    """Rollup rows whose buckets hold stored runs are recounted; older buckets (deleted runs) stay."""
+    oldest = session.execute(select(RUN.c.sort_time).order_by(RUN.c.sort_time).limit(1)).scalar()
+    if oldest is None:
+        return
+    from lineage_backend.analytics.buckets import bucket_start
+
+    session.execute(delete(ROLLUP).where(ROLLUP.c.bucket_start >= bucket_start(oldest, "day")))
