@@ -71,7 +71,10 @@ def hostile(label: str) -> str:
     return f"{label} {IMG}{SVG}"
 
 
-NS = hostile("swpns")  # the namespace of every job and dataset below
+NS = hostile("swpns")  # the namespace of every job and dataset below, but the Airflow DAG's own jobs
+# The Airflow DAG's jobs come in this Airflow's own OpenLineage namespace (scripts/airflow_env.sh), as the
+# provider sends them: the DAG, DAG-run and task tabs show this Airflow's DAG (services/visibility.py).
+AIRFLOW_NS = "flowlytics_demo"
 ROOT = hostile("swproot")  # a non-Airflow batch (e.g. a dbt invocation)
 LOAD = hostile("swpload")  # its failing process
 AUDIT = hostile("swpaudit")  # a consumer of the output
@@ -132,10 +135,11 @@ def _event(
     job_facets: dict[str, Any] | None = None,
     inputs: list[dict[str, Any]] | None = None,
     outputs: list[dict[str, Any]] | None = None,
+    namespace: str = NS,
 ) -> dict[str, Any]:
     facets = dict(run_facets or {})
     if parent:
-        ref = {"run": {"runId": parent[0]}, "job": {"namespace": NS, "name": parent[1]}}
+        ref = {"run": {"runId": parent[0]}, "job": {"namespace": namespace, "name": parent[1]}}
         facets["parent"] = _facet(**ref, root=ref)
     return {
         "eventType": event_type,
@@ -143,7 +147,7 @@ def _event(
         "producer": PRODUCER,
         "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
         "run": {"runId": run_id, "facets": facets},
-        "job": {"namespace": NS, "name": job, "facets": job_facets or {}},
+        "job": {"namespace": namespace, "name": job, "facets": job_facets or {}},
         "inputs": inputs or [],
         "outputs": outputs or [],
     }
@@ -225,8 +229,17 @@ def airflow_batch_events(dag_run_id: str, start: datetime) -> tuple[str, list[di
     parent = (root, PAYMENTS_REPORT)
     task_job = {"jobType": _facet(jobType="TASK", integration="AIRFLOW", processingType="BATCH"), **_job_facets()}
     events = [
-        _event("START", root, PAYMENTS_REPORT, start, run_facets=dag_run, job_facets=dag_facets),
-        _event("START", task, TASK_JOB, start, parent=parent, run_facets=task_facets, job_facets=task_job),
+        _event("START", root, PAYMENTS_REPORT, start, run_facets=dag_run, job_facets=dag_facets, namespace=AIRFLOW_NS),
+        _event(
+            "START",
+            task,
+            TASK_JOB,
+            start,
+            parent=parent,
+            run_facets=task_facets,
+            job_facets=task_job,
+            namespace=AIRFLOW_NS,
+        ),
         _event(
             "FAIL",
             task,
@@ -237,8 +250,17 @@ def airflow_batch_events(dag_run_id: str, start: datetime) -> tuple[str, list[di
             job_facets=task_job,
             inputs=[target],
             outputs=[report],
+            namespace=AIRFLOW_NS,
         ),
-        _event("FAIL", root, PAYMENTS_REPORT, start + timedelta(seconds=25), run_facets=dag_run, job_facets=dag_facets),
+        _event(
+            "FAIL",
+            root,
+            PAYMENTS_REPORT,
+            start + timedelta(seconds=25),
+            run_facets=dag_run,
+            job_facets=dag_facets,
+            namespace=AIRFLOW_NS,
+        ),
     ]
     return root, events
 
