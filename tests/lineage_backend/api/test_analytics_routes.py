@@ -37,8 +37,20 @@ RATES = '{"currency": "EUR", "runtimePerHour": [{"pattern": "sales*", "price": 3
 
 
 class OnlySales:
+    """alice may read DAG `sales` (in any namespace); bob may read `sales` of the Airflow whose OpenLineage
+    namespace the `x-namespace` header names, and other deployments' DAGs when `x-foreign: yes`."""
+
     async def authenticate(self, request: Request) -> Principal | None:
-        if request.headers.get("x-user") != "alice":
+        user = request.headers.get("x-user")
+        if user == "bob":
+            return Principal(
+                name="bob",
+                scopes=frozenset({READ}),
+                readable_dag_ids=frozenset({"sales"}),
+                dag_namespace=request.headers.get("x-namespace", "airflow"),
+                sees_foreign_dags=request.headers.get("x-foreign") == "yes",
+            )
+        if user != "alice":
             return None
         return Principal(name="alice", scopes=frozenset({READ}), readable_dag_ids=frozenset({"sales"}))
 
@@ -418,6 +430,27 @@ def test_users_see_only_the_dags_they_may_read(scenario: tuple[TestClient, dict[
     slowest = client.get(q("/api/v1/analytics/rankings", **RANGE), headers=ALICE).json()
     assert {i["jobNodeId"] for i in slowest["items"]} == {"job:airflow:sales"}
     assert client.get("/api/v1/analytics/cost?dagId=hr", headers=ALICE).status_code == 404
+
+
+def test_a_dag_is_matched_together_with_its_namespace(scenario: tuple[TestClient, dict[str, Any]]) -> None:
+    """services/visibility.py: reading `sales` in one Airflow does not show another deployment's `sales`;
+    such readers are answered from the hour rollups, which keep the job (and so its namespace)."""
+    client, runs = scenario
+
+    def seen(**headers: str) -> tuple[list[str], int, int]:
+        who = {"x-user": "bob", **headers}
+        by_dag = client.get(q("/api/v1/analytics/executions", groupBy="dag", **RANGE), headers=who).json()
+        summary = client.get(q("/api/v1/analytics/executions/summary", **RANGE), headers=who).json()
+        path = client.get(f"/api/v1/analytics/runs/{runs['r1']}/critical-path", headers=who)  # a run of sales
+        keys = sorted(s["key"] for s in by_dag["series"] if any(p["total"] for p in s["points"]))
+        return keys, summary["total"], path.status_code
+
+    alice = client.get(q("/api/v1/analytics/executions/summary", **RANGE), headers=ALICE).json()["total"]
+    assert seen() == (["sales"], alice, 200)  # this Airflow's namespace: as for alice
+    keys, total, status = seen(**{"x-namespace": "my_airflow"})  # the events' namespace is another deployment's
+    assert (keys, total, status) == ([], 0, 404)
+    keys, total, status = seen(**{"x-namespace": "my_airflow", "x-foreign": "yes"})
+    assert "sales" in keys and "hr" in keys and total > alice and status == 200
 
 
 ROUTES = [
