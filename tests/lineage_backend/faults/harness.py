@@ -330,11 +330,18 @@ class HttpxEmitter(threading.Thread):
     """A plain emitter without client-side retries of its own: posts each event, and on a 503 (or no answer)
     waits Retry-After and posts it again. Records every answer, so that tests can check each refusal."""
 
-    def __init__(self, url: str, events: list[dict[str, Any]], *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, url: str, events: list[dict[str, Any]], *, timeout: float = 10.0, hold_after: int | None = None
+    ) -> None:
         super().__init__(daemon=True)
         self.url = f"{url}/api/v1/lineage"
         self.events = events
         self.timeout = timeout
+        # With `hold_after`, the emitter stops after that many acks until `release` is set: a test puts its
+        # fault in place meanwhile, so the next post meets the fault however fast the machine is.
+        self.hold_after = hold_after
+        self.holding = threading.Event()
+        self.release = threading.Event()
         self.acknowledged: list[dict[str, Any]] = []
         self.ack_times: list[float] = []
         self.statuses: Counter[int] = Counter()
@@ -345,6 +352,9 @@ class HttpxEmitter(threading.Thread):
     def run(self) -> None:
         with httpx.Client(timeout=self.timeout, headers={"Authorization": f"Bearer {INGEST_KEY}"}) as client:
             for event in self.events:
+                if self.hold_after is not None and len(self.acknowledged) == self.hold_after:
+                    self.holding.set()
+                    self.release.wait(timeout=300)  # a hang guard: the test releases it at once
                 for _ in range(60):
                     try:
                         response = client.post(self.url, json=event)

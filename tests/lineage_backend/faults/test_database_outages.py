@@ -138,13 +138,14 @@ def test_postgres_stopped_and_started_mid_stream(postgres_cluster: PostgresClust
     served_url = fresh_postgres_database(postgres_cluster.url, "outage_served")
     reference_url = fresh_postgres_database(postgres_cluster.url, "outage_reference")
     with running_server(served_url, tmp_path) as server, RetryCounter() as retries:
-        plain = HttpxEmitter(server.url, event_stream(40, dag="plain_dag"), timeout=CLIENT_TIMEOUT)
+        plain = HttpxEmitter(server.url, event_stream(40, dag="plain_dag"), timeout=CLIENT_TIMEOUT, hold_after=20)
         real = Emitter(server.url, openlineage_events("real_dag", 40))
         plain.start()
         real.start()
-        wait_until(lambda: len(plain.acknowledged) >= 20 and len(real.acknowledged) >= 20, "first acks")
+        wait_until(lambda: plain.holding.is_set() and len(real.acknowledged) >= 20, "first acks")
         postgres_cluster.stop_immediately()
         stopped = time.monotonic()
+        plain.release.set()
         health_during = httpx.get(f"{server.url}/health", timeout=CLIENT_TIMEOUT)
         batch_during = post_batch(server)
         wait_until(lambda: len(plain.unavailable) >= 1, "a 503 during the outage")
@@ -172,14 +173,15 @@ def test_sqlite_write_lock_held_past_the_busy_timeout(tmp_path: Path) -> None:
     # A short busy timeout keeps the test short; the default (30 s) behaves the same, only later.
     env = {"FLOWLYTICS_SQLITE_BUSY_TIMEOUT_MS": "1000"}
     with running_server(f"sqlite:///{path}", tmp_path, env) as server, RetryCounter() as retries:
-        plain = HttpxEmitter(server.url, event_stream(40, dag="plain_dag"), timeout=CLIENT_TIMEOUT)
+        plain = HttpxEmitter(server.url, event_stream(40, dag="plain_dag"), timeout=CLIENT_TIMEOUT, hold_after=10)
         real = Emitter(server.url, openlineage_events("real_dag", 40))
         plain.start()
         real.start()
-        wait_until(lambda: len(plain.acknowledged) >= 10 and len(real.acknowledged) >= 10, "first acks")
+        wait_until(lambda: plain.holding.is_set() and len(real.acknowledged) >= 10, "first acks")
         second_writer = sqlite3.connect(path, isolation_level=None, timeout=REQUEST_GUARD_SECONDS)
         second_writer.execute("BEGIN IMMEDIATE")  # the write lock, held by another connection
         locked = time.monotonic()
+        plain.release.set()
         wait_until(lambda: len(plain.unavailable) >= 1, "a 503 while the lock is held")
         health_during = httpx.get(f"{server.url}/health", timeout=CLIENT_TIMEOUT)  # readers are not blocked
         batch_during = post_batch(server)
