@@ -5,16 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from pydantic.alias_generators import to_camel
+
+from lineage_backend.camel import ApiModel as ApiModel  # the one base, re-exported for the API's models
+from lineage_backend.ingest.results import BatchIngestResponse as BatchIngestResponse
+from lineage_backend.ingest.results import BatchSummary as BatchSummary
+from lineage_backend.ingest.results import FailedEvent as FailedEvent
 
 T = TypeVar("T")
 
 RunState = Literal["RUNNING", "COMPLETED", "FAILED", "ABORTED"]
-
-
-class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
 
 
 class CollectionResponse(ApiModel, Generic[T]):
@@ -138,28 +139,6 @@ class DatasetResponse(DatasetSummaryResponse):
 
 class DatasetCollectionResponse(CollectionResponse[DatasetSummaryResponse]):
     pass
-
-
-class FailedEvent(ApiModel):
-    index: int
-    reason: str
-    retriable: bool
-
-
-class BatchSummary(ApiModel):
-    received: int
-    successful: int
-    failed: int
-    retriable: int
-    non_retriable: int
-
-
-class BatchIngestResponse(ApiModel):
-    status: Literal["success", "partial_success", "failure"]
-    summary: BatchSummary
-    failed_events: list[FailedEvent]
-    # Set when nothing was stored (the answer is then a 422): what was wrong, as every error says it.
-    detail: str | None = None
 
 
 class HealthResponse(ApiModel):

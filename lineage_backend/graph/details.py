@@ -15,8 +15,8 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Select, func, nulls_last, select
 from sqlalchemy.orm import Session
 
-from lineage_backend.services.metadata import effective
-from lineage_backend.services.nodes import dataset_node_id, job_node_id
+from lineage_backend.graph.metadata_view import effective
+from lineage_backend.graph.node_ids import dataset_node_id, job_node_id
 from lineage_backend.store.models import Dataset, Job, NodeMetadata, Run, RunDataset
 
 FACET_KEYS = ("ownership", "tags", "documentation")

@@ -11,12 +11,12 @@ from typing import Any, Literal
 import orjson
 
 from lineage_backend.analytics.cost import CostRates
-from lineage_backend.api.schemas import BatchIngestResponse, BatchSummary, FailedEvent
 from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
 from lineage_backend.ingest.projection import IngestOutcome
+from lineage_backend.ingest.results import BatchIngestResponse, BatchSummary, FailedEvent
 
 log = logging.getLogger(__name__)
 

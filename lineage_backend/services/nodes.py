@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
+from lineage_backend.graph.node_ids import dataset_node_id as dataset_node_id
+from lineage_backend.graph.node_ids import job_node_id as job_node_id
 from lineage_backend.services.visibility import can_see_job
 from lineage_backend.store.models import Dataset, Job
 
@@ -25,14 +27,6 @@ class NodeId:
     type: str  # job | dataset
     namespace: str
     name: str
-
-
-def job_node_id(namespace: str, name: str) -> str:
-    return f"job:{namespace}:{name}"
-
-
-def dataset_node_id(namespace: str, name: str) -> str:
-    return f"dataset:{namespace}:{name}"
 
 
 def candidate_splits(node_id: str, expected_type: str) -> list[tuple[str, str]]:
