@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from lineage_backend.api.schemas import ApiModel, CollectionResponse
 
+# An id of one of Flowlytics' rows, as a 64-bit column holds it (a larger number is a 422, not a database error).
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 ChannelType = Literal["webhook", "slack", "email", "apprise"]
 ConditionType = Literal[
     "run_failed", "consecutive_failures", "anomaly", "sla_missed", "duration_above", "dq_error_rate_above", "cost_above"
@@ -95,7 +97,7 @@ class RuleCreate(ApiModel):
     name: str = Field(min_length=1, max_length=200)
     condition: Condition
     scope: Scope = Scope()
-    channel_ids: list[int] = []
+    channel_ids: list[RowId] = []
     route_to_owners: bool = False
     enabled: bool = True
     muted_until: datetime | None = None
@@ -105,7 +107,7 @@ class RulePatch(ApiModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     condition: Condition | None = None
     scope: Scope | None = None
-    channel_ids: list[int] | None = None
+    channel_ids: list[RowId] | None = None
     route_to_owners: bool | None = None
     enabled: bool | None = None
     muted_until: datetime | None = None
@@ -130,11 +132,11 @@ class RuleCollectionResponse(CollectionResponse[RuleResponse]):
 
 
 class OwnerRoutes(ApiModel):
-    routes: dict[str, int]  # owner -> channel id
+    routes: dict[str, RowId]  # owner -> channel id
 
 
 class SilenceCreate(ApiModel):
-    rule_id: int | None = None
+    rule_id: RowId | None = None
     subject: str | None = None
     until: datetime | None = None  # None: muted until deleted
     reason: str | None = None

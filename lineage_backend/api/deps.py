@@ -61,6 +61,8 @@ def require(scope: str) -> Callable[..., Awaitable[Principal]]:
 
 # Offsets past this are refused (422) rather than sent to the database, which overflows at 2^63.
 MAX_OFFSET = 1_000_000_000
+# Ids of Flowlytics' own rows (channels, rules, incidents, drafts, ...): what a 64-bit column can hold.
+MAX_ROW_ID = 2**63 - 1
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -106,7 +106,9 @@ def syntax_issue(error: UnexpectedInput, text: str) -> Issue:
         hint = _hint(error)
         message = f"{found}; expected {', '.join(expected[:8])}{hint}"
     elif isinstance(error, UnexpectedCharacters):
-        message = f"'{text.splitlines()[line - 1][column - 1] if text else ''}' is not part of the controlled English; "
+        # lark counts lines by "\n" only, str.splitlines() also by other separators: take the character itself.
+        char = getattr(error, "char", "") or (text[error.pos_in_stream] if 0 <= error.pos_in_stream < len(text) else "")
+        message = f"{char!r} is not part of the controlled English; "
         message += 'put names with unusual characters in double quotes, e.g. "s3://bucket/orders.csv"'
     elif isinstance(error, UnexpectedEOF):
         line, column = _end_position(text)

@@ -640,18 +640,18 @@ def view_dag_tab(sweep: Sweep) -> None:
     sweep.goto(f"/dags/{PAYMENTS_REPORT}/plugin/flowlytics_dag_lineage")
     view = page.get_by_test_id("flowlytics-dag-lineage")
     expect(view.get_by_test_id("flowlytics-graph")).to_be_visible()
-    task = _node(page, job_id(TASK_JOB))
+    task = _node(page, f"job:{AIRFLOW_NS}:{TASK_JOB}")  # this Airflow's DAG: its own namespace
     expect(task).to_have_attribute("data-state", "FAILED")
     for name in (DATASET_OUT, REPORT):
         expect(_node(page, dataset_id(name)).get_by_test_id("flowlytics-node-name")).to_have_text(name)
     sweep.check_page()
     task.click()
     panel = view.get_by_test_id("flowlytics-side-panel")
-    shows(panel, NS, DOC, FACET_OWNER)
+    shows(panel, DOC, FACET_OWNER)
     expand_details(panel)
     sweep.check_page()
     _node(page, dataset_id(DATASET_OUT)).click()
-    shows(panel, OWNER, TAG, NOTE)
+    shows(panel, NS, OWNER, TAG, NOTE)
 
 
 def view_dag_run_tab(sweep: Sweep) -> None:

@@ -15,11 +15,11 @@ from lineage_backend.api.alert_schemas import (
     ChannelTestResponse,
     OwnerRoutes,
 )
-from lineage_backend.api.deps import AdminPrincipal, DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_ROW_ID, AdminPrincipal, DatabaseDep, ReadPrincipal
 from lineage_backend.services import alerts
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-ChannelId = Annotated[int, Path()]
+ChannelId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("/channels", response_model=ChannelCollectionResponse, summary="Alert channels (secrets never shown)")

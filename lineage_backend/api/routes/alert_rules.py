@@ -15,11 +15,12 @@ from lineage_backend.api.alert_schemas import (
     SilenceCreate,
     SilenceResponse,
 )
-from lineage_backend.api.deps import AdminPrincipal, DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_ROW_ID, AdminPrincipal, DatabaseDep, ReadPrincipal
 from lineage_backend.services import alerts
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
-RuleId = Annotated[int, Path()]
+RuleId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+SilenceId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("/rules", response_model=RuleCollectionResponse, summary="Alert rules")
@@ -58,6 +59,6 @@ def create_silence(principal: ReadPrincipal, database: DatabaseDep, body: Silenc
 
 
 @router.delete("/silences/{silence_id}", status_code=204, response_class=Response, summary="End a silence")
-def delete_silence(_: ReadPrincipal, database: DatabaseDep, silence_id: Annotated[int, Path()]) -> Response:
+def delete_silence(_: ReadPrincipal, database: DatabaseDep, silence_id: SilenceId) -> Response:
     database.run(lambda session: alerts.delete_silence(silence_id, session=session))
     return Response(status_code=204)

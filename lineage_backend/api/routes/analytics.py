@@ -37,7 +37,14 @@ def _range(start: datetime | None, end: datetime | None, days: int = 30) -> tupl
     return start or end - timedelta(days=days), end
 
 
-@router.get("/executions", response_model=ExecutionsResponse, summary="Runs per time bucket and group")
+@router.get(
+    "/executions",
+    response_model=ExecutionsResponse,
+    summary="Runs per time bucket and group",
+    responses={
+        200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV (format=csv)"}
+    },
+)
 def executions(
     principal: ReadPrincipal,
     database: DatabaseDep,

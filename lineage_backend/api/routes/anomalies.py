@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from lineage_backend.api.alert_schemas import AnomalyCollectionResponse
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_ROW_ID, DatabaseDep, ReadPrincipal
 from lineage_backend.services import alerts
 
 router = APIRouter(tags=["anomalies"])
@@ -50,7 +50,7 @@ def anomalies(
     summary="This flagged value was normal: let it teach the baseline",
 )
 def mark_anomaly_normal(
-    principal: ReadPrincipal, database: DatabaseDep, anomaly_id: Annotated[int, Path()]
+    principal: ReadPrincipal, database: DatabaseDep, anomaly_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ) -> AnomalyCollectionResponse:
     items = database.run(
         lambda session: alerts.mark_normal(session=session, principal=principal, anomaly_id=anomaly_id)

@@ -13,11 +13,11 @@ from lineage_backend.api.alert_schemas import (
     IncidentResponse,
     TimelineResponse,
 )
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_ROW_ID, DatabaseDep, ReadPrincipal
 from lineage_backend.services import alerts
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
-IncidentId = Annotated[int, Path()]
+IncidentId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 @router.get("", response_model=IncidentCollectionResponse, summary="Incidents, newest first")

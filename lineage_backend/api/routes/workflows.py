@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal
+from lineage_backend.api.deps import MAX_ROW_ID, DatabaseDep, ReadPrincipal
 from lineage_backend.api.workflow_schemas import (
     CatalogEventResponse,
     CatalogOperationResponse,
@@ -28,7 +28,7 @@ from lineage_backend.services import workflows
 from lineage_backend.workflows.catalog import Catalog, CatalogConfigError, CatalogOperation, load_operations
 
 router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
-DraftId = Annotated[int, Path(ge=1, description="id of a saved draft")]
+DraftId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="id of a saved draft")]
 
 
 def deployment_operations(request: Request) -> list[CatalogOperation]:

@@ -106,6 +106,16 @@ BAD_BODIES = [
     ("GET", "/api/v1/incidents/1/export?format=pdf", None, "format"),
     ("GET", "/api/v1/anomalies?metric=cpu", None, "metric"),
     ("GET", "/api/v1/anomalies?limit=0", None, "limit"),
+    # Ids past what a 64-bit column holds were an SQLite OverflowError (a 500), found by the API fuzzer.
+    ("GET", f"/api/v1/incidents/{2**63}/export", None, "incident_id"),
+    ("PATCH", f"/api/v1/alerts/rules/{2**63}", {"enabled": False}, "rule_id"),
+    (
+        "POST",
+        "/api/v1/alerts/rules",
+        {"name": "r", "condition": {"type": "run_failed"}, "channelIds": [2**63]},
+        "channelIds",
+    ),
+    ("DELETE", f"/api/v1/alerts/silences/{2**63}", None, "silence_id"),
 ]
 
 

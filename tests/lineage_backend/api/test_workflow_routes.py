@@ -69,6 +69,15 @@ def test_draft_of_the_issues_example(api: TestClient) -> None:
     assert len(body["testEvents"]) == 2
 
 
+@pytest.mark.parametrize("separator", ["\x1c", "\x85", "\u2028"])
+def test_a_line_separator_lark_does_not_count_is_an_issue_not_a_500(api: TestClient, separator: str) -> None:
+    """Found by the API fuzzer: str.splitlines() splits where lark does not, and the message's lookup broke."""
+    response = api.post("/api/v1/workflows/drafts", json={"text": f"When x{separator}y"}, headers=READ_HEADERS)
+    assert response.status_code == 200, response.text
+    [issue] = [i for i in response.json()["issues"] if "not part of the controlled English" in i["message"]]
+    assert repr(separator) in issue["message"] and issue["line"] == 1
+
+
 def test_draft_issues_have_severity_code_message_line_and_column(api: TestClient) -> None:
     text = "When an order fil lands\nchek it"
     body = api.post("/api/v1/workflows/drafts", json={"text": text}, headers=READ_HEADERS).json()
