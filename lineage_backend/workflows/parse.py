@@ -107,7 +107,8 @@ def syntax_issue(error: UnexpectedInput, text: str) -> Issue:
         message = f"{found}; expected {', '.join(expected[:8])}{hint}"
     elif isinstance(error, UnexpectedCharacters):
         # lark counts lines by "\n" only, str.splitlines() also by other separators: take the character itself.
-        char = getattr(error, "char", "") or (text[error.pos_in_stream] if 0 <= error.pos_in_stream < len(text) else "")
+        position = error.pos_in_stream if error.pos_in_stream is not None else -1
+        char = getattr(error, "char", "") or (text[position] if 0 <= position < len(text) else "")
         message = f"{char!r} is not part of the controlled English; "
         message += 'put names with unusual characters in double quotes, e.g. "s3://bucket/orders.csv"'
     elif isinstance(error, UnexpectedEOF):
