@@ -365,8 +365,9 @@ def test_dag_tab_shows_the_dags_lineage(browser: Browser, airflow: Airflow, crit
         expect(panel.get_by_test_id("flowlytics-panel-runs-table")).to_contain_text("109")
         expect(panel.get_by_test_id("flowlytics-impact-summary")).to_contain_text("1 critical")
         browser.shot("e2e-lineage-dag-tab-selected.png")
-        # People-maintained metadata of the mart: owners, criticality, SLA.
-        _node(page, critical_dataset).click()
+        # People-maintained metadata of the mart: owners, criticality, SLA. The open side panel may cover
+        # the mart (the rightmost column), so the click goes to the node itself rather than to a point.
+        _node(page, critical_dataset).dispatch_event("click")
         ownership = panel.get_by_test_id("flowlytics-panel-ownership")
         expect(ownership).to_contain_text("team:finance")
         expect(ownership).to_contain_text("critical")
