@@ -321,6 +321,14 @@ def newest_batch_start(airflow: Airflow) -> datetime | None:
     return datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None
 
 
+def alert_on_failures(airflow: Airflow) -> None:
+    """A rule (no channel: nothing to deliver) so that the hostile failures open incidents on the Alerts page."""
+    with airflow.client(airflow.admin_key) as admin:
+        rule = {"name": "sweep failures", "condition": {"type": "run_failed"}, "scope": {"namespaces": [NS]}}
+        response = admin.post(f"{API}/alerts/rules", json=rule)
+        assert response.status_code == 201, response.text
+
+
 def edit_metadata(airflow: Airflow) -> None:
     """People's metadata, hostile too: owners, tags and an annotation on the output, a note on an edge."""
     with airflow.client(airflow.admin_key) as admin:
@@ -457,9 +465,10 @@ def _node(page: Any, node_id: str) -> Any:
 #
 # One entry per view: (name, function that opens the view, interacts with it and asserts which payloads it
 # shows as text). After each, the sweep checks the page (Sweep.check_page); a view may call check_page
-# itself between navigations. The views of other open issues (Analytics, Alerts, Workflow drafts) are added
-# with one line each in VIEWS, e.g. `View("analytics", lambda s: open_plugin_page(s, "/plugin/flowlytics_analytics",
-# NS, LOAD))`, once their events or records are posted with the same payloads in `sweep` below.
+# itself between navigations. Alerts is here; Workflow drafts has its own hostile-name test
+# (tests/e2e/test_workflow_drafts_ui.py). Views still to come (Analytics) are added with one line each,
+# e.g. `View("analytics", lambda s: open_plugin_page(s, "/plugin/flowlytics_analytics", NS, LOAD))`, once
+# their events or records are posted with the same payloads in `sweep` below.
 
 
 def open_plugin_page(sweep: Sweep, path: str, *texts: str) -> None:
@@ -716,6 +725,23 @@ def view_dashboard_widget(sweep: Sweep) -> None:
     shows(page.get_by_test_id("flowlytics-batch-title"), ROOT)
 
 
+def view_alerts(sweep: Sweep) -> None:
+    """The Alerts page (issue 12): incidents whose subject, title and runs come from the hostile events."""
+    from playwright.sync_api import expect
+
+    page = sweep.page
+    sweep.goto("/plugin/flowlytics_alerts")
+    row = page.locator("[data-testid=flowlytics-incident-row]", has_text="swp").first
+    expect(row).to_be_visible()
+    expect(row).to_contain_text(IMG)  # the payload arrived, as text
+    sweep.check_page()
+    row.click()
+    detail = page.get_by_test_id("flowlytics-incident-detail")
+    expect(detail).to_contain_text(IMG)
+    expand_details(detail)
+    expect(page.get_by_test_id("flowlytics-timeline")).to_be_visible()
+
+
 @dataclass(frozen=True)
 class View:
     name: str
@@ -733,6 +759,7 @@ VIEWS = [
     View("dag-run-tab", view_dag_run_tab),
     View("task-tab", view_task_tab),
     View("dashboard-widget", view_dashboard_widget),
+    View("alerts", view_alerts),
     # Analytics, Alerts, Workflow drafts (other open issues): one View(...) line each here.
 ]
 
@@ -751,6 +778,7 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
     newest = newest_batch_start(airflow)
     plain_start = max(now - timedelta(seconds=50), (newest or now) + timedelta(seconds=1))
     plain_batch, plain_events = plain_batch_events(plain_start)  # the newest: in the widget
+    alert_on_failures(airflow)
     post_events(airflow, airflow_events + plain_events)
     edit_metadata(airflow)
     with headless_chromium() as chromium:
