@@ -334,9 +334,12 @@ def test_trends_per_day(client: TestClient) -> None:
     def iso(moment: datetime) -> str:
         return moment.isoformat().replace("+00:00", "Z")
 
+    # Runs start a minute into their UTC day, whatever the time now: "now - 21 minutes" was yesterday when
+    # the test ran just after midnight (it failed that way on a fresh-clone run at 00:06 UTC).
+    midnight = now.replace(hour=0, minute=0, second=0)
     for days_ago, outcome, minutes in ((0, "COMPLETE", 10), (0, "FAIL", 20), (2, "COMPLETE", 30)):
         run_id = str(uuid.uuid4())
-        start = now - timedelta(days=days_ago, minutes=minutes + 1)
+        start = midnight - timedelta(days=days_ago) + timedelta(minutes=1)
         for kind, moment in (("START", start), (outcome, start + timedelta(minutes=minutes))):
             event = run_event(kind, run_id=run_id, job="trend_dag")
             event["eventTime"] = iso(moment)
