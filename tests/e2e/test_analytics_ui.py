@@ -1,7 +1,7 @@
 """The Analytics page in the real Airflow and a real headless Chromium, over the demo DAGs' real runs: the Browse
-page draws its KPI cards and chart (a Chart.js canvas), changes granularity and metrics into the URL, its CSV link
-answers the chart's data; a DAG's Analytics tab shows the DAG's step timing and versions. Screenshots go to the
-artifacts folder."""
+page draws its KPI cards and chart (a Chart.js canvas), keeps granularity, metrics and the comparison overlay in
+the URL, its CSV link answers the chart's data; a DAG's Analytics tab shows the DAG's step timing and versions.
+Screenshots go to the artifacts folder."""
 
 from __future__ import annotations
 
@@ -55,10 +55,12 @@ def test_analytics_page_and_dag_tab(airflow: Airflow, demo_runs: DemoRuns) -> No
             # Granularity and an overlaid metric go into the URL (a copied link opens the same view).
             view.get_by_test_id("flowlytics-analytics-granularity").select_option("hour")
             view.get_by_test_id("flowlytics-metric-p95DurationSeconds").check()
-            page.wait_for_function("() => location.search.includes('granularity=hour')")
+            view.get_by_test_id("flowlytics-analytics-compare").check()  # the previous period's lines overlaid
+            page.wait_for_function("() => location.search.includes('compare=1')")
             query = parse_qs(urlparse(page.url).query)
             assert query["granularity"] == ["hour"]
             assert query["metric"] == ["total,failed,p95DurationSeconds"]
+            expect(view.get_by_role("alert")).to_have_count(0)  # every query, the previous period's too, answered
 
             # "download data (CSV)" answers the chart's data for the same query, with the browser's login.
             href = view.get_by_test_id("flowlytics-analytics-csv").get_attribute("href") or ""

@@ -7,9 +7,11 @@ import {
   isoToDayInput,
   kpiCards,
   kpiDelta,
+  previousRange,
   readAnalyticsUrl,
   seriesToChartData,
   toggleMetric,
+  withComparison,
   writeAnalyticsUrl,
 } from "../src/analytics/logic";
 
@@ -68,6 +70,7 @@ describe("URL state", () => {
       dagId: null,
       metrics: ["total", "failed"],
       ranking: "slowest",
+      compare: false,
     });
     expect(writeAnalyticsUrl("", state)).toBe("");
   });
@@ -79,12 +82,14 @@ describe("URL state", () => {
       dagId: "d",
       metrics: ["successRate" as const, "cost" as const],
       ranking: "growing" as const,
+      compare: true,
     };
     const search = writeAnalyticsUrl("?tab=x&granularity=day", state);
     const params = new URLSearchParams(search);
     expect(params.get("tab")).toBe("x");
     expect(params.getAll("granularity")).toEqual(["hour"]);
     expect(params.get("metric")).toBe("successRate,cost");
+    expect(params.get("compare")).toBe("1");
     expect(readAnalyticsUrl(search, "d")).toEqual(state);
   });
   it("date pickers: the last day is included (to is exclusive)", () => {
@@ -120,6 +125,19 @@ describe("series → chart datasets", () => {
     expect(data.datasets[2].data).toEqual([null, null]);
     expect(data.datasets[0].yAxisID).toBe("y");
     expect(data.datasets[1].yAxisID).not.toBe("y");
+  });
+  it("comparison: the range before, its lines dashed under the current buckets", () => {
+    expect(previousRange("2026-11-10T00:00:00Z", "2026-11-17T00:00:00Z")).toEqual({
+      from: "2026-11-03T00:00:00.000Z",
+      to: "2026-11-10T00:00:00.000Z",
+    });
+    expect(previousRange("2026-11-10T00:00:00Z", "2026-11-10T00:00:00Z")).toBeNull();
+    const current = seriesToChartData(series, ["total"], "day");
+    const previous: ExecutionSeries[] = [{ key: "all", points: [{ bucket: "2026-10-31T00:00:00Z", ...figures({ total: 9 }) }] }];
+    const data = withComparison(current, previous, ["total"]);
+    expect(data.labels).toEqual(current.labels);
+    expect(data.datasets).toHaveLength(2);
+    expect(data.datasets[1]).toMatchObject({ label: "Runs (previous period)", data: [9, null], borderDash: [6, 4], yAxisID: "y" });
   });
   it("labels hours and months in UTC", () => {
     expect(bucketLabel("2026-11-01T13:00:00+00:00", "hour")).toBe("2026-11-01 13:00");

@@ -37,12 +37,14 @@ export const METRIC_COLORS: Readonly<Record<Metric, string>> = {
 export interface AnalyticsUrlState extends AnalyticsFilters {
   metrics: Metric[];
   ranking: RankingMetric;
+  /** Overlay the previous range of equal length (dashed lines). */
+  compare: boolean;
 }
 
 export const DEFAULT_GRANULARITY: Granularity = "day";
 export const DEFAULT_METRICS: readonly Metric[] = ["total", "failed"];
 export const DEFAULT_RANKING: RankingMetric = "slowest";
-const URL_KEYS = ["from", "to", "granularity", "metric", "ranking"] as const;
+const URL_KEYS = ["from", "to", "granularity", "metric", "ranking", "compare"] as const;
 
 function validIso(value: string | null): string | null {
   if (!value) return null;
@@ -70,6 +72,7 @@ export function readAnalyticsUrl(search: string, dagId: string | null = null): A
     dagId,
     metrics: metrics.length > 0 ? metrics : [...DEFAULT_METRICS],
     ranking: (RANKING_METRICS as readonly string[]).includes(ranking ?? "") ? (ranking as RankingMetric) : DEFAULT_RANKING,
+    compare: params.get("compare") === "1",
   };
 }
 
@@ -84,6 +87,7 @@ export function writeAnalyticsUrl(search: string, state: AnalyticsUrlState): str
     state.metrics.length === DEFAULT_METRICS.length && state.metrics.every((m, i) => m === DEFAULT_METRICS[i]);
   if (!sameAsDefault) params.set("metric", state.metrics.join(","));
   if (state.ranking !== DEFAULT_RANKING) params.set("ranking", state.ranking);
+  if (state.compare) params.set("compare", "1");
   const text = params.toString();
   return text ? `?${text}` : "";
 }
@@ -107,6 +111,7 @@ export interface ChartDataset {
   backgroundColor: string;
   yAxisID: string;
   spanGaps: boolean;
+  borderDash?: number[];
 }
 
 export interface ChartData {
@@ -277,4 +282,31 @@ export function isoToDayInput(iso: string | null, end: boolean): string {
   const time = Date.parse(iso);
   if (Number.isNaN(time)) return "";
   return new Date(end ? time - DAY_MS : time).toISOString().slice(0, 10);
+}
+
+/** The range of equal length just before [from, to) (ISO strings as the executions answer gives them). */
+export function previousRange(from: string, to: string): { from: string; to: string } | null {
+  const start = Date.parse(from);
+  const end = Date.parse(to);
+  if (Number.isNaN(start) || Number.isNaN(end) || end <= start) return null;
+  return { from: new Date(start - (end - start)).toISOString(), to: new Date(start).toISOString() };
+}
+
+/**
+ * The comparison overlay: the previous range's lines, dashed, bucket by bucket against the current labels (the
+ * n-th bucket of the previous range under the n-th of this one; missing buckets are gaps).
+ */
+export function withComparison(current: ChartData, previous: readonly ExecutionSeries[], metrics: readonly Metric[]): ChartData {
+  const points = previous[0]?.points ?? [];
+  const length = current.labels.length;
+  const overlay = metrics.map((metric) => ({
+    label: `${METRIC_LABELS[metric]} (previous period)`,
+    data: Array.from({ length }, (_, i) => (i < points.length ? metricValue(points[i], metric) : null)),
+    borderColor: `${METRIC_COLORS[metric]}99`,
+    backgroundColor: `${METRIC_COLORS[metric]}99`,
+    yAxisID: axisOf(metric),
+    spanGaps: false,
+    borderDash: [6, 4],
+  }));
+  return { labels: current.labels, datasets: [...current.datasets, ...overlay] };
 }

@@ -28,9 +28,11 @@ import {
   METRIC_COLORS,
   METRIC_LABELS,
   METRICS,
+  previousRange,
   readAnalyticsUrl,
   seriesToChartData,
   toggleMetric,
+  withComparison,
   writeAnalyticsUrl,
   type AnalyticsUrlState,
 } from "../analytics/logic";
@@ -167,10 +169,27 @@ export function AnalyticsPage({ dagId }: PluginProps) {
     REFRESH_MS,
   );
 
-  const chartData = useMemo(
-    () => seriesToChartData(executions.data?.series ?? [], view.metrics, view.granularity),
-    [executions.data, view.metrics, view.granularity],
+  // The comparison overlay: the same query over the range of equal length before the one answered.
+  const answeredFrom = executions.data?.from;
+  const answeredTo = executions.data?.to;
+  const previousFilters: AnalyticsFilters | null = useMemo(() => {
+    const range = view.compare && answeredFrom && answeredTo ? previousRange(answeredFrom, answeredTo) : null;
+    return range ? { ...filters, from: range.from, to: range.to } : null;
+  }, [filters, view.compare, answeredFrom, answeredTo]);
+  const previousExecutions = usePolledQuery(
+    useCallback(
+      (signal: AbortSignal) => (previousFilters ? fetchExecutions(previousFilters, null, signal) : Promise.resolve(undefined)),
+      [previousFilters],
+    ),
+    JSON.stringify(previousFilters),
+    REFRESH_MS,
   );
+  const chartData = useMemo(() => {
+    const current = seriesToChartData(executions.data?.series ?? [], view.metrics, view.granularity);
+    return previousFilters && previousExecutions.data
+      ? withComparison(current, previousExecutions.data.series, view.metrics)
+      : current;
+  }, [executions.data, previousExecutions.data, previousFilters, view.metrics, view.granularity]);
   const currency = summary.data?.currency ?? executions.data?.currency ?? "";
   const update = (patch: Partial<AnalyticsUrlState>) => setView((prev) => ({ ...prev, ...patch }));
 
@@ -235,8 +254,18 @@ export function AnalyticsPage({ dagId }: PluginProps) {
             {METRIC_LABELS[metric]}
           </label>
         ))}
+        <label>
+          <input
+            type="checkbox"
+            data-testid="flowlytics-analytics-compare"
+            checked={view.compare}
+            onChange={(e) => update({ compare: e.target.checked })}
+          />{" "}
+          compare with the previous period
+        </label>
       </div>
       <ErrorNote what="the executions" error={executions.error} />
+      <ErrorNote what="the previous period" error={previousExecutions.error} />
       {executions.data ? <ExecutionsChart data={chartData} metrics={view.metrics} /> : null}
 
       {dag ? null : (
