@@ -48,6 +48,7 @@ def test_analytics_page_and_dag_tab(airflow: Airflow, demo_runs: DemoRuns) -> No
             canvas = view.get_by_test_id("flowlytics-analytics-chart").locator("canvas")
             expect(canvas).to_be_visible()
             assert (canvas.bounding_box() or {}).get("height", 0) > 100
+            expect(view.get_by_test_id("flowlytics-cost-projection")).to_contain_text("Projected next 30 days")
             # The demo DAGs' runs are in the breakdown by DAG.
             expect(view.get_by_test_id("flowlytics-analytics-by-dag-row").filter(has_text=PIPELINE)).to_have_count(1)
             page.screenshot(path=str(ARTIFACTS / "e2e-analytics-page.png"), full_page=True)

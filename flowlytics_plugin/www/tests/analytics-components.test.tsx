@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AnalyticsFigures } from "../src/api/analytics";
 import { VIEW_COMPONENTS } from "../src/App";
 import { VIEW_GLOBAL_NAMES, viewFromModuleUrl } from "../src/lib/view";
-import { AnalyticsPage, BreakdownTable, KpiCards, Table } from "../src/pages/AnalyticsPage";
+import { AnalyticsPage, BreakdownTable, CostPanel, KpiCards, Table } from "../src/pages/AnalyticsPage";
 
 const EVIL = "<img src=x onerror=window.__pwned=1>";
 
@@ -67,6 +67,32 @@ describe("Analytics components", () => {
     expect(html).toContain("Analytics: my_dag");
     expect(html).toContain('data-testid="flowlytics-analytics-granularity"');
     expect(html).toMatch(/href="[^"]*analytics\/executions\?dagId=my_dag&amp;granularity=day&amp;format=csv"/);
+  });
+  it("cost: projection, basis and each budget's use", () => {
+    const html = renderToStaticMarkup(
+      <CostPanel
+        cost={{
+          currency: "EUR",
+          rateCardConfigured: true,
+          days: [
+            { day: "2026-11-01", cost: 2, costEstimated: 2, costBilled: 0 },
+            { day: "2026-11-02", cost: 3.5, costEstimated: 1, costBilled: 2.5 },
+          ],
+          byDag: [],
+          projection: { basis: "mixed", next30Days: 61.2, dailyMean: 2.04, weekdayFactors: [] },
+          budgets: [
+            { dagId: EVIL, owner: null, monthlyAmount: 100, spentThisMonth: 40, use: 0.4, projectedMonthEnd: 90, projectedUse: 0.9, daysInMonth: 30 },
+          ],
+        }}
+      />,
+    );
+    expect(html).toContain("61.20 EUR");
+    expect(html).toContain("mixed");
+    expect(html).toContain("5.50 EUR"); // the 28 days summed
+    expect(html).toContain("40.0 %");
+    expect(html).toContain("90.0 %");
+    expect(html).not.toContain("<img");
+    expect(html).toContain("DAG &lt;img");
   });
   it("both views are registered", () => {
     expect(viewFromModuleUrl("http://x/flowlytics.js?view=analytics")).toBe("analytics");

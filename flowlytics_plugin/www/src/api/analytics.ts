@@ -186,3 +186,27 @@ export function fetchSteps(filters: AnalyticsFilters, dagId: string, signal?: Ab
 export function fetchVersions(dagId: string, signal?: AbortSignal): Promise<Collection<DagVersion>> {
   return getJson<Collection<DagVersion>>(`analytics/dags/${encodeURIComponent(dagId)}/versions`, {}, signal);
 }
+
+export interface BudgetUse {
+  dagId: string | null;
+  owner: string | null;
+  monthlyAmount: number;
+  spentThisMonth: number;
+  use: number;
+  projectedMonthEnd: number;
+  projectedUse: number;
+  daysInMonth: number;
+}
+
+export interface CostOverview {
+  currency: string;
+  rateCardConfigured: boolean;
+  days: { day: string; cost: number; costEstimated: number; costBilled: number }[];
+  byDag: { dagId: string | null; cost: number; costEstimated: number; costBilled: number }[];
+  projection: { basis: string; next30Days: number; dailyMean: number; weekdayFactors: number[] };
+  budgets: BudgetUse[];
+}
+
+export function fetchCost(dagId: string | null, signal?: AbortSignal): Promise<CostOverview> {
+  return getJson<CostOverview>("analytics/cost", { dagId }, signal);
+}

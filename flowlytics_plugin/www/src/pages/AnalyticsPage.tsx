@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useState, type CSSProperties } from "react";
 import {
   executionsCsvUrl,
+  fetchCost,
   fetchErrorCategories,
   fetchExecutions,
   fetchRankings,
@@ -10,6 +11,7 @@ import {
   GRANULARITIES,
   RANKING_METRICS,
   type AnalyticsFilters,
+  type CostOverview,
   type ExecutionPoint,
   type ExecutionSummary,
   type Granularity,
@@ -184,6 +186,11 @@ export function AnalyticsPage({ dagId }: PluginProps) {
     JSON.stringify(previousFilters),
     REFRESH_MS,
   );
+  const cost = usePolledQuery(
+    useCallback((signal: AbortSignal) => fetchCost(dag, signal), [dag]),
+    dag ?? "",
+    REFRESH_MS,
+  );
   const chartData = useMemo(() => {
     const current = seriesToChartData(executions.data?.series ?? [], view.metrics, view.granularity);
     return previousFilters && previousExecutions.data
@@ -325,6 +332,10 @@ export function AnalyticsPage({ dagId }: PluginProps) {
         </>
       ) : null}
 
+      <h3 style={section}>Cost and budgets</h3>
+      <ErrorNote what="the cost" error={cost.error} />
+      {cost.data ? <CostPanel cost={cost.data} /> : null}
+
       <h3 style={section}>Error categories</h3>
       <ErrorNote what="the error categories" error={errors.error} />
       {errors.data ? (
@@ -425,6 +436,48 @@ export function KpiCards({ summary }: { summary: ExecutionSummary }) {
           </div>
         </div>
       ))}
+    </div>
+  );
+}
+
+/** Cost: the 30-day projection and each monthly budget's use (spent and projected at month end). */
+export function CostPanel({ cost }: { cost: CostOverview }) {
+  const money = (value: number) => formatMoney(value, cost.currency);
+  const last28 = cost.days.reduce((acc, d) => acc + d.cost, 0);
+  return (
+    <div data-testid="flowlytics-analytics-cost">
+      <div style={cards}>
+        <div style={card} data-testid="flowlytics-cost-projection">
+          <div style={s.muted}>Projected next 30 days</div>
+          <div style={cardValue}>{money(cost.projection.next30Days)}</div>
+          <div style={{ fontSize: "12px" }}>
+            {cost.projection.basis} · daily mean {money(cost.projection.dailyMean)}
+          </div>
+        </div>
+        <div style={card}>
+          <div style={s.muted}>Last 28 days</div>
+          <div style={cardValue}>{money(last28)}</div>
+          <div style={{ fontSize: "12px" }}>
+            {cost.rateCardConfigured ? "from the rate card and billed figures" : "no rate card configured: costs are 0"}
+          </div>
+        </div>
+      </div>
+      {cost.budgets.length > 0 ? (
+        <Table
+          testId="flowlytics-analytics-budgets"
+          headers={["Budget", "Monthly", "Spent this month", "Use", "Projected month end", "Projected use"]}
+          rows={cost.budgets.map((b) => [
+            b.dagId ? `DAG ${b.dagId}` : `owner ${b.owner ?? ""}`,
+            money(b.monthlyAmount),
+            money(b.spentThisMonth),
+            formatPercent(b.use),
+            money(b.projectedMonthEnd),
+            formatPercent(b.projectedUse),
+          ])}
+        />
+      ) : (
+        <div style={s.muted}>No monthly budget set (see README "Cost: rate card and budgets").</div>
+      )}
     </div>
   );
 }
