@@ -87,6 +87,13 @@ def test_analytics_page_and_dag_tab(airflow: Airflow, demo_runs: DemoRuns) -> No
             tab_csv = tab.get_by_test_id("flowlytics-analytics-csv").get_attribute("href") or ""
             assert parse_qs(urlparse(tab_csv).query)["dagId"] == [PIPELINE]
             page.screenshot(path=str(ARTIFACTS / "e2e-analytics-dag-tab.png"), full_page=True)
+
+            # Airflow's dark mode (it follows the system's): the chart's axes and legend follow it.
+            page.emulate_media(color_scheme="dark")
+            page.reload()
+            chart = page.get_by_test_id("flowlytics-analytics-chart")
+            expect(chart).to_have_attribute("data-color-mode", "dark")
+            page.screenshot(path=str(ARTIFACTS / "e2e-analytics-dag-tab-dark.png"), full_page=True)
             assert not errors, errors
         except BaseException:
             page.screenshot(path=str(ARTIFACTS / "e2e-analytics-failure.png"), full_page=True)

@@ -50,7 +50,7 @@ export function ExecutionsChart({ data, metrics }: { data: ChartData; metrics: r
     };
   }, [metrics, mode, palette]);
   return (
-    <div data-testid="flowlytics-analytics-chart" style={{ position: "relative", height: "300px" }}>
+    <div data-testid="flowlytics-analytics-chart" data-color-mode={mode} style={{ position: "relative", height: "300px" }}>
       <Line data={data} options={options} />
     </div>
   );
