@@ -343,7 +343,7 @@ export function AnalyticsPage({ dagId }: PluginProps) {
           testId="flowlytics-analytics-errors"
           headers={["Error", "Exception", "Count", "Jobs", "First seen", "Last seen"]}
           rows={errors.data.items.map((e) => [
-            e.pattern,
+            e.pattern || "(no error message)",
             e.exceptionType ?? "",
             e.count,
             e.jobs.join(", "),
