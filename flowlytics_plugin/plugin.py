@@ -50,6 +50,13 @@ class FlowlyticsPlugin(AirflowPlugin):
             "category": "browse",
         },
         {
+            "name": "Analytics",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=analytics",
+            "destination": "nav",
+            "url_route": "flowlytics_analytics",
+            "category": "browse",
+        },
+        {
             "name": "Batch health (run)",
             "bundle_url": "flowlytics/static/flowlytics.js?view=batch-run",
             "destination": "dag_run",
@@ -65,6 +72,12 @@ class FlowlyticsPlugin(AirflowPlugin):
             "bundle_url": "flowlytics/static/flowlytics.js?view=dag-lineage",
             "destination": "dag",
             "url_route": "flowlytics_dag_lineage",
+        },
+        {
+            "name": "Analytics (DAG)",
+            "bundle_url": "flowlytics/static/flowlytics.js?view=dag-analytics",
+            "destination": "dag",
+            "url_route": "flowlytics_dag_analytics",
         },
         {
             "name": "Inputs & outputs",

@@ -742,6 +742,24 @@ def view_alerts(sweep: Sweep) -> None:
     expect(page.get_by_test_id("flowlytics-timeline")).to_be_visible()
 
 
+def view_analytics(sweep: Sweep) -> None:
+    """The Analytics page (issue 11): the failing hostile batch in the rankings, its process's error in the
+    error categories (with the job's name)."""
+    from playwright.sync_api import expect
+
+    page = sweep.page
+    sweep.goto("/plugin/flowlytics_analytics?ranking=failing")
+    view = page.get_by_test_id("flowlytics-analytics")
+    expect(view.get_by_test_id("flowlytics-kpi")).to_have_count(6)
+    expect(view.get_by_test_id("flowlytics-analytics-chart").locator("canvas")).to_be_visible()
+    ranked = view.get_by_test_id("flowlytics-analytics-rankings-row").filter(has_text="swproot")
+    expect(ranked.first).to_contain_text(IMG)  # the payload arrived, as text
+    category = view.get_by_test_id("flowlytics-analytics-errors-row").filter(has_text="swperror")
+    expect(category.first).to_contain_text("swpload")
+    expect(category.first).to_contain_text(IMG)
+    sweep.check_page()
+
+
 @dataclass(frozen=True)
 class View:
     name: str
@@ -760,6 +778,7 @@ VIEWS = [
     View("task-tab", view_task_tab),
     View("dashboard-widget", view_dashboard_widget),
     View("alerts", view_alerts),
+    View("analytics", view_analytics),
     # Analytics, Alerts, Workflow drafts (other open issues): one View(...) line each here.
 ]
 

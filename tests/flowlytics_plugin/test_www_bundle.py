@@ -100,6 +100,8 @@ def test_bundle_registers_airflow_plugin_component() -> None:
         "Batch health (run)",
         "Latest batches",
         "Workflow drafts",
+        "Analytics",
+        "Analytics (DAG)",
     ):
         assert f"`{name}`" in text or f'"{name}"' in text, f"bundle must register the react_apps entry {name!r}"
     for view in (
@@ -111,6 +113,8 @@ def test_bundle_registers_airflow_plugin_component() -> None:
         "batch-run",
         "batch-widget",
         "workflow-drafts",
+        "analytics",
+        "dag-analytics",
     ):
         assert f"`{view}`" in text or f'"{view}"' in text, f"bundle must know the view {view!r}"
 

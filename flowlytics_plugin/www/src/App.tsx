@@ -2,6 +2,7 @@ import type { ComponentType } from "react";
 import { ErrorBoundary } from "./components/ErrorBoundary";
 import type { View } from "./lib/view";
 import { AlertsPage } from "./pages/AlertsPage";
+import { AnalyticsPage } from "./pages/AnalyticsPage";
 import { BatchHealthPage } from "./pages/BatchHealthPage";
 import { BatchRunPage } from "./pages/BatchRunPage";
 import { BatchWidget } from "./pages/BatchWidget";
@@ -39,6 +40,8 @@ export const BatchRunApp = withBoundary(BatchRunPage, "batch-run");
 export const BatchWidgetApp = withBoundary(BatchWidget, "batch-widget");
 export const WorkflowDraftsApp = withBoundary(WorkflowDraftsPage, "workflow-drafts");
 export const AlertsApp = withBoundary(AlertsPage, "alerts");
+export const AnalyticsApp = withBoundary(AnalyticsPage, "analytics");
+export const DagAnalyticsApp = withBoundary(AnalyticsPage, "dag-analytics");
 
 export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>> = {
   runs: App,
@@ -50,4 +53,6 @@ export const VIEW_COMPONENTS: Readonly<Record<View, ComponentType<PluginProps>>>
   "batch-widget": BatchWidgetApp,
   "workflow-drafts": WorkflowDraftsApp,
   alerts: AlertsApp,
+  analytics: AnalyticsApp,
+  "dag-analytics": DagAnalyticsApp,
 };

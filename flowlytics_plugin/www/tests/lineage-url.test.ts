@@ -39,6 +39,8 @@ describe("viewFromModuleUrl", () => {
       "batch-widget": "Latest batches",
       "workflow-drafts": "Workflow drafts",
       alerts: "Alerts",
+      analytics: "Analytics",
+      "dag-analytics": "Analytics (DAG)",
     });
   });
 });

@@ -13,6 +13,8 @@ export const VIEWS = [
   "batch-widget",
   "workflow-drafts",
   "alerts",
+  "analytics",
+  "dag-analytics",
 ] as const;
 export type View = (typeof VIEWS)[number];
 
@@ -27,6 +29,8 @@ export const VIEW_GLOBAL_NAMES: Readonly<Record<View, string>> = {
   "batch-widget": "Latest batches",
   "workflow-drafts": "Workflow drafts",
   alerts: "Alerts",
+  analytics: "Analytics",
+  "dag-analytics": "Analytics (DAG)",
 };
 
 /** `?view=` of the module URL; the runs page when absent or unknown. */
