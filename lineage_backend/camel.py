@@ -9,4 +9,11 @@ from pydantic.alias_generators import to_camel
 
 
 class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, from_attributes=True)
+    # Every field is always sent (no exclude_none), so the response schemas say so and the UI's generated types
+    # need no `?` on fields that are merely nullable.
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        from_attributes=True,
+        json_schema_serialization_defaults_required=True,
+    )

@@ -91,7 +91,14 @@ def main(argv: list[str] | None = None) -> int:
         "--db-url", default=os.environ.get("FLOWLYTICS_DB_URL"), help="also use the datasets Flowlytics has seen"
     )
 
+    openapi = commands.add_parser(
+        "openapi", help="print the API's OpenAPI document (the UI's TypeScript types are generated from it)"
+    )
+    openapi.add_argument("--out", type=Path, help="write it to this file instead of stdout")
+
     args = parser.parse_args(argv)
+    if args.command == "openapi":
+        return _openapi(args.out)
     if args.command == "workflow":
         return _workflow_draft(args)
     if args.command == "impact":
@@ -105,6 +112,25 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "db":
         return _migrate(args.db_url)
     return _replay(args)
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's contract as the UI sees it; needs no database (an in-memory SQLite is never opened)."""
+    from lineage_backend.app import create_app
+    from lineage_backend.config import Settings
+    from lineage_backend.db import Database
+
+    return create_app(Settings(db_url="sqlite://"), database=Database.from_url("sqlite://")).openapi()
+
+
+def _openapi(out: Path | None) -> int:
+    text = json.dumps(openapi_document(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"flowlytics: wrote {out}")
+    return 0
 
 
 def _require_db_url(url: str | None) -> str:

@@ -13,7 +13,7 @@ echo "test: ruff and mypy"
 echo "test: UI unit tests (vitest)"
 # setup.sh put a suitable Node.js on this PATH (the system's, or one inside the virtualenv).
 export PATH="$REPO/.venv/bin:$PATH"
-(cd flowlytics_plugin/www && npm ci --no-audit --no-fund --loglevel=error && npm test --silent)
+(cd flowlytics_plugin/www && npm ci --no-audit --no-fund --loglevel=error && npm run --silent typecheck && npm test --silent)
 
 echo "test: pytest"
 # Missing PostgreSQL, Chromium or Airflow must fail the run, never skip silently.

@@ -165,5 +165,9 @@ export default defineConfig(({ command }) => ({
   test: {
     include: ["tests/**/*.test.{ts,tsx}"],
     environment: "node",
+    // Hang guards, not speed limits: importing the whole bundle entry took over 5 s (vitest's default) on a
+    // loaded 2-core machine.
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
   },
 }));

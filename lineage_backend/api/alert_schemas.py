@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from lineage_backend.api.schemas import ApiModel, CollectionResponse
+from lineage_backend.api.schemas import ApiModel, CollectionResponse, ImpactItem, ImpactSummary
 
 # An id of one of Flowlytics' rows, as a 64-bit column holds it (a larger number is a 422, not a database error).
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -116,8 +116,8 @@ class RulePatch(ApiModel):
 class RuleResponse(ApiModel):
     id: int
     name: str
-    condition: dict[str, Any]
-    scope: dict[str, Any]
+    condition: Condition
+    scope: Scope
     channel_ids: list[int]
     route_to_owners: bool
     enabled: bool
@@ -157,8 +157,10 @@ class SilenceCollectionResponse(CollectionResponse[SilenceResponse]):
 
 
 class IncidentImpact(ApiModel):
-    summary: dict[str, Any] = {}
-    items: list[dict[str, Any]] = []
+    """What was downstream when the incident opened, from the impact API; no summary when it was unavailable."""
+
+    summary: ImpactSummary | None = None
+    items: list[ImpactItem] = []
 
 
 class IncidentResponse(ApiModel):

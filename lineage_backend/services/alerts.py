@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from pydantic import ValidationError
 from sqlalchemy import exists, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,7 @@ from lineage_backend.api.alert_schemas import (
     ChannelPatch,
     ChannelResponse,
     ChannelTestResponse,
+    Condition,
     IncidentImpact,
     IncidentPatch,
     IncidentResponse,
@@ -28,6 +31,7 @@ from lineage_backend.api.alert_schemas import (
     RuleCreate,
     RulePatch,
     RuleResponse,
+    Scope,
     SilenceCreate,
     SilenceResponse,
     TimelineEntry,
@@ -48,6 +52,8 @@ from lineage_backend.store.models import (
     Job,
     OwnerRoute,
 )
+
+log = logging.getLogger(__name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -221,8 +227,8 @@ def rule_response(rule: AlertRule) -> RuleResponse:
     return RuleResponse(
         id=rule.id,
         name=rule.name,
-        condition=rule.condition,
-        scope=rule.scope or {},
+        condition=Condition.model_validate(rule.condition),
+        scope=Scope.model_validate(rule.scope or {}),
         channel_ids=rule.channel_ids or [],
         route_to_owners=rule.route_to_owners,
         enabled=rule.enabled,
@@ -405,8 +411,15 @@ def _runs(incident_ids: list[int], *, session: Session) -> dict[int, list[dict[s
     return found
 
 
+def _incident_impact(stored: dict[str, Any]) -> IncidentImpact:
+    try:
+        return IncidentImpact(summary=stored.get("summary") or None, items=stored.get("items") or [])
+    except ValidationError as error:  # a document stored by an older version: the incident still shows
+        log.warning("stored impact of an incident does not fit the current schema: %s", error)
+        return IncidentImpact()
+
+
 def incident_response(incident: Incident, runs: list[dict[str, Any]] | None = None) -> IncidentResponse:
-    impact = incident.impact or {}
     return IncidentResponse(
         id=incident.id,
         rule_id=incident.rule_id,
@@ -423,7 +436,7 @@ def incident_response(incident: Incident, runs: list[dict[str, Any]] | None = No
         occurrences=incident.occurrences,
         parent_incident_id=incident.parent_incident_id,
         link=incident.link,
-        impact=IncidentImpact(summary=impact.get("summary") or {}, items=impact.get("items") or []),
+        impact=_incident_impact(incident.impact or {}),
         runs=runs or [],
     )
 
@@ -544,13 +557,14 @@ def export_incident(incident_id: int, fmt: str, *, session: Session, principal: 
         "",
         "## Impact",
         "",
-        f"{summary.get('total', 0)} downstream nodes, {summary.get('critical', 0)} critical, "
-        f"{summary.get('slaBound', 0)} with an SLA.",
+        f"{summary.total} downstream nodes, {summary.critical} critical, {summary.sla_bound} with an SLA."
+        if summary
+        else "The impact was unavailable when the incident opened.",
         "",
     ]
     lines += [
-        f"- `{item.get('id')}` distance {item.get('distance')}, criticality {item.get('criticality') or 'unset'}, "
-        f"owners {', '.join(item.get('owners') or []) or '-'}"
+        f"- `{item.id}` distance {item.distance}, criticality {item.criticality or 'unset'}, "
+        f"owners {', '.join(item.owners) or '-'}"
         for item in i.impact.items
     ]
     lines += ["", "## Timeline", ""]

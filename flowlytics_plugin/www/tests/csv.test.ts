@@ -50,7 +50,8 @@ function sources(dir: string, root = dir): Array<[string, string]> {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return sources(path, root);
-    return /\.(ts|tsx)$/.test(name) ? [[relative(root, path), readFileSync(path, "utf8")] as [string, string]] : [];
+    // Declarations hold no code (openapi.d.ts documents the API's text/csv responses).
+    return /\.(ts|tsx)$/.test(name) && !name.endsWith(".d.ts") ? [[relative(root, path), readFileSync(path, "utf8")] as [string, string]] : [];
   });
 }
 

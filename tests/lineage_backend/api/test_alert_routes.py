@@ -147,7 +147,14 @@ def test_crud_round_trip_and_names_are_unique(client: TestClient) -> None:
     )
     assert created.status_code == 201
     rule = created.json()
-    assert rule["condition"] == {"type": "consecutive_failures", "count": 3} and rule["evaluated"] is True
+    assert rule["condition"] == {
+        "type": "consecutive_failures",
+        "count": 3,
+        "metric": None,
+        "minLevel": None,
+        "threshold": None,
+    }
+    assert rule["evaluated"] is True and rule["scope"]["owners"] == ["data-eng"] and rule["scope"]["dagIds"] == []
     cost = client.post(
         "/api/v1/alerts/rules",
         json={"name": "cost", "condition": {"type": "cost_above", "threshold": 10}},

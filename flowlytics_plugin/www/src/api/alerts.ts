@@ -18,7 +18,8 @@ export interface Incident {
   occurrences: number;
   parentIncidentId: number | null;
   link: string | null;
-  impact: { summary: { total?: number; critical?: number }; items: { id: string; owners?: string[] }[] };
+  // No summary when the impact was unavailable as the incident opened.
+  impact: { summary: { total: number; critical: number } | null; items: { id: string; owners: string[] }[] };
 }
 
 export interface TimelineEntry {

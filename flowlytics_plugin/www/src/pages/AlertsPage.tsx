@@ -83,7 +83,7 @@ export function AlertsPage() {
                 </td>
                 <td style={s.td}>{incident.subject}</td>
                 <td style={s.tdNowrap}>{incident.occurrences}</td>
-                <td style={s.tdNowrap}>{incident.impact.summary.total ?? 0} downstream</td>
+                <td style={s.tdNowrap}>{incident.impact.summary ? `${incident.impact.summary.total} downstream` : "impact unknown"}</td>
                 <td style={s.tdNowrap}>{age(incident.openedAt)}</td>
               </tr>
             ))}
