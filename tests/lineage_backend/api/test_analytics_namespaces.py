@@ -269,3 +269,24 @@ def test_day_rollups_alone_answer_restricted_readers(client: TestClient, databas
         )
         assert again == weeks[who]
         assert sum(p["total"] for p in again["series"][0]["points"]) == len(SEEN[who])
+
+
+def test_retention_keeps_what_the_analytics_answer(client: TestClient, database: Database) -> None:
+    """`flowlytics db clean` deletes the runs (all of them here: they are from 2024) and their facts; the
+    rollups stay, so the day and week figures of every reader do not change."""
+    from lineage_backend.services.retention import clean
+
+    weeks = {"granularity": "week", "from": iso(DAY - timedelta(days=2)), "to": iso(DAY + timedelta(days=5))}
+    before = {
+        who: (
+            get(client, who, "/api/v1/analytics/executions", **DAYS),
+            get(client, who, "/api/v1/analytics/executions", **weeks),
+        )
+        for who in SEEN
+    }
+    assert clean(database, timedelta(days=90)).runs == sum(2 if r.dag else 1 for r in RUNS)
+    assert client.get("/api/v1/runs", headers=headers("admin")).json()["totalCount"] == 0
+    for who, (days, by_week) in before.items():
+        assert get(client, who, "/api/v1/analytics/executions", **DAYS) == days
+        assert get(client, who, "/api/v1/analytics/executions", **weeks) == by_week
+        assert_days(days_of(days), expected_days(SEEN[who]))
