@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -111,6 +112,7 @@ def naive(database: Database, start: datetime, end: datetime, granularity: str) 
 
 def measure(base: str, database: Database, requests: int) -> list[dict[str, Any]]:
     results = []
+    load_before = os.getloadavg()
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {KEY}"}, timeout=300) as client:
         for name, (start, end, granularity) in QUERIES.items():
             params = {"from": start.isoformat(), "to": end.isoformat(), "granularity": granularity, "level": "dag"}
@@ -162,35 +164,57 @@ def measure(base: str, database: Database, requests: int) -> list[dict[str, Any]
                     "totals_match": totals_match,
                     "rollup_rows": rollup_rows,
                     "runs": sum(p["total"] for p in body["series"][0]["points"]),
+                    # The machine is shared: the 1-minute load average before and after each query's requests.
+                    "load": (load_before[0], os.getloadavg()[0]),
                 }
             )
+            load_before = os.getloadavg()
     return results
 
 
-def run_cell(db: str, nodes: int, total_runs: int, requests: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_cell(
+    db: str, nodes: int, total_runs: int, requests: int, keep: Path | None = None, db_url: str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Generate, load and count a database (unless `db_url` names one this script loaded before, e.g. with
+    `--keep`), then measure it."""
     cluster = None
     workdir = Path(tempfile.mkdtemp(prefix="flowlytics-analytics-bench-"))
-    if db == "postgresql":
+    if db_url is not None:
+        url = db_url
+    elif db == "postgresql":
         cluster = PostgresCluster().start()
         url = cluster.url()
     else:
-        url = f"sqlite:///{workdir / 'bench.db'}"
+        target = keep or workdir
+        target.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{target / 'bench.db'}"
     try:
-        graph = synthetic.generate(nodes)
-        report = synthetic.load(graph, url, total_runs)
         database = Database.from_url(url)
-        began = time.perf_counter()
-        counted = database.run(lambda session: rebuild_rollups(session=session, cost_rates=CostRates()))
-        rebuild_seconds = time.perf_counter() - began
-        with database.engine.begin() as connection:
-            connection.exec_driver_sql("ANALYZE")
-        info = {
-            "jobs": report.jobs,
-            "runs": report.runs,
-            "load_s": report.seconds,
-            "rebuild_s": rebuild_seconds,
-            "counted": counted,
-        }
+        if db_url is None:
+            graph = synthetic.generate(nodes)
+            report = synthetic.load(graph, url, total_runs)
+            began = time.perf_counter()
+            counted = database.run(lambda session: rebuild_rollups(session=session, cost_rates=CostRates()))
+            rebuild_seconds = time.perf_counter() - began
+            with database.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+            info = {
+                "jobs": report.jobs,
+                "runs": report.runs,
+                "load_s": report.seconds,
+                "rebuild_s": rebuild_seconds,
+                "counted": counted,
+            }
+        else:
+            info = database.read(
+                lambda s: {
+                    "jobs": s.execute(text("SELECT count(*) FROM flowlytics_job")).scalar_one(),
+                    "runs": s.execute(text("SELECT count(*) FROM flowlytics_run")).scalar_one(),
+                    "load_s": math.nan,
+                    "rebuild_s": math.nan,
+                    "counted": s.execute(text("SELECT count(*) FROM flowlytics_run_fact")).scalar_one(),
+                }
+            )
         print(f"{db}: {info}", flush=True)
         port = free_port()
         env = {**os.environ, "FLOWLYTICS_READ_API_KEYS": KEY}
@@ -208,22 +232,31 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--nodes", type=int, default=23_000, help="jobs + datasets (23,000 give ~10k jobs)")
     parser.add_argument("--db", default="postgresql,sqlite")
-    parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--requests", type=int, default=60)
+    parser.add_argument("--keep", type=Path, help="SQLite: keep the loaded database in this directory")
+    parser.add_argument("--db-url", help="measure a database this script loaded before (one --db), skip loading")
     args = parser.parse_args()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+    print(f"commit {commit}, {args.runs:,} runs, {args.requests} requests per query", flush=True)
     rows = []
     for db in args.db.split(","):
-        info, results = run_cell(db, args.nodes, args.runs, args.requests)
+        info, results = run_cell(db, args.nodes, args.runs, args.requests, keep=args.keep, db_url=args.db_url)
         for result in results:
             rows.append((db, info, result))
+            print(f"{db}: {result}", flush=True)
     print(
         "\n| database | query | runs in range | rollup rows read | API p50 / p95 ms | naive p50 / p95 ms "
-        "| speed-up (p95) | p95 duration error max / median | counts equal |\n|---|---|---|---|---|---|---|---|---|"
+        "| speed-up (p95) | p95 duration error max / median | counts equal | load average |"
+        "\n|---|---|---|---|---|---|---|---|---|---|"
     )
     for db, _info, r in rows:
         print(
             f"| {db} | {r['query']} | {r['runs']:,} | {r['rollup_rows']:,} | {r['api_p50']:.0f} / {r['api_p95']:.0f} "
             f"| {r['naive_p50']:.0f} / {r['naive_p95']:.0f} | {r['naive_p95'] / r['api_p95']:.1f}x "
-            f"| {r['max_err']:.2f} % / {r['median_err']:.2f} % | {'yes' if r['totals_match'] else 'NO'} |"
+            f"| {r['max_err']:.2f} % / {r['median_err']:.2f} % | {'yes' if r['totals_match'] else 'NO'} "
+            f"| {r['load'][0]:.1f} → {r['load'][1]:.1f} |"
         )
     for db, info, _ in rows[:: len(QUERIES)]:
         print(

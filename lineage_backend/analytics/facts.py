@@ -17,8 +17,9 @@ from lineage_backend.analytics.cost import CostRates, run_cost
 from lineage_backend.analytics.sketch import bucket_key
 
 FINAL_STATES = ("COMPLETED", "FAILED", "ABORTED")
-# Hour rollups keep the job; day rollups drop it (a month of one DAG reads a few rows per day); "dayall"
-# rollups drop the DAG too, so that a month of every DAG, for a reader who may see them all, reads ~100 rows.
+# Hour rollups keep the job; day rollups drop it but keep the DAG's namespace (which per-DAG visibility
+# matches with the DAG id), so a month of one DAG reads a few rows per day; "dayall" rollups drop the DAG
+# too, so that a month of every DAG, for a reader who may see them all, reads ~100 rows.
 NO_JOB = 0
 ALL_DAGS = ""
 GRAINS = ("hour", "day", "dayall")
@@ -75,6 +76,7 @@ class RunFact:
     run_uuid: str
     job_id: int
     dag_key: str  # the Airflow DAG id, "" for jobs outside Airflow
+    dag_namespace: str  # the DAG job's namespace, "" for jobs outside Airflow
     level: str  # dag (a batch's root run) | task
     env_key: str
     trigger_type: str  # "" when unknown
@@ -127,6 +129,7 @@ def derive_fact(
         run_uuid=str(run["run_uuid"]),
         job_id=int(run["job_id"]),
         dag_key=dag_id or "",
+        dag_namespace=job_namespace if dag_id else "",
         level="dag" if run.get("is_root") else "task",
         env_key=env_key(run.get("env_tag"), job_namespace),
         trigger_type=trigger_type(facets) or "",
@@ -144,7 +147,8 @@ def derive_fact(
     )
 
 
-RollupKey = tuple[str, datetime, str, str, int, str, str, str]
+# grain, bucket start, level, DAG id, DAG namespace, job id, env key, trigger type, state
+RollupKey = tuple[str, datetime, str, str, str, int, str, str, str]
 MEASURES = ("runs", "duration_count", "duration_sum", "rows_read", "rows_written", "dq_errors")
 FLOAT_MEASURES = ("cost_estimated", "cost_billed")
 
@@ -165,7 +169,7 @@ def contributions(fact: RunFact) -> dict[RollupKey, dict[str, Any]]:
     rest = (fact.env_key, fact.trigger_type, fact.state)
     day = bucket_start(fact.bucket_hour, "day")
     return {
-        ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.job_id, *rest): figures,
-        ("day", day, fact.level, fact.dag_key, NO_JOB, *rest): figures,
-        ("dayall", day, fact.level, ALL_DAGS, NO_JOB, *rest): figures,
+        ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.dag_namespace, fact.job_id, *rest): figures,
+        ("day", day, fact.level, fact.dag_key, fact.dag_namespace, NO_JOB, *rest): figures,
+        ("dayall", day, fact.level, ALL_DAGS, ALL_DAGS, NO_JOB, *rest): figures,
     }

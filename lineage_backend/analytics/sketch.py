@@ -9,7 +9,7 @@ hours and jobs and a run's contribution can be taken back when its state changes
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
@@ -76,6 +76,24 @@ def quantile(sketch: Mapping[str, int], q: float) -> float | None:
         if seen >= rank:
             return bucket_value(key)
     return bucket_value(max(sketch, key=_order))
+
+
+def quantiles(sketch: Mapping[str, int], qs: Sequence[float]) -> list[float | None]:
+    """`quantile` for several q at once: the keys are ordered once (what a chart's point costs is this sort)."""
+    ordered = sorted((-math.inf if key == ZERO_KEY else int(key), count) for key, count in sketch.items() if count)
+    total = sum(count for _, count in ordered)
+    if total <= 0:
+        return [None for _ in qs]
+    found: list[float | None] = []
+    for q in qs:
+        rank, seen, answer = max(1, math.ceil(q * total)), 0, ordered[-1][0]
+        for order, count in ordered:
+            seen += count
+            if seen >= rank:
+                answer = order
+                break
+        found.append(0.0 if answer == -math.inf else 2 * GAMMA ** int(answer) / (GAMMA + 1))
+    return found
 
 
 def exact_quantile(values: Iterable[float], q: float) -> float | None:

@@ -38,7 +38,17 @@ FACT: Table = RunFactRow.__table__  # type: ignore[assignment]
 ROLLUP: Table = RunRollup.__table__  # type: ignore[assignment]
 
 CHUNK = 400
-KEY_COLUMNS = ("grain", "bucket_start", "level", "dag_key", "job_id", "env_key", "trigger_type", "state")
+KEY_COLUMNS = (
+    "grain",
+    "bucket_start",
+    "level",
+    "dag_key",
+    "dag_namespace",
+    "job_id",
+    "env_key",
+    "trigger_type",
+    "state",
+)
 FACT_COLUMNS = tuple(f.name for f in fields(RunFact))
 RUN_FIELDS = ("run_uuid", "job_id", "state", "started_at", "ended_at", "first_event_at", "is_root", "env_tag", "facets")
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select
+import orjson
+from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.buckets import Granularity, as_utc, bucket_start, bucket_starts, next_bucket
@@ -27,14 +28,21 @@ from lineage_backend.analytics.critical_path import (
 )
 from lineage_backend.analytics.facts import resolve_env
 from lineage_backend.analytics.fingerprint import fingerprint
-from lineage_backend.analytics.sketch import Sketch, add_into, exact_quantile, quantile
+from lineage_backend.analytics.sketch import Sketch, exact_quantile, quantiles
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.ingest.parse import normalise_run_id
 from lineage_backend.services.csv_export import csv_text
 from lineage_backend.services.metadata import stored_metadata
 from lineage_backend.services.nodes import job_node_id
-from lineage_backend.services.visibility import can_see_job, visible_jobs_clause
+from lineage_backend.services.visibility import (
+    can_see_job,
+    dag_jobs_clause,
+    own_namespace_of_dag,
+    sees_every_job,
+    visible_dags_clause,
+    visible_jobs_clause,
+)
 from lineage_backend.store.models import Job, Run, RunDataset, RunFact, RunRollup
 
 GroupBy = Literal["dag", "job", "triggerType", "state", "env"]
@@ -80,7 +88,14 @@ class Figures:
         self.by_state[row.state] += row.runs
         self.duration_count += row.duration_count
         self.duration_sum += row.duration_sum
-        add_into(self.sketch, row.sketch or {})
+        # Counts added without dropping empty buckets (`quantiles` skips them): this loop is most of what a
+        # month of rollup rows costs to answer.
+        counts = row.sketch
+        if isinstance(counts, str):  # read as text (`_SKETCH_TEXT`): orjson decodes it several times faster
+            counts = orjson.loads(counts)
+        sketch = self.sketch
+        for key, count in (counts or {}).items():
+            sketch[key] = sketch.get(key, 0) + count
         self.rows_read += row.rows_read
         self.rows_written += row.rows_written
         self.dq_errors += row.dq_errors
@@ -90,6 +105,7 @@ class Figures:
     def point(self) -> dict[str, Any]:
         succeeded, failed, aborted = (self.by_state.get(s, 0) for s in ("COMPLETED", "FAILED", "ABORTED"))
         finished = succeeded + failed + aborted
+        p50, p95 = quantiles(self.sketch, (0.5, 0.95))
         return {
             "total": self.total,
             "succeeded": succeeded,
@@ -97,8 +113,8 @@ class Figures:
             "aborted": aborted,
             "successRate": succeeded / finished if finished else None,
             "avgDurationSeconds": self.duration_sum / self.duration_count if self.duration_count else None,
-            "p50DurationSeconds": quantile(self.sketch, 0.5),
-            "p95DurationSeconds": quantile(self.sketch, 0.95),
+            "p50DurationSeconds": p50,
+            "p95DurationSeconds": p95,
             "rowsRead": self.rows_read,
             "rowsWritten": self.rows_written,
             "dqErrors": self.dq_errors,
@@ -129,27 +145,33 @@ def _env_keys(env: str, env_by_namespace: Mapping[str, str]) -> list[str]:
     return sorted(set(keys))
 
 
-def _by_job_only(principal: Principal) -> bool:
-    """Whether this principal's visibility depends on the job's namespace (services/visibility.py): then only
-    the rollups that keep the job (hour grain) can be filtered exactly, never those per DAG id."""
-    return principal.readable_dag_ids is not None and principal.dag_namespace is not None
+def _visibility(table: Any, principal: Principal) -> Any:
+    """The one visibility rule (services/visibility.py) over rollup or fact rows, which keep the DAG id and
+    its namespace; None when nothing is hidden."""
+    return visible_dags_clause(
+        principal, namespace=table.dag_namespace, dag_id=table.dag_key, no_dag=table.dag_key == ""
+    )
 
 
-def _visibility(rollup: Any, principal: Principal) -> Any:
-    """The one visibility rule over rollup rows: by DAG id, or by the row's job where namespaces matter."""
-    if principal.readable_dag_ids is None:
-        return None
-    if _by_job_only(principal):
-        jobs = visible_jobs_clause(principal)
-        assert jobs is not None  # a restricted principal always has a clause
-        return or_(rollup.dag_key == "", rollup.job_id.in_(select(Job.id).where(jobs)))
-    return or_(rollup.dag_key == "", rollup.dag_key.in_(sorted(principal.readable_dag_ids)))
+def _named_dag(table: Any, dag_id: str, *, session: Session, principal: Principal) -> Any:
+    """The rows a `dagId=` parameter names, as `dag_jobs_clause` names its jobs."""
+    own = own_namespace_of_dag(principal, dag_id, session=session)
+    named = table.dag_key == dag_id
+    return named if own is None else and_(named, table.dag_namespace == own)
 
 
-def _can_see_dag_id(principal: Principal, dag_id: str | None) -> bool:
-    """For what names a DAG id only (a budget, a dagId= parameter): visible if it may be seen somewhere."""
-    readable = principal.readable_dag_ids
-    return dag_id is None or readable is None or dag_id in readable or principal.sees_foreign_dags
+def _sees_dag(principal: Principal, dag_id: str, *, session: Session) -> bool:
+    """Whether some job of this DAG id is visible to the principal (for what names a DAG id only: a budget)."""
+    if sees_every_job(principal):
+        return True
+    clause = visible_jobs_clause(principal)
+    query = select(Job.id).where(Job.dag_id == dag_id)
+    return session.execute((query if clause is None else query.where(clause)).limit(1)).first() is not None
+
+
+# The sketch as the database's JSON text: the drivers' JSON decoding (stdlib json) was a large part of a
+# month's answer; `Figures.add_row` decodes it with orjson (the sketches hold only string keys and ints).
+_SKETCH_TEXT = cast(RunRollup.sketch, Text).label("sketch")
 
 
 def _rollup_rows(
@@ -167,11 +189,10 @@ def _rollup_rows(
 ) -> Sequence[Any]:
     if grain == "day" and dag_id is None and principal.readable_dag_ids is None and not by_dag:
         grain = "dayall"  # every DAG, seen by a reader who may see them all: the rollup without the DAG
-    if grain == "day" and _by_job_only(principal):
-        grain = "hour"  # day rollups drop the job, and this reader's visibility needs it
     query = select(
         RunRollup.bucket_start,
         RunRollup.dag_key,
+        RunRollup.dag_namespace,
         RunRollup.job_id,
         RunRollup.env_key,
         RunRollup.trigger_type,
@@ -179,7 +200,7 @@ def _rollup_rows(
         RunRollup.runs,
         RunRollup.duration_count,
         RunRollup.duration_sum,
-        RunRollup.sketch,
+        _SKETCH_TEXT,
         RunRollup.rows_read,
         RunRollup.rows_written,
         RunRollup.dq_errors,
@@ -193,7 +214,7 @@ def _rollup_rows(
         RunRollup.runs != 0,
     )
     if dag_id is not None:
-        query = query.where(RunRollup.dag_key == dag_id)
+        query = query.where(_named_dag(RunRollup, dag_id, session=session, principal=principal))
     if env:
         query = query.where(RunRollup.env_key.in_(_env_keys(env, env_by_namespace)))
     clause = _visibility(RunRollup, principal)
@@ -240,10 +261,10 @@ def _fact_rows(
         RunFact.bucket_hour >= bucket_start(start, "hour"), RunFact.bucket_hour < end, RunFact.level == level
     )
     if dag_id is not None:
-        query = query.where(RunFact.dag_key == dag_id)
+        query = query.where(_named_dag(RunFact, dag_id, session=session, principal=principal))
     if env:
         query = query.where(RunFact.env_key.in_(_env_keys(env, env_by_namespace)))
-    clause = _visibility(RunFact.dag_key, principal)
+    clause = _visibility(RunFact, principal)
     if clause is not None:
         query = query.where(clause)
     rows = []
@@ -336,9 +357,13 @@ def executions(
     )
     names = _job_names((row.job_id for row in rows), session=session) if group_by == "job" else {}
     series: dict[str, dict[datetime, Figures]] = defaultdict(lambda: defaultdict(Figures))
+    bucket_of: dict[datetime, datetime] = {}  # rows share a few bucket starts: each is computed once
     for row in rows:
         key = _group_key(row, group_by, names, env_by_namespace)
-        series[key][bucket_start(row.bucket_start, granularity)].add_row(row)
+        bucket = bucket_of.get(row.bucket_start)
+        if bucket is None:
+            bucket = bucket_of[row.bucket_start] = bucket_start(row.bucket_start, granularity)
+        series[key][bucket].add_row(row)
     if not series and group_by is None:
         series["all"] = defaultdict(Figures)
     return {
@@ -432,10 +457,10 @@ def summary(
 
 
 def _visible_dag(dag_id: str, *, session: Session, principal: Principal) -> None:
-    if (
-        not _can_see_dag_id(principal, dag_id)
-        or session.execute(select(Job.id).where(Job.dag_id == dag_id).limit(1)).first() is None
-    ):
+    """404 unless a job of the DAG the parameter names (`dag_jobs_clause`) is visible to the principal."""
+    query = select(Job.id).where(dag_jobs_clause(principal, dag_id, session=session))
+    clause = visible_jobs_clause(principal)
+    if session.execute((query if clause is None else query.where(clause)).limit(1)).first() is None:
         raise NotFoundError(f"no DAG {dag_id!r} with runs; list jobs with GET /api/v1/jobs")
 
 
@@ -465,8 +490,8 @@ def errors(
         )
     )
     if dag_id is not None:
-        query = query.where(RunFact.dag_key == dag_id)
-    clause = _visibility(RunFact.dag_key, principal)
+        query = query.where(_named_dag(RunFact, dag_id, session=session, principal=principal))
+    clause = _visibility(RunFact, principal)
     if clause is not None:
         query = query.where(clause)
     categories: dict[str, dict[str, Any]] = {}
@@ -623,7 +648,12 @@ def steps(dag_id: str, *, session: Session, principal: Principal, start: datetim
         select(Run, Job)
         .join(RunFact, RunFact.run_uuid == Run.run_uuid)
         .join(Job, Job.id == Run.job_id)
-        .where(RunFact.dag_key == dag_id, RunFact.level == "dag", Run.sort_time >= start, Run.sort_time < end)
+        .where(
+            _named_dag(RunFact, dag_id, session=session, principal=principal),
+            RunFact.level == "dag",
+            Run.sort_time >= start,
+            Run.sort_time < end,
+        )
         .order_by(Run.sort_time.desc())
     ).all()
     tasks_by_batch = _tasks_of_batches([b.run_uuid for b, _ in batches], session=session, principal=principal)
@@ -711,7 +741,7 @@ def versions(dag_id: str, *, session: Session, principal: Principal) -> dict[str
     rows = session.execute(
         select(
             RunFact.dag_version, RunFact.state, RunFact.duration_seconds, RunFact.started_at, RunFact.bucket_hour
-        ).where(RunFact.dag_key == dag_id, RunFact.level == "dag")
+        ).where(_named_dag(RunFact, dag_id, session=session, principal=principal), RunFact.level == "dag")
     ).all()
     groups: dict[str | None, list[Any]] = defaultdict(list)
     for row in rows:
@@ -828,14 +858,14 @@ def cost_overview(
             func.sum(RunRollup.cost_billed),
         )
         .where(
-            RunRollup.grain == ("hour" if _by_job_only(principal) else "day"),
+            RunRollup.grain == "day",
             RunRollup.bucket_start >= start,
-            RunRollup.bucket_start <= midnight + (timedelta(hours=23) if _by_job_only(principal) else timedelta()),
+            RunRollup.bucket_start <= midnight,
         )
         .group_by(RunRollup.bucket_start, RunRollup.dag_key)
     )
     if dag_id is not None:
-        query = query.where(RunRollup.dag_key == dag_id)
+        query = query.where(_named_dag(RunRollup, dag_id, session=session, principal=principal))
     clause = _visibility(RunRollup, principal)
     if clause is not None:
         query = query.where(clause)
@@ -855,7 +885,7 @@ def cost_overview(
     days_in_month = (next_bucket(month_start, "month") - month_start).days
     budget_items = []
     for budget in budgets:
-        if budget.dag_id is not None and not _can_see_dag_id(principal, budget.dag_id):
+        if budget.dag_id is not None and not _sees_dag(principal, budget.dag_id, session=session):
             continue
         if dag_id is not None and budget.dag_id != dag_id and (budget.owner not in owners.get(dag_id, ())):
             continue

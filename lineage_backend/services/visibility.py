@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
@@ -33,15 +35,23 @@ def can_see_job(principal: Principal, namespace: str, dag_id: str | None) -> boo
 
 def visible_jobs_clause(principal: Principal) -> ColumnElement[bool] | None:
     """`can_see_job` over the `Job` table, for WHERE clauses; None when nothing is hidden."""
+    return visible_dags_clause(principal, namespace=Job.namespace, dag_id=Job.dag_id, no_dag=Job.dag_id.is_(None))
+
+
+def visible_dags_clause(
+    principal: Principal, *, namespace: Any, dag_id: Any, no_dag: ColumnElement[bool]
+) -> ColumnElement[bool] | None:
+    """`can_see_job` over any table that keeps a job's namespace and DAG id (the jobs, the analytics rollups
+    and facts, where "no DAG" is stored as ""): `no_dag` says when a row is not an Airflow DAG's."""
     readable = principal.readable_dag_ids
     if readable is None:
         return None
-    own_dags = Job.dag_id.in_(sorted(readable))
+    own_dags = dag_id.in_(sorted(readable))
     if principal.dag_namespace is None:
-        return or_(Job.dag_id.is_(None), own_dags)
-    shown = [Job.dag_id.is_(None), and_(Job.namespace == principal.dag_namespace, own_dags)]
+        return or_(no_dag, own_dags)
+    shown = [no_dag, and_(namespace == principal.dag_namespace, own_dags)]
     if principal.sees_foreign_dags:
-        shown.append(Job.namespace != principal.dag_namespace)
+        shown.append(namespace != principal.dag_namespace)
     return or_(*shown)
 
 
@@ -50,10 +60,18 @@ def dag_jobs_clause(principal: Principal, dag_id: str, *, session: Session) -> C
     in Airflow show this Airflow's DAG, not another deployment's of the same id), else that DAG id in every
     namespace. Visibility still applies on top (`visible_jobs_clause`)."""
     named = Job.dag_id == dag_id
+    own = own_namespace_of_dag(principal, dag_id, session=session)
+    return named if own is None else and_(named, Job.namespace == own)
+
+
+def own_namespace_of_dag(principal: Principal, dag_id: str, *, session: Session) -> str | None:
+    """The namespace a `dagId=` parameter is limited to (`dag_jobs_clause`): the principal's own Airflow's
+    when a job of that DAG id lives there, else None (the DAG id in every namespace)."""
     own = principal.dag_namespace
-    if own is not None and session.execute(select(Job.id).where(named, Job.namespace == own).limit(1)).first():
-        return and_(named, Job.namespace == own)
-    return named
+    if own is None:
+        return None
+    found = session.execute(select(Job.id).where(Job.dag_id == dag_id, Job.namespace == own).limit(1)).first()
+    return own if found else None
 
 
 def visibility_key(principal: Principal) -> tuple[object, ...]:

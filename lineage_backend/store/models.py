@@ -438,6 +438,8 @@ class RunFact(Base):
     run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
     job_id: Mapped[int] = mapped_column(BigInteger, index=True)
     dag_key: Mapped[str] = mapped_column(String(250))
+    # The DAG job's namespace ("" outside Airflow): with the DAG id, what per-DAG visibility matches.
+    dag_namespace: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     level: Mapped[str] = mapped_column(String(8))
     env_key: Mapped[str] = mapped_column(String(1000))
     trigger_type: Mapped[str] = mapped_column(String(32))
@@ -455,9 +457,9 @@ class RunFact(Base):
 
 
 class RunRollup(Base):
-    """Runs counted per hour and job ("hour"), per day and DAG ("day") and per day over all DAGs ("dayall"),
-    by level, env, trigger type and state; `sketch` holds duration counts in log-scale buckets
-    (analytics.sketch) for percentiles. Kept when retention deletes the runs."""
+    """Runs counted per hour and job ("hour"), per day and DAG with its namespace ("day") and per day over
+    all DAGs ("dayall"), by level, env, trigger type and state; `sketch` holds duration counts in log-scale
+    buckets (analytics.sketch) for percentiles. Kept when retention deletes the runs."""
 
     __tablename__ = "flowlytics_run_rollup"
     __table_args__ = (
@@ -466,6 +468,7 @@ class RunRollup(Base):
             "bucket_start",
             "level",
             "dag_key",
+            "dag_namespace",
             "job_id",
             "env_key",
             "trigger_type",
@@ -479,6 +482,8 @@ class RunRollup(Base):
     bucket_start: Mapped[datetime] = mapped_column(UtcDateTime())
     level: Mapped[str] = mapped_column(String(8))
     dag_key: Mapped[str] = mapped_column(String(250))
+    # The DAG's namespace ("" outside Airflow and in "dayall"), so that day rows answer per-DAG visibility.
+    dag_namespace: Mapped[str] = mapped_column(String(1000), default="", server_default="")
     job_id: Mapped[int] = mapped_column(BigInteger)
     env_key: Mapped[str] = mapped_column(String(1000))
     trigger_type: Mapped[str] = mapped_column(String(32))

@@ -3,6 +3,7 @@ delivery; retention keeps them; a rebuild from stored runs gives the same rows."
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from collections import defaultdict
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, inspect, select, update
 
 from lineage_backend.analytics.buckets import bucket_start
 from lineage_backend.analytics.cost import CostRates, parse_cost_rates
@@ -18,7 +19,7 @@ from lineage_backend.analytics.sketch import sketch_of
 from lineage_backend.db import Database
 from lineage_backend.ingest.bulk import store_events
 from lineage_backend.ingest.parse import parse_event
-from lineage_backend.ingest.rollups import rebuild_rollups
+from lineage_backend.ingest.rollups import KEY_COLUMNS, rebuild_rollups
 from lineage_backend.services.retention import clean
 from lineage_backend.store.models import Run, RunFact, RunRollup
 from tests.lineage_backend.events import dataset, output_stats, parent_facet, run_event
@@ -273,3 +274,69 @@ def test_the_migration_backfills_rollups_of_stored_runs(database: Database) -> N
         command.downgrade(config, "0003")
     upgrade(database.engine)
     assert stored(database) == before and stored(database, "hour") == before_hours
+
+
+def rollup_rows(database: Database, grain: str) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+    """Rollup rows of a grain by their whole key (with the DAG's namespace when the table has it); rows
+    whose runs all moved on (0 runs) count nothing and are left out."""
+    table = RunRollup.__table__
+
+    def read(session: Any) -> list[Any]:
+        columns = {c["name"] for c in inspect(session.connection()).get_columns("flowlytics_run_rollup")}
+        return session.execute(
+            select(*(column for column in table.c if column.name in columns)).where(table.c.grain == grain)
+        ).all()
+
+    found = {}
+    for row in database.read(read):
+        data = row._asdict()
+        if not data["runs"]:
+            continue
+        key = tuple(data.get(name) for name in (*KEY_COLUMNS,))
+        found[key] = (data["runs"], data["duration_count"], round(data["duration_sum"], 6), data["sketch"])
+    return found
+
+
+def test_migration_0007_splits_day_rollups_by_namespace_and_keeps_those_of_deleted_runs(database: Database) -> None:
+    from alembic import command
+
+    from lineage_backend.store.migrate import alembic_config, upgrade
+
+    here = workload(random.Random(21), dags=2, runs_per_dag=3)
+    there = json.loads(json.dumps(workload(random.Random(22), dags=2, runs_per_dag=3)).replace('"airflow"', '"there"'))
+    ingest(database, here + there, chunk=30)
+    days, hours = rollup_rows(database, "day"), rollup_rows(database, "hour")
+    assert {key[KEY_COLUMNS.index("dag_namespace")] for key in days} == {"airflow", "there"}
+    # Retention deletes some runs (their sort time aged past the cutoff, the others' made recent); their
+    # rollups must survive the migration both ways.
+    now, old = datetime.now(timezone.utc), datetime.now(timezone.utc) - timedelta(days=400)
+    oldest = database.read(lambda s: s.execute(select(Run.sort_time).order_by(Run.sort_time).limit(3)).scalars().all())
+    database.run(lambda s: s.execute(update(Run).where(Run.sort_time > oldest[-1]).values(sort_time=now)))
+    database.run(lambda s: s.execute(update(Run).where(Run.sort_time <= oldest[-1]).values(sort_time=old)))
+    assert clean(database, timedelta(days=90)).runs >= 3
+    kept = database.read(lambda s: s.execute(select(func.count()).select_from(RunFact)).scalar_one())
+    assert kept > 0
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+    with database.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    merged: dict[tuple[Any, ...], list[Any]] = {}
+    for key, (runs, count, total, sketch) in days.items():
+        entry = merged.setdefault(
+            tuple(k for n, k in zip(KEY_COLUMNS, key, strict=False) if n != "dag_namespace"), [0, 0, 0.0, {}]
+        )
+        entry[0] += runs
+        entry[1] += count
+        entry[2] = round(entry[2] + total, 6)
+        for bucket, n in sketch.items():
+            entry[3][bucket] = entry[3].get(bucket, 0) + n
+    downgraded = {
+        tuple(k for n, k in zip(KEY_COLUMNS, key, strict=False) if n != "dag_namespace"): value
+        for key, value in rollup_rows(database, "day").items()
+    }
+    assert downgraded == {key: tuple(value) for key, value in merged.items()}
+    upgrade(database.engine)
+    assert rollup_rows(database, "day") == days and rollup_rows(database, "hour") == hours
+    facts = database.read(lambda s: s.execute(select(RunFact.dag_key, RunFact.dag_namespace)).all())
+    assert len(facts) == kept
+    assert {namespace for dag, namespace in facts if dag} == {"airflow", "there"}

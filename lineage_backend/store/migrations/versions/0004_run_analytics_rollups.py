@@ -10,7 +10,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.orm import Session
 
 import lineage_backend.store.types
 
@@ -80,16 +79,8 @@ def upgrade() -> None:
             name="uq_flowlytics_run_rollup_key",
         ),
     )
-    # Existing runs: count them in (the rate card from FLOWLYTICS_COST_RATES; `flowlytics analytics
-    # rebuild` recounts later with another one).
-    import os
-
-    from lineage_backend.analytics.cost import parse_cost_rates
-    from lineage_backend.ingest.rollups import rebuild_rollups
-
-    session = Session(bind=op.get_bind())
-    rebuild_rollups(session=session, cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")))
-    session.flush()
+    # Existing runs are counted in by 0007, the last revision that changes these tables: the counting code
+    # (ingest/rollups.py) writes the tables' newest shape, which does not exist yet at this revision.
 
 
 def downgrade() -> None:
