@@ -141,7 +141,8 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
             return
         # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
         known = {job_id: (ns, name, job_dags[job_id]) for (ns, name), job_id in jobs.items() if job_id in job_dags}
-        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known)
+        with_io = {e.run_uuid for e in run_events if e.inputs or e.outputs}
+        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known, io_unchanged=set(runs) - with_io)
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
