@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,24 +67,29 @@ def run_metrics(run_uuids: list[str], *, session: Session) -> dict[str, dict[str
         return found
     for start in range(0, len(run_uuids), 500):
         chunk = run_uuids[start : start + 500]
-        for run_uuid, started, ended, facets in session.execute(
-            select(Run.run_uuid, Run.started_at, Run.ended_at, Run.facets).where(Run.run_uuid.in_(chunk))
+        # Only the facets read here are extracted in SQL: a run's whole facets (Airflow's are large) would be
+        # decoded for each of the up to HISTORY_RUNS runs of a baseline.
+        for run_uuid, started, ended, stats in session.execute(
+            select(Run.run_uuid, Run.started_at, Run.ended_at, Run.facets["flowlytics_stats"]).where(
+                Run.run_uuid.in_(chunk)
+            )
         ):
             if started and ended:
                 found[run_uuid]["durationSeconds"] = max(0.0, (ended - started).total_seconds())
-            stats = (facets or {}).get("flowlytics_stats")
             if isinstance(stats, dict):
                 failed = (stats.get("dqFailedRows") or 0) + (stats.get("rowsInvalid") or 0)
                 found[run_uuid]["_dqFailed"] = float(failed)
-        for run_uuid, direction, rows, facets in session.execute(
-            select(RunDataset.run_uuid, RunDataset.direction, RunDataset.row_count, RunDataset.facets).where(
-                RunDataset.run_uuid.in_(chunk)
-            )
+        for run_uuid, direction, rows, assertions in session.execute(
+            select(
+                RunDataset.run_uuid,
+                RunDataset.direction,
+                RunDataset.row_count,
+                RunDataset.facets["dataQualityAssertions"],
+            ).where(RunDataset.run_uuid.in_(chunk))
         ):
             metric = "rowsRead" if direction == "IN" else "rowsWritten"
             if rows is not None:
                 found[run_uuid][metric] = found[run_uuid].get(metric, 0.0) + rows
-            assertions = (facets or {}).get("dataQualityAssertions")
             if isinstance(assertions, dict):
                 items = [a for a in assertions.get("assertions") or [] if isinstance(a, dict)]
                 found[run_uuid]["_assertions"] = found[run_uuid].get("_assertions", 0.0) + len(items)
@@ -430,10 +436,15 @@ class PreparedRun:
     verdicts: list[Verdict]
 
 
-def prepare_run(run_uuid: str, *, session: Session, settings: EvaluationSettings) -> PreparedRun | None:
-    """Read-only: None when the run is not terminal or was evaluated already."""
+def prepare_run(
+    run_uuid: str, *, session: Session, settings: EvaluationSettings, checked: bool = False
+) -> PreparedRun | None:
+    """Read-only: None when the run is not terminal or was evaluated already (`checked`: the caller knows it is
+    terminal and unevaluated, see `unevaluated_of`)."""
     run = session.get(Run, run_uuid)
-    if run is None or run.state not in TERMINAL_STATES or session.get(AlertEvaluation, run_uuid) is not None:
+    if run is None or run.state not in TERMINAL_STATES:
+        return None
+    if not checked and session.get(AlertEvaluation, run_uuid) is not None:
         return None
     facts = load_facts(run, session=session, settings=settings)
     verdicts = judge_run(facts, session=session, settings=settings)
@@ -450,8 +461,42 @@ def prepare_run(run_uuid: str, *, session: Session, settings: EvaluationSettings
     )
 
 
-def apply_run(prepared: PreparedRun, *, session: Session, context: AlertContext, settings: EvaluationSettings) -> bool:
-    """Write: claim the run's evaluation (once per run, across workers), store its anomalies, run the rules."""
+def unevaluated_of(run_uuids: Sequence[str], *, session: Session) -> list[str]:
+    """Of these runs, the terminal ones not evaluated yet, in two queries; their rows and jobs are loaded into
+    the session on the way (so `prepare_run(..., checked=True)` reads them without a query each)."""
+    found: list[str] = []
+    for start in range(0, len(run_uuids), 500):
+        chunk = list(run_uuids[start : start + 500])
+        runs = session.execute(select(Run).where(Run.run_uuid.in_(chunk), Run.state.in_(TERMINAL_STATES))).scalars()
+        terminal = {run.run_uuid: run for run in runs}
+        if not terminal:
+            continue
+        done = set(
+            session.execute(
+                select(AlertEvaluation.run_uuid).where(AlertEvaluation.run_uuid.in_(list(terminal)))
+            ).scalars()
+        )
+        job_ids = {run.job_id for uuid, run in terminal.items() if uuid not in done}
+        if job_ids:
+            session.execute(select(Job).where(Job.id.in_(job_ids))).scalars().all()
+        found.extend(uuid for uuid in chunk if uuid in terminal and uuid not in done)
+    return found
+
+
+def enabled_rules(*, session: Session) -> list[AlertRule]:
+    return list(session.execute(select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)).scalars())
+
+
+def apply_run(
+    prepared: PreparedRun,
+    *,
+    session: Session,
+    context: AlertContext,
+    settings: EvaluationSettings,
+    rules: Sequence[AlertRule] | None = None,
+) -> bool:
+    """Write: claim the run's evaluation (once per run, across workers), store its anomalies, run the rules
+    (`rules`: the enabled rules, when the caller read them once for several runs)."""
     run = session.get(Run, prepared.run_uuid)
     if run is None or run.state != prepared.state:
         return False  # changed since it was read; its new terminal event queued it again
@@ -478,8 +523,7 @@ def apply_run(prepared: PreparedRun, *, session: Session, context: AlertContext,
     ended = run.ended_at or run.last_event_at
     if settings.max_event_age is not None and ended is not None and now - ended > settings.max_event_age:
         return True  # history being replayed: nobody is to be paged about it
-    rules = session.execute(select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)).scalars()
-    for rule in rules:
+    for rule in enabled_rules(session=session) if rules is None else rules:
         if (rule.condition or {}).get("type") in (*NOT_EVALUATED, "sla_missed"):
             continue
         if not in_scope(
