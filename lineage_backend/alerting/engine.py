@@ -26,7 +26,9 @@ from lineage_backend.alerting.evaluate import (
     enabled_rules,
     evaluate_absences,
     evaluate_run,
+    preload,
     prepare_run,
+    run_metrics,
     unevaluated_of,
     unevaluated_runs,
 )
@@ -151,9 +153,18 @@ class AlertEngine:
 
     def _prepare(self, run_ids: list[str], *, session: Session) -> list[PreparedRun]:
         found = []
-        for run_id in unevaluated_of(list(dict.fromkeys(run_ids)), session=session):
+        held = preload(list(dict.fromkeys(run_ids)), session=session)  # noqa: F841  (kept referenced: see preload)
+        pending = unevaluated_of(list(dict.fromkeys(run_ids)), session=session)
+        metrics = run_metrics(pending, session=session)  # the judged runs' own metrics, in two queries for all
+        for run_id in pending:
             try:
-                prepared = prepare_run(run_id, session=session, settings=self.settings.evaluation, checked=True)
+                prepared = prepare_run(
+                    run_id,
+                    session=session,
+                    settings=self.settings.evaluation,
+                    checked=True,
+                    metrics=metrics.get(run_id, {}),
+                )
             except Exception:
                 log.exception("reading run %s for alerts failed", run_id)
                 continue
@@ -164,6 +175,7 @@ class AlertEngine:
     def _apply(self, prepared: list[PreparedRun], *, session: Session) -> int:
         done = 0
         rules = enabled_rules(session=session)  # once per transaction, not per run
+        held = preload([item.run_uuid for item in prepared], session=session)  # noqa: F841  (see preload)
         for item in prepared:
             try:
                 with session.begin_nested():

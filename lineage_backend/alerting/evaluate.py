@@ -113,14 +113,16 @@ def _metadata(node_ids: list[str], *, session: Session) -> dict[str, NodeMetadat
     }
 
 
-def load_facts(run: Run, *, session: Session, settings: EvaluationSettings) -> RunFacts:
+def load_facts(
+    run: Run, *, session: Session, settings: EvaluationSettings, metrics: dict[str, float] | None = None
+) -> RunFacts:
     job = session.get(Job, run.job_id)
     assert job is not None
     subject_job, is_root = job, run.batch_run_uuid in (None, run.run_uuid)
     if not is_root and run.batch_run_uuid:
-        root_job_id = session.execute(select(Run.job_id).where(Run.run_uuid == run.batch_run_uuid)).scalar()
-        if root_job_id is not None:
-            subject_job = session.get(Job, root_job_id) or job
+        root = session.get(Run, run.batch_run_uuid)  # no query when `preload` loaded it
+        if root is not None:
+            subject_job = session.get(Job, root.job_id) or job
     ids = [job_node_id(job.namespace, job.name), job_node_id(subject_job.namespace, subject_job.name)]
     stored = _metadata(ids, session=session)
     owners: list[str] = []
@@ -137,7 +139,8 @@ def load_facts(run: Run, *, session: Session, settings: EvaluationSettings) -> R
     for node_id, node in zip(ids, (job, subject_job), strict=True):
         overrides = overrides or effective(node.facets or {}, stored.get(node_id))["anomaly"]
     env = run.env_tag or (settings.env_by_namespace or {}).get(job.namespace) or job.namespace
-    metrics = run_metrics([run.run_uuid], session=session).get(run.run_uuid, {})
+    if metrics is None:
+        metrics = run_metrics([run.run_uuid], session=session).get(run.run_uuid, {})
     return RunFacts(run, job, subject_job, is_root, metrics, tuple(owners), criticality, env, overrides)
 
 
@@ -437,7 +440,12 @@ class PreparedRun:
 
 
 def prepare_run(
-    run_uuid: str, *, session: Session, settings: EvaluationSettings, checked: bool = False
+    run_uuid: str,
+    *,
+    session: Session,
+    settings: EvaluationSettings,
+    checked: bool = False,
+    metrics: dict[str, float] | None = None,
 ) -> PreparedRun | None:
     """Read-only: None when the run is not terminal or was evaluated already (`checked`: the caller knows it is
     terminal and unevaluated, see `unevaluated_of`)."""
@@ -446,7 +454,7 @@ def prepare_run(
         return None
     if not checked and session.get(AlertEvaluation, run_uuid) is not None:
         return None
-    facts = load_facts(run, session=session, settings=settings)
+    facts = load_facts(run, session=session, settings=settings, metrics=metrics)
     verdicts = judge_run(facts, session=session, settings=settings)
     return PreparedRun(
         run_uuid,
@@ -461,26 +469,37 @@ def prepare_run(
     )
 
 
-def unevaluated_of(run_uuids: Sequence[str], *, session: Session) -> list[str]:
-    """Of these runs, the terminal ones not evaluated yet, in two queries; their rows and jobs are loaded into
-    the session on the way (so `prepare_run(..., checked=True)` reads them without a query each)."""
-    found: list[str] = []
+def preload(run_uuids: Sequence[str], *, session: Session) -> list[Any]:
+    """Load these runs, their batches' root runs and the jobs of both into the session, a few queries for
+    all of them, so that `session.get` finds them without a query each. The caller holds the returned list
+    for as long as it needs them (the session's identity map keeps objects only while they are referenced)."""
+    held: list[Any] = []
     for start in range(0, len(run_uuids), 500):
-        chunk = list(run_uuids[start : start + 500])
-        runs = session.execute(select(Run).where(Run.run_uuid.in_(chunk), Run.state.in_(TERMINAL_STATES))).scalars()
-        terminal = {run.run_uuid: run for run in runs}
-        if not terminal:
-            continue
-        done = set(
-            session.execute(
-                select(AlertEvaluation.run_uuid).where(AlertEvaluation.run_uuid.in_(list(terminal)))
-            ).scalars()
+        runs = list(
+            session.execute(select(Run).where(Run.run_uuid.in_(list(run_uuids[start : start + 500])))).scalars()
         )
-        job_ids = {run.job_id for uuid, run in terminal.items() if uuid not in done}
+        roots = {run.batch_run_uuid for run in runs if run.batch_run_uuid and run.batch_run_uuid != run.run_uuid}
+        if roots:
+            runs += session.execute(select(Run).where(Run.run_uuid.in_(list(roots)))).scalars().all()
+        job_ids = {run.job_id for run in runs}
+        held += runs
         if job_ids:
-            session.execute(select(Job).where(Job.id.in_(job_ids))).scalars().all()
-        found.extend(uuid for uuid in chunk if uuid in terminal and uuid not in done)
-    return found
+            held += session.execute(select(Job).where(Job.id.in_(list(job_ids)))).scalars().all()
+    return held
+
+
+def unevaluated_of(run_uuids: Sequence[str], *, session: Session) -> list[str]:
+    """Of these runs (loaded already, see `preload`), the terminal ones not evaluated yet: one query."""
+    terminal = [
+        uuid for uuid in run_uuids if (run := session.get(Run, uuid)) is not None and run.state in TERMINAL_STATES
+    ]
+    done: set[str] = set()
+    for start in range(0, len(terminal), 500):
+        chunk = terminal[start : start + 500]
+        done.update(
+            session.execute(select(AlertEvaluation.run_uuid).where(AlertEvaluation.run_uuid.in_(chunk))).scalars()
+        )
+    return [uuid for uuid in terminal if uuid not in done]
 
 
 def enabled_rules(*, session: Session) -> list[AlertRule]:
