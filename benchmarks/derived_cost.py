@@ -6,9 +6,10 @@
 The same events (benchlib.EventStream, as ingest_benchmark.py posts them) go, chunk by chunk and alternately,
 into two fresh databases: one with the run-analytics rollups off, one with them on. A third database gets them
 too (not counted), and after each chunk its terminal runs are evaluated for alerts and anomalies as the alert
-loop does (`AlertEngine.evaluate_queued`, without the loop's CPU budget: the full cost). CPU time is counted per part: this process (Python, and SQLite's engine,
-which runs in it) plus PostgreSQL's backends. Alternating chunks keeps the load of a shared machine out of the
-comparison better than separate runs (events/s in ingest_benchmark.py are its end-to-end check).
+loop does (`AlertEngine.evaluate_queued`, without the loop's CPU budget: the full cost). CPU time is counted
+per part: this process (Python, and SQLite's engine, which runs in it) plus PostgreSQL's backends. Alternating
+chunks keeps the load of a shared machine out of the comparison better than separate runs (events/s in
+ingest_benchmark.py are its end-to-end check).
 
 Reads: `rollups` is the extra CPU per event of ingesting with rollups over without; `detection` is the CPU
 per event of the evaluation; both also as a share of the bare ingest's CPU (the targets: at most 10 %).
