@@ -41,6 +41,7 @@ from lineage_backend.store.models import AlertOutbox, AlertRule
 
 log = logging.getLogger(__name__)
 TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
+MAX_QUEUED = 100_000  # run ids per queue
 IDLE_SECONDS = 1.0  # no body ingested for this long: completed runs are judged without a CPU budget
 
 
@@ -101,7 +102,11 @@ class AlertEngine:
         try:
             self._observed_at = time.monotonic()
             for run_id, urgent in terminal_runs(document):
-                (self._urgent if urgent else self._queue).put(run_id)
+                target = self._urgent if urgent else self._queue
+                # Bounded: a process whose loop is off (alerts_enabled = false) or far behind must not grow
+                # without end; a run left out is found by a running loop's sweep (terminal, not evaluated).
+                if target.qsize() < MAX_QUEUED:
+                    target.put(run_id)
             self._wake.set()
         except Exception:
             log.exception("could not queue runs for alert evaluation")

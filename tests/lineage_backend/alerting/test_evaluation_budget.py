@@ -3,6 +3,7 @@ completed runs wait while ingest goes on and the budget is spent, and go at full
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from lineage_backend.alerting.engine import IDLE_SECONDS, terminal_runs
@@ -47,3 +48,15 @@ def test_the_budget_applies_only_while_ingest_goes_on(sqlite_database: Database)
         assert engine._accrue(observed + 0.1) == 0.0  # ingest just happened: no credit yet
         assert engine._accrue(observed + 0.6) > 0.0  # credit accrues with time
         assert engine._accrue(observed + IDLE_SECONDS + 0.5) is None  # idle: no limit
+
+
+def test_the_queues_are_bounded(sqlite_database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process whose loop is off still sees every ingest: its queues must not grow without end."""
+    from lineage_backend.alerting import engine as engine_module
+
+    monkeypatch.setattr(engine_module, "MAX_QUEUED", 3)
+    with alert_client(sqlite_database, alerts_enabled=False) as client:
+        engine = client.app.state.alerts
+        engine.observe([{"eventType": "COMPLETE", "run": {"runId": f"r{i}"}} for i in range(10)])
+        engine.observe([{"eventType": "FAIL", "run": {"runId": f"f{i}"}} for i in range(10)])
+        assert (engine._queue.qsize(), engine._urgent.qsize()) == (3, 3)
