@@ -53,6 +53,17 @@ TARGET_BATCH_EPS = 5000.0
 TARGET_RATIO = 0.5
 
 
+# The derived work ingest does besides storing the events, switched per Flowlytics cell with --variants:
+# run-analytics rollups (in the ingest transaction) and alert/anomaly evaluation (the alert loop's thread).
+VARIANTS: dict[str, dict[str, str]] = {
+    "bare": {"FLOWLYTICS_ANALYTICS_ROLLUPS": "0", "FLOWLYTICS_ALERTS_ENABLED": "0"},
+    "rollups": {"FLOWLYTICS_ANALYTICS_ROLLUPS": "1", "FLOWLYTICS_ALERTS_ENABLED": "0"},
+    "detection": {"FLOWLYTICS_ANALYTICS_ROLLUPS": "0", "FLOWLYTICS_ALERTS_ENABLED": "1"},
+    "all": {"FLOWLYTICS_ANALYTICS_ROLLUPS": "1", "FLOWLYTICS_ALERTS_ENABLED": "1"},
+}
+TARGET_DERIVED_DROP = 0.10  # rollups on, detection on: throughput drops by at most this (issues 11, 12)
+
+
 # --------------------------------------------------------------------------------------------- clients
 
 
@@ -261,7 +272,9 @@ def percentile(sorted_values: list[float], pct: float) -> float:
 class Server(ServerProcess):
     """`flowlytics serve` or the baseline app, as a child process of this script."""
 
-    def __init__(self, kind: str, db_url: str, workers: int, log_dir: Path) -> None:
+    def __init__(
+        self, kind: str, db_url: str, workers: int, log_dir: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         port = free_port()
         common = ["--db-url", db_url, "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
         if kind == "flowlytics":
@@ -272,6 +285,7 @@ class Server(ServerProcess):
             **os.environ,
             "FLOWLYTICS_INGEST_API_KEYS": API_KEY,
             "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR), os.environ.get("PYTHONPATH")])),
+            **(extra_env or {}),
         }
         super().__init__(argv, env, port, log_dir / f"{kind}-{port}.log")
         self.kind = kind
@@ -351,6 +365,7 @@ class Cell:
     mode: str
     clients: int
     kind: str
+    variant: str = ""  # which derived work ran on ingest (VARIANTS); "" = the server's defaults
     events_per_s: float = 0.0
     p50_ms: float = 0.0
     p95_ms: float = 0.0
@@ -392,7 +407,7 @@ class Cell:
 def run_cell(cell: Cell, dbs: Databases, args: argparse.Namespace, log_dir: Path, seed: int) -> None:
     url = dbs.fresh(cell.db, cell.kind)
     try:
-        server = Server(cell.kind, url, args.workers, log_dir)
+        server = Server(cell.kind, url, args.workers, log_dir, VARIANTS.get(cell.variant))
         clients = Clients(
             server.url,
             cell.mode,
@@ -469,7 +484,8 @@ def code_version() -> str:
 
 
 def report(cells: list[Cell], args: argparse.Namespace, elapsed: float, background: float) -> str:
-    by_key = {(c.db, c.mode, c.clients, c.kind): c for c in cells}
+    # The main matrix: Flowlytics as shipped (every derived work on), the last repeat of each cell.
+    by_key = {(c.db, c.mode, c.clients, c.kind): c for c in cells if c.variant in ("", "all")}
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     lines = [
         f"code: {code_version()}",
@@ -519,10 +535,61 @@ def report(cells: list[Cell], args: argparse.Namespace, elapsed: float, backgrou
                 ratio = f"{a / b:.2f}" if a and b else "-"
                 lines.append(f"| {db} | {mode} | {clients} | {a or 0:,.0f} | {b or 0:,.0f} | {ratio} |")
     lines += ["", *targets(by_key)]
+    if args.variants:
+        lines += ["", *derived_report(cells, args)]
     for cell in cells:
         if cell.errors:
             lines.append(f"errors in {cell.db}/{cell.mode}/{cell.clients}/{cell.kind}: {cell.errors[:3]}")
     return "\n".join(lines)
+
+
+def derived_report(cells: list[Cell], args: argparse.Namespace) -> list[str]:
+    """What rollups and detection cost ingest: each variant against `bare` (both off), same run, means over
+    the repeats. Events per CPU-second is the steadier figure on a shared machine."""
+    lines = [
+        f"Derived work on ingest (means of {args.repeat} interleaved repeat(s); change against `bare`, "
+        "both off; target: a drop of at most 10 %):",
+        "",
+        "| db | mode | clients | variant | events/s | change | events per CPU-s | change | p95 ms |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    verdicts = []
+    for db in args.dbs:
+        for mode in args.modes:
+            for clients in args.clients:
+                means: dict[str, tuple[float, float, float]] = {}
+                for variant in args.variants:
+                    group = [
+                        c
+                        for c in cells
+                        if (c.db, c.mode, c.clients, c.kind, c.variant) == (db, mode, clients, "flowlytics", variant)
+                    ]
+                    if not group:
+                        continue
+                    per_cpu = [v for v in (_per_cpu(c) for c in group) if v]
+                    means[variant] = (
+                        sum(c.events_per_s for c in group) / len(group),
+                        sum(per_cpu) / len(per_cpu) if per_cpu else float("nan"),
+                        sum(c.p95_ms for c in group) / len(group),
+                    )
+                bare = means.get("bare")
+                for variant, (eps, cpu, p95) in means.items():
+                    change_eps = change_cpu = "-"
+                    if bare is not None and variant != "bare":
+                        change_eps = f"{eps / bare[0] - 1:+.0%}" if bare[0] else "-"
+                        change_cpu = f"{cpu / bare[1] - 1:+.0%}" if bare[1] else "-"
+                        if variant in ("rollups", "detection") and bare[1]:
+                            drop = 1 - cpu / bare[1]
+                            verdicts.append(
+                                f"- {variant} on, {db} {mode} {clients} client(s): events per CPU-s "
+                                f"{-drop:+.0%} (drop <= {TARGET_DERIVED_DROP:.0%}): "
+                                + ("MET" if drop <= TARGET_DERIVED_DROP else "NOT MET")
+                            )
+                    lines.append(
+                        f"| {db} | {mode} | {clients} | {variant} | {eps:,.0f} | {change_eps} | {cpu:,.0f} "
+                        f"| {change_cpu} | {p95:.1f} |"
+                    )
+    return [*lines, "", *verdicts]
 
 
 def _figures(cell: Cell | None) -> str:
@@ -599,6 +666,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", default="single,batch")
     parser.add_argument("--clients", default="1,4")
     parser.add_argument("--kinds", default="flowlytics,baseline")
+    parser.add_argument(
+        "--variants",
+        default="",
+        help="comma-separated Flowlytics variants measured in the same run, e.g. bare,rollups,detection,all "
+        "(rollups and alert/anomaly evaluation off/on; see VARIANTS); default: the server's defaults only",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="rounds of the Flowlytics variants per cell, interleaved")
     parser.add_argument("--json", type=Path, help="also write the cells as JSON to this file")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work folder (server and PostgreSQL logs)")
@@ -615,6 +689,10 @@ def main(argv: list[str] | None = None) -> int:
     args.modes = args.modes.split(",")
     args.clients = [int(n) for n in args.clients.split(",")]
     args.kinds = args.kinds.split(",")
+    args.variants = [v for v in args.variants.split(",") if v]
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variant(s) {unknown}: choose from {', '.join(VARIANTS)}")
 
     sys.path.insert(0, str(BENCH_DIR))
     from benchlib import PostgresCluster
@@ -631,12 +709,20 @@ def main(argv: list[str] | None = None) -> int:
         for db in args.dbs:
             for mode in args.modes:
                 for clients in args.clients:
-                    for kind in args.kinds:
-                        cell = Cell(db, mode, clients, kind)
+                    plan = [
+                        (kind, variant)
+                        for round_ in range(args.repeat)
+                        for kind in args.kinds
+                        if kind == "flowlytics" or round_ == 0  # the baseline once per cell
+                        for variant in ((args.variants or [""]) if kind == "flowlytics" else [""])
+                    ]
+                    for kind, variant in plan:
+                        cell = Cell(db, mode, clients, kind, variant)
                         run_cell(cell, dbs, args, workdir, args.seed)
                         cells.append(cell)
                         print(
-                            f"{db:10} {mode:6} clients={clients} {kind:10} {cell.events_per_s:9,.0f} events/s "
+                            f"{db:10} {mode:6} clients={clients} {kind:10} {variant:9} "
+                            f"{cell.events_per_s:9,.0f} events/s "
                             f"p50 {cell.p50_ms:6.1f} ms  p95 {cell.p95_ms:6.1f} ms  "
                             f"stored/acked/posted {cell.stored}/{cell.acked}/{cell.posted}  "
                             f"CPU: bench {cell.bench_cpu:.0%} others {cell.others_cpu:.0%}"

@@ -102,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--warm", type=int, default=300, help="events ingested before measuring")
     parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument(
+        "--no-rollups", action="store_true", help="ingest without the run-analytics rollups (their cost: compare)"
+    )
     parser.add_argument("--cprofile", action="store_true", help="also profile with cProfile (slows it down)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument(
@@ -131,10 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         def ingest(items: list[Any]) -> None:
             if args.mode == "single":
                 for doc in items:
-                    ingest_one(database, doc)
+                    ingest_one(database, doc, rollups=not args.no_rollups)
             else:
                 for start in range(0, len(items), args.batch_size):
-                    ingest_batch(database, items[start : start + args.batch_size], max_events=10_000)
+                    ingest_batch(
+                        database,
+                        items[start : start + args.batch_size],
+                        max_events=10_000,
+                        rollups=not args.no_rollups,
+                    )
 
         ingest(warm)
 

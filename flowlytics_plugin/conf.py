@@ -117,6 +117,7 @@ def settings() -> Settings:
         alert_max_age_hours=float(_get("alert_max_age_hours", "24")),
         cost_rates=cost_rates(),
         cost_budgets=cost_budgets(),
+        analytics_rollups=_get("analytics_rollups", "true").strip().lower() not in ("0", "false", "no", "off"),
     )
 
 

@@ -91,6 +91,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": '[{"dagId": "etl", "monthly": 200}, {"owner": "team-data", "monthly": 900}]',
                         "default": "",
                     },
+                    "analytics_rollups": {
+                        "description": "Keep the run-analytics rollups as events arrive; after turning them "
+                        "back on, run `flowlytics analytics rebuild`.",
+                        "version_added": "0.1.0",
+                        "type": "boolean",
+                        "example": "false",
+                        "default": "true",
+                    },
                     "db_url": {
                         "description": "Database for Flowlytics' tables; empty means Airflow's metadata DB.",
                         "version_added": "0.1.0",

@@ -27,6 +27,10 @@ def parse_env_map(value: str | None) -> dict[str, str]:
     return mapping
 
 
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("0", "false", "no", "off")
+
+
 @dataclass(frozen=True)
 class Settings:
     db_url: str = ""
@@ -61,6 +65,9 @@ class Settings:
     # Run analytics: the rate card (JSON, `cost_rates`) and monthly budgets per DAG or owner (`cost_budgets`).
     cost_rates: CostRates = field(default_factory=CostRates)
     cost_budgets: tuple[Budget, ...] = ()
+    # Run analytics rollups maintained on ingest (README "Run analytics"); off, the analytics read nothing new
+    # until `flowlytics analytics rebuild` after turning them back on.
+    analytics_rollups: bool = True
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -88,4 +95,5 @@ class Settings:
             alert_max_age_hours=float(os.environ.get("FLOWLYTICS_ALERT_MAX_AGE_HOURS", 24.0)),
             cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")),
             cost_budgets=parse_cost_budgets(os.environ.get("FLOWLYTICS_COST_BUDGETS")),
+            analytics_rollups=_flag(os.environ.get("FLOWLYTICS_ANALYTICS_ROLLUPS", "1")),
         )

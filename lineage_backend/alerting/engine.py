@@ -9,6 +9,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,9 +24,13 @@ from lineage_backend.alerting.evaluate import (
     EvaluationSettings,
     PreparedRun,
     apply_run,
+    enabled_rules,
     evaluate_absences,
     evaluate_run,
+    preload,
     prepare_run,
+    run_metrics,
+    unevaluated_of,
     unevaluated_runs,
 )
 from lineage_backend.alerting.incidents import AlertContext
@@ -36,11 +41,20 @@ from lineage_backend.store.models import AlertOutbox, AlertRule
 
 log = logging.getLogger(__name__)
 TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
+MAX_QUEUED = 100_000  # run ids per queue
+IDLE_SECONDS = 1.0  # no body ingested for this long: completed runs are judged without a CPU budget
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     tick_seconds: float = 0.5
+    # After ingestion wakes the loop, wait this long for more runs: a burst of single-event posts is then
+    # evaluated in one pass (a few reads and one write transaction) instead of one pass per event.
+    coalesce_seconds: float = 0.2
+    # Runs that COMPLETED (anomalies, duration/DQ rules) are judged with at most this share of one CPU, so that
+    # sustained ingest keeps its throughput (the backlog is worked off when ingest slows down). Failed and
+    # aborted runs are never held back: a FAIL is known at once. None: no limit.
+    completed_cpu_share: float | None = 0.05
     sweep_seconds: float = 30.0
     clock_seconds: float = 30.0  # SLA deadlines: noticed within this (plus a tick) of passing
     freshness_seconds: float = 300.0  # stale datasets: a scan of recent writes, so less often
@@ -52,13 +66,18 @@ class EngineSettings:
 
 def terminal_run_ids(document: Any) -> list[str]:
     """Run ids of the terminal run events in an ingested body (one event or a list), cheaply."""
+    return [run_id for run_id, _ in terminal_runs(document)]
+
+
+def terminal_runs(document: Any) -> list[tuple[str, bool]]:
+    """(run id, urgent) of the terminal run events in an ingested body: urgent for FAIL and ABORT."""
     events: Iterable[Any] = document if isinstance(document, list) else [document]
     found = []
     for event in events:
         if isinstance(event, dict) and event.get("eventType") in TERMINAL_EVENT_TYPES:
             run = event.get("run")
             if isinstance(run, dict) and isinstance(run.get("runId"), str):
-                found.append(run["runId"].lower())
+                found.append((run["runId"].lower(), event["eventType"] != "COMPLETE"))
     return found
 
 
@@ -68,7 +87,11 @@ class AlertEngine:
         self.settings = settings
         self.context = AlertContext(index=index, group_wait=settings.group_wait)
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()  # completed runs: judged within a CPU budget
+        self._urgent: queue.SimpleQueue[str] = queue.SimpleQueue()  # failed and aborted runs: at once
+        self._credit = 0.0  # CPU seconds the loop may still spend on completed runs
+        self._credit_at: float | None = None
+        self._observed_at = float("-inf")  # when ingestion last handed over a body (monotonic)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,8 +100,13 @@ class AlertEngine:
     # Called by ingestion after its commit: never blocks, never raises.
     def observe(self, document: Any) -> None:
         try:
-            for run_id in terminal_run_ids(document):
-                self._queue.put(run_id)
+            self._observed_at = time.monotonic()
+            for run_id, urgent in terminal_runs(document):
+                target = self._urgent if urgent else self._queue
+                # Bounded: a process whose loop is off (alerts_enabled = false) or far behind must not grow
+                # without end; a run left out is found by a running loop's sweep (terminal, not evaluated).
+                if target.qsize() < MAX_QUEUED:
+                    target.put(run_id)
             self._wake.set()
         except Exception:
             log.exception("could not queue runs for alert evaluation")
@@ -97,20 +125,21 @@ class AlertEngine:
             self._thread = None
 
     def _loop(self) -> None:
-        import time
-
         while not self._stop.is_set():
             try:
                 self.run_once(time.monotonic())
             except Exception:
                 log.exception("alert loop pass failed; retrying")
-            self._wake.wait(self.settings.tick_seconds)
+            if self._wake.wait(self.settings.tick_seconds) and not self._stop.is_set():
+                self._stop.wait(self.settings.coalesce_seconds)
             self._wake.clear()
 
     def run_once(self, monotonic_now: float) -> None:
         """One pass: queued evaluations, the sweep and the clock when due, then deliveries."""
-        self.evaluate_queued()
-        if monotonic_now - self._last_sweep >= self.settings.sweep_seconds:
+        budget = self._accrue(monotonic_now)
+        self.evaluate_queued(budget=budget)
+        # The sweep is for runs no process evaluated (one died): not while this one still has a backlog.
+        if monotonic_now - self._last_sweep >= self.settings.sweep_seconds and self._queue.empty():
             self._last_sweep = monotonic_now
             self.sweep()
         if monotonic_now - self._last_clock >= self.settings.clock_seconds:
@@ -121,16 +150,42 @@ class AlertEngine:
             self.check_absences(freshness=freshness)
         self.deliver()
 
-    def evaluate_queued(self, chunk: int = 200, write_chunk: int = 20) -> int:
-        """Evaluate what ingestion queued: baselines read without a write lock, then results written a few runs
-        per transaction (SQLite has one writer: short write transactions keep ingestion flowing), each run in a
-        savepoint so one bad run spoils nothing. A run that fails here is retried by the sweep."""
+    def _accrue(self, monotonic_now: float) -> float | None:
+        """The CPU seconds this pass may spend on completed runs while ingest goes on (credit accrues with wall
+        time, capped at 1 s); None when ingest has been idle for IDLE_SECONDS."""
+        share = self.settings.completed_cpu_share
+        if share is None or monotonic_now - self._observed_at > IDLE_SECONDS:
+            self._credit, self._credit_at = 0.0, None
+            return None  # no ingest going on: nothing to protect, the backlog goes at full speed
+        if self._credit_at is not None:
+            self._credit = min(1.0, self._credit + share * (monotonic_now - self._credit_at))
+        self._credit_at = monotonic_now
+        return self._credit
+
+    def evaluate_queued(self, chunk: int = 200, write_chunk: int = 20, *, budget: float | None = None) -> int:
+        """Evaluate what ingestion queued: failed and aborted runs first and all of them, then completed runs,
+        within `budget` CPU seconds of this thread when given (None: all). Baselines are read without a write
+        lock, then results written a few runs per transaction (SQLite has one writer: short write transactions
+        keep ingestion flowing), each run in a savepoint so one bad run spoils nothing. A run that fails here is
+        retried by the sweep."""
+        done = self._evaluate_from(self._urgent, chunk, write_chunk)
+        if budget is None:
+            return done + self._evaluate_from(self._queue, chunk, write_chunk)
+        began = time.thread_time()
+        # Small chunks, so that a pass stops close to its budget.
+        done += self._evaluate_from(self._queue, write_chunk, write_chunk, until=began + budget)
+        self._credit -= time.thread_time() - began  # an overrun is paid back from the next passes' credit
+        return done
+
+    def _evaluate_from(
+        self, source: queue.SimpleQueue[str], chunk: int, write_chunk: int, *, until: float | None = None
+    ) -> int:
         done = 0
-        while True:
+        while until is None or time.thread_time() < until:
             run_ids: list[str] = []
             while len(run_ids) < chunk:
                 try:
-                    run_ids.append(self._queue.get_nowait())
+                    run_ids.append(source.get_nowait())
                 except queue.Empty:
                     break
             if not run_ids:
@@ -142,12 +197,22 @@ class AlertEngine:
                     done += self.database.run(lambda session, part=part: self._apply(part, session=session))  # type: ignore[misc]
             except Exception:
                 log.exception("evaluating %s runs for alerts failed; the sweep will retry them", len(run_ids))
+        return done
 
     def _prepare(self, run_ids: list[str], *, session: Session) -> list[PreparedRun]:
         found = []
-        for run_id in dict.fromkeys(run_ids):
+        held = preload(list(dict.fromkeys(run_ids)), session=session)  # noqa: F841  (kept referenced: see preload)
+        pending = unevaluated_of(list(dict.fromkeys(run_ids)), session=session)
+        metrics = run_metrics(pending, session=session)  # the judged runs' own metrics, in two queries for all
+        for run_id in pending:
             try:
-                prepared = prepare_run(run_id, session=session, settings=self.settings.evaluation)
+                prepared = prepare_run(
+                    run_id,
+                    session=session,
+                    settings=self.settings.evaluation,
+                    checked=True,
+                    metrics=metrics.get(run_id, {}),
+                )
             except Exception:
                 log.exception("reading run %s for alerts failed", run_id)
                 continue
@@ -157,10 +222,14 @@ class AlertEngine:
 
     def _apply(self, prepared: list[PreparedRun], *, session: Session) -> int:
         done = 0
+        rules = enabled_rules(session=session)  # once per transaction, not per run
+        held = preload([item.run_uuid for item in prepared], session=session)  # noqa: F841  (see preload)
         for item in prepared:
             try:
                 with session.begin_nested():
-                    done += apply_run(item, session=session, context=self.context, settings=self.settings.evaluation)
+                    done += apply_run(
+                        item, session=session, context=self.context, settings=self.settings.evaluation, rules=rules
+                    )
             except Exception:
                 log.exception("evaluating run %s for alerts failed", item.run_uuid)
         return done

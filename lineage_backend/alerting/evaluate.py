@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,24 +67,29 @@ def run_metrics(run_uuids: list[str], *, session: Session) -> dict[str, dict[str
         return found
     for start in range(0, len(run_uuids), 500):
         chunk = run_uuids[start : start + 500]
-        for run_uuid, started, ended, facets in session.execute(
-            select(Run.run_uuid, Run.started_at, Run.ended_at, Run.facets).where(Run.run_uuid.in_(chunk))
+        # Only the facets read here are extracted in SQL: a run's whole facets (Airflow's are large) would be
+        # decoded for each of the up to HISTORY_RUNS runs of a baseline.
+        for run_uuid, started, ended, stats in session.execute(
+            select(Run.run_uuid, Run.started_at, Run.ended_at, Run.facets["flowlytics_stats"]).where(
+                Run.run_uuid.in_(chunk)
+            )
         ):
             if started and ended:
                 found[run_uuid]["durationSeconds"] = max(0.0, (ended - started).total_seconds())
-            stats = (facets or {}).get("flowlytics_stats")
             if isinstance(stats, dict):
                 failed = (stats.get("dqFailedRows") or 0) + (stats.get("rowsInvalid") or 0)
                 found[run_uuid]["_dqFailed"] = float(failed)
-        for run_uuid, direction, rows, facets in session.execute(
-            select(RunDataset.run_uuid, RunDataset.direction, RunDataset.row_count, RunDataset.facets).where(
-                RunDataset.run_uuid.in_(chunk)
-            )
+        for run_uuid, direction, rows, assertions in session.execute(
+            select(
+                RunDataset.run_uuid,
+                RunDataset.direction,
+                RunDataset.row_count,
+                RunDataset.facets["dataQualityAssertions"],
+            ).where(RunDataset.run_uuid.in_(chunk))
         ):
             metric = "rowsRead" if direction == "IN" else "rowsWritten"
             if rows is not None:
                 found[run_uuid][metric] = found[run_uuid].get(metric, 0.0) + rows
-            assertions = (facets or {}).get("dataQualityAssertions")
             if isinstance(assertions, dict):
                 items = [a for a in assertions.get("assertions") or [] if isinstance(a, dict)]
                 found[run_uuid]["_assertions"] = found[run_uuid].get("_assertions", 0.0) + len(items)
@@ -107,14 +113,16 @@ def _metadata(node_ids: list[str], *, session: Session) -> dict[str, NodeMetadat
     }
 
 
-def load_facts(run: Run, *, session: Session, settings: EvaluationSettings) -> RunFacts:
+def load_facts(
+    run: Run, *, session: Session, settings: EvaluationSettings, metrics: dict[str, float] | None = None
+) -> RunFacts:
     job = session.get(Job, run.job_id)
     assert job is not None
     subject_job, is_root = job, run.batch_run_uuid in (None, run.run_uuid)
     if not is_root and run.batch_run_uuid:
-        root_job_id = session.execute(select(Run.job_id).where(Run.run_uuid == run.batch_run_uuid)).scalar()
-        if root_job_id is not None:
-            subject_job = session.get(Job, root_job_id) or job
+        root = session.get(Run, run.batch_run_uuid)  # no query when `preload` loaded it
+        if root is not None:
+            subject_job = session.get(Job, root.job_id) or job
     ids = [job_node_id(job.namespace, job.name), job_node_id(subject_job.namespace, subject_job.name)]
     stored = _metadata(ids, session=session)
     owners: list[str] = []
@@ -131,7 +139,8 @@ def load_facts(run: Run, *, session: Session, settings: EvaluationSettings) -> R
     for node_id, node in zip(ids, (job, subject_job), strict=True):
         overrides = overrides or effective(node.facets or {}, stored.get(node_id))["anomaly"]
     env = run.env_tag or (settings.env_by_namespace or {}).get(job.namespace) or job.namespace
-    metrics = run_metrics([run.run_uuid], session=session).get(run.run_uuid, {})
+    if metrics is None:
+        metrics = run_metrics([run.run_uuid], session=session).get(run.run_uuid, {})
     return RunFacts(run, job, subject_job, is_root, metrics, tuple(owners), criticality, env, overrides)
 
 
@@ -430,12 +439,22 @@ class PreparedRun:
     verdicts: list[Verdict]
 
 
-def prepare_run(run_uuid: str, *, session: Session, settings: EvaluationSettings) -> PreparedRun | None:
-    """Read-only: None when the run is not terminal or was evaluated already."""
+def prepare_run(
+    run_uuid: str,
+    *,
+    session: Session,
+    settings: EvaluationSettings,
+    checked: bool = False,
+    metrics: dict[str, float] | None = None,
+) -> PreparedRun | None:
+    """Read-only: None when the run is not terminal or was evaluated already (`checked`: the caller knows it is
+    terminal and unevaluated, see `unevaluated_of`)."""
     run = session.get(Run, run_uuid)
-    if run is None or run.state not in TERMINAL_STATES or session.get(AlertEvaluation, run_uuid) is not None:
+    if run is None or run.state not in TERMINAL_STATES:
         return None
-    facts = load_facts(run, session=session, settings=settings)
+    if not checked and session.get(AlertEvaluation, run_uuid) is not None:
+        return None
+    facts = load_facts(run, session=session, settings=settings, metrics=metrics)
     verdicts = judge_run(facts, session=session, settings=settings)
     return PreparedRun(
         run_uuid,
@@ -450,8 +469,53 @@ def prepare_run(run_uuid: str, *, session: Session, settings: EvaluationSettings
     )
 
 
-def apply_run(prepared: PreparedRun, *, session: Session, context: AlertContext, settings: EvaluationSettings) -> bool:
-    """Write: claim the run's evaluation (once per run, across workers), store its anomalies, run the rules."""
+def preload(run_uuids: Sequence[str], *, session: Session) -> list[Any]:
+    """Load these runs, their batches' root runs and the jobs of both into the session, a few queries for
+    all of them, so that `session.get` finds them without a query each. The caller holds the returned list
+    for as long as it needs them (the session's identity map keeps objects only while they are referenced)."""
+    held: list[Any] = []
+    for start in range(0, len(run_uuids), 500):
+        runs = list(
+            session.execute(select(Run).where(Run.run_uuid.in_(list(run_uuids[start : start + 500])))).scalars()
+        )
+        roots = {run.batch_run_uuid for run in runs if run.batch_run_uuid and run.batch_run_uuid != run.run_uuid}
+        if roots:
+            runs += session.execute(select(Run).where(Run.run_uuid.in_(list(roots)))).scalars().all()
+        job_ids = {run.job_id for run in runs}
+        held += runs
+        if job_ids:
+            held += session.execute(select(Job).where(Job.id.in_(list(job_ids)))).scalars().all()
+    return held
+
+
+def unevaluated_of(run_uuids: Sequence[str], *, session: Session) -> list[str]:
+    """Of these runs (loaded already, see `preload`), the terminal ones not evaluated yet: one query."""
+    terminal = [
+        uuid for uuid in run_uuids if (run := session.get(Run, uuid)) is not None and run.state in TERMINAL_STATES
+    ]
+    done: set[str] = set()
+    for start in range(0, len(terminal), 500):
+        chunk = terminal[start : start + 500]
+        done.update(
+            session.execute(select(AlertEvaluation.run_uuid).where(AlertEvaluation.run_uuid.in_(chunk))).scalars()
+        )
+    return [uuid for uuid in terminal if uuid not in done]
+
+
+def enabled_rules(*, session: Session) -> list[AlertRule]:
+    return list(session.execute(select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)).scalars())
+
+
+def apply_run(
+    prepared: PreparedRun,
+    *,
+    session: Session,
+    context: AlertContext,
+    settings: EvaluationSettings,
+    rules: Sequence[AlertRule] | None = None,
+) -> bool:
+    """Write: claim the run's evaluation (once per run, across workers), store its anomalies, run the rules
+    (`rules`: the enabled rules, when the caller read them once for several runs)."""
     run = session.get(Run, prepared.run_uuid)
     if run is None or run.state != prepared.state:
         return False  # changed since it was read; its new terminal event queued it again
@@ -478,8 +542,7 @@ def apply_run(prepared: PreparedRun, *, session: Session, context: AlertContext,
     ended = run.ended_at or run.last_event_at
     if settings.max_event_age is not None and ended is not None and now - ended > settings.max_event_age:
         return True  # history being replayed: nobody is to be paged about it
-    rules = session.execute(select(AlertRule).where(AlertRule.enabled.is_(True)).order_by(AlertRule.id)).scalars()
-    for rule in rules:
+    for rule in enabled_rules(session=session) if rules is None else rules:
         if (rule.condition or {}).get("type") in (*NOT_EVALUATED, "sla_missed"):
             continue
         if not in_scope(

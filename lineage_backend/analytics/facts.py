@@ -117,6 +117,7 @@ def derive_fact(
         duration = max((ended - (started or ended)).total_seconds(), 0.0) if started else None
     custom = _dict(facets.get("flowlytics_stats"))
     dq_custom = next((int(custom[k]) for k in ("dqFailedRows", "rowsInvalid") if isinstance(custom.get(k), int)), 0)
+    dq_custom = max(dq_custom, 0)  # never negative: ingest relies on a zero total meaning zero of each part
     cost = run_cost(
         cost_rates,
         namespace=job_namespace,

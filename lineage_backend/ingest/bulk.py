@@ -63,9 +63,15 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
 
 
 def store_events(
-    events: Sequence[ParsedEvent], *, session: Session, received_at: datetime, cost_rates: CostRates | None = None
+    events: Sequence[ParsedEvent],
+    *,
+    session: Session,
+    received_at: datetime,
+    cost_rates: CostRates | None = None,
+    rollups: bool = True,
 ) -> list[IngestOutcome]:
-    """Append the events to the raw log and project the new ones (rollups included). Never commits."""
+    """Append the events to the raw log and project the new ones (rollups included unless turned off:
+    `[flowlytics] analytics_rollups`). Never commits."""
     fresh = _append_raw(events, session=session, received_at=received_at)
     outcomes, seen = [], set()
     for event in events:
@@ -73,7 +79,7 @@ def store_events(
         seen.add(event.event_hash)
     new_events = list({e.event_hash: e for e in events if e.event_hash in fresh}.values())
     if new_events:
-        _project(new_events, session=session, cost_rates=cost_rates or CostRates())
+        _project(new_events, session=session, cost_rates=cost_rates or CostRates(), rollups=rollups)
     return outcomes
 
 
@@ -109,7 +115,7 @@ class _Plan:
     dataset_keys: set[Key] = field(default_factory=set)
 
 
-def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRates) -> None:
+def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRates, rollups: bool = True) -> None:
     plan = _Plan()
     for event in events:
         if event.job_namespace and event.job_name:
@@ -131,9 +137,12 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
     if run_events:
         runs = _merge_runs(run_events, jobs, session=session)
         _merge_run_datasets(run_events, datasets, session=session)
+        if not rollups:
+            return
         # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
         known = {job_id: (ns, name, job_dags[job_id]) for (ns, name), job_id in jobs.items() if job_id in job_dags}
-        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known)
+        with_io = {e.run_uuid for e in run_events if e.inputs or e.outputs}
+        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known, io_unchanged=set(runs) - with_io)
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:

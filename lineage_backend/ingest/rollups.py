@@ -10,7 +10,7 @@ shuffled deliveries converge on the same rollups as a recount from scratch (`reb
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
@@ -66,6 +66,8 @@ def _assertions_failed(facet: Any) -> int:
 
 def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[str, int]]:
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    if not run_uuids:
+        return stats
     for chunk in _chunks(sorted(run_uuids)):
         for run_uuid, direction, rows, assertions in session.execute(
             select(
@@ -107,10 +109,14 @@ def derive_facts(
     session: Session,
     cost_rates: CostRates,
     known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
+    known_io: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, RunFact]:
-    """Facts of runs given as column dicts (with run_uuid); runs without an event of their own have none."""
+    """Facts of runs given as column dicts (with run_uuid); runs without an event of their own have none.
+    `known_io`: inputs/outputs figures of runs whose run-dataset rows are known not to have changed."""
     jobs = _jobs((int(run["job_id"]) for run in runs.values()), session=session, known=known_jobs)
-    io = _io_stats(list(runs), session=session)
+    known_io = known_io or {}
+    io: dict[str, Mapping[str, int]] = dict(known_io)
+    io.update(_io_stats([uuid for uuid in runs if uuid not in known_io], session=session))
     facts = {}
     for uuid, run in runs.items():
         namespace, name, dag_id = jobs[int(run["job_id"])]
@@ -133,11 +139,13 @@ def update_rollups(
     session: Session,
     cost_rates: CostRates,
     known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
+    io_unchanged: Collection[str] = (),
 ) -> None:
-    """Recount the given (already merged, locked) runs; never commits."""
+    """Recount the given (already merged, locked) runs; never commits. `io_unchanged`: runs whose events in
+    this request carried no inputs or outputs (their run-dataset rows are as at their last count, so the
+    figures of their stored fact are reused instead of read again)."""
     if not runs:
         return
-    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates, known_jobs=known_jobs)
     old_facts: dict[str, RunFact] = {}
     for chunk in _chunks(sorted(runs)):
         for row in session.execute(
@@ -147,6 +155,14 @@ def update_rollups(
             .with_for_update()
         ):
             old_facts[row.run_uuid] = RunFact(**row._asdict())
+    known_io = {}
+    for uuid in io_unchanged:
+        old = old_facts.get(uuid)
+        # dq_errors adds failed assertions (run-dataset rows) and the run's own count (its facets, which may
+        # have changed): only a zero tells both parts apart (neither is negative).
+        if old is not None and old.dq_errors == 0:
+            known_io[uuid] = {"rows_read": old.rows_read, "rows_written": old.rows_written, "failed_assertions": 0}
+    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates, known_jobs=known_jobs, known_io=known_io)
     deltas: dict[RollupKey, dict[str, Any]] = {}
     upserts, removed = [], []
     for uuid in sorted(runs):
@@ -190,18 +206,22 @@ def _upsert_facts(rows: list[dict[str, Any]], *, session: Session) -> None:
         session.execute(statement, list(chunk))
 
 
-# Sketch merge inside the upsert: bucket counts added key by key, empty buckets dropped.
+# Sketch merge inside the upsert: bucket counts added key by key, empty buckets dropped. Only when the delta
+# has a sketch (CASE evaluates the subquery lazily on both databases): most deltas have none (a run that
+# starts, or leaves the RUNNING state, moves counts only), and the JSON merge is most of the upsert's cost.
 _MERGE_SKETCH = {
     "sqlite": (
+        "CASE WHEN excluded.sketch = '{}' THEN flowlytics_run_rollup.sketch ELSE "
         "(SELECT json_group_object(key, total) FROM (SELECT key, SUM(value) AS total FROM ("
         "SELECT key, value FROM json_each(flowlytics_run_rollup.sketch) "
-        "UNION ALL SELECT key, value FROM json_each(excluded.sketch)) GROUP BY key HAVING SUM(value) != 0))"
+        "UNION ALL SELECT key, value FROM json_each(excluded.sketch)) GROUP BY key HAVING SUM(value) != 0)) END"
     ),
     "postgresql": (
+        "CASE WHEN excluded.sketch = '{}'::jsonb THEN flowlytics_run_rollup.sketch ELSE "
         "(SELECT COALESCE(jsonb_object_agg(key, total), '{}'::jsonb) FROM (SELECT key, SUM(value::bigint) AS total "
         "FROM (SELECT key, value FROM jsonb_each_text(flowlytics_run_rollup.sketch) "
         "UNION ALL SELECT key, value FROM jsonb_each_text(excluded.sketch)) AS parts "
-        "GROUP BY key HAVING SUM(value::bigint) <> 0) AS merged)"
+        "GROUP BY key HAVING SUM(value::bigint) <> 0) AS merged) END"
     ),
 }
 

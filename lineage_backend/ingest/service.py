@@ -74,18 +74,27 @@ def decode_json(body: bytes) -> Any:
         raise MalformedBodyError(f"the body is not valid JSON: {error}") from None
 
 
-def ingest_one(database: Database, document: Any, *, cost_rates: CostRates | None = None) -> IngestOutcome:
+def ingest_one(
+    database: Database, document: Any, *, cost_rates: CostRates | None = None, rollups: bool = True
+) -> IngestOutcome:
     if isinstance(document, list):
         raise InvalidEventError("this endpoint takes one event; post a JSON array to /api/v1/lineage/batch")
     event = parse_event(document)
     received_at = datetime.now(timezone.utc)
     return database.run(
-        lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates)
+        lambda session: store_events(
+            [event], session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups
+        )
     )[0]
 
 
 def ingest_batch(
-    database: Database, document: Any, *, max_events: int, cost_rates: CostRates | None = None
+    database: Database,
+    document: Any,
+    *,
+    max_events: int,
+    cost_rates: CostRates | None = None,
+    rollups: bool = True,
 ) -> BatchIngestResponse:
     if not isinstance(document, list):
         raise InvalidEventError(
@@ -105,7 +114,9 @@ def ingest_batch(
     events = [event for _, event in parsed]
     try:
         database.run(
-            lambda session: store_events(events, session=session, received_at=received_at, cost_rates=cost_rates)
+            lambda session: store_events(
+                events, session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups
+            )
         )
     except Exception as error:
         if is_contention(error) or is_unavailable(error):
@@ -114,7 +125,7 @@ def ingest_batch(
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
-                _store_one(database, event, received_at, cost_rates)
+                _store_one(database, event, received_at, cost_rates, rollups)
             except Exception as single_error:
                 if is_contention(single_error) or is_unavailable(single_error):
                     raise
@@ -145,5 +156,11 @@ def ingest_batch(
     )
 
 
-def _store_one(database: Database, event: ParsedEvent, received_at: datetime, cost_rates: CostRates | None) -> None:
-    database.run(lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates))
+def _store_one(
+    database: Database, event: ParsedEvent, received_at: datetime, cost_rates: CostRates | None, rollups: bool
+) -> None:
+    database.run(
+        lambda session: store_events(
+            [event], session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups
+        )
+    )

@@ -69,7 +69,9 @@ async def _document(request: Request, limit: int) -> object:
 )
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     document = await _document(request, settings.max_body_bytes)
-    await run_in_threadpool(lambda: ingest_one(database, document, cost_rates=settings.cost_rates))
+    await run_in_threadpool(
+        lambda: ingest_one(database, document, cost_rates=settings.cost_rates, rollups=settings.analytics_rollups)
+    )
     request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
     request.app.state.alerts.observe(document)  # after the commit; queues, never waits nor raises
     return Response(status_code=201)
@@ -86,7 +88,13 @@ async def post_batch(
 ) -> BatchIngestResponse:
     document = await _document(request, settings.max_body_bytes)
     result = await run_in_threadpool(
-        lambda: ingest_batch(database, document, max_events=settings.max_batch_events, cost_rates=settings.cost_rates)
+        lambda: ingest_batch(
+            database,
+            document,
+            max_events=settings.max_batch_events,
+            cost_rates=settings.cost_rates,
+            rollups=settings.analytics_rollups,
+        )
     )
     request.app.state.graph_index.invalidate()
     request.app.state.alerts.observe(document)
