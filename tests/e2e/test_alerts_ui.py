@@ -138,6 +138,14 @@ def test_alerts_page_acknowledges_and_resolves_an_incident(airflow: Airflow, dem
                 markdown = open(download.path(), encoding="utf-8").read()  # noqa: SIM115 - Playwright owns the file
                 assert markdown.startswith("#") and DAG in markdown and "bad input file, rerunning" in markdown
                 (ARTIFACTS / "e2e-alerts-postmortem.md").write_text(markdown, encoding="utf-8")
+                # Snooze this rule on this subject from the incident; the silences list shows it, and ends it.
+                detail = page.locator("[data-testid=flowlytics-incident-detail]")
+                detail.locator("[data-testid=flowlytics-incident-silence]").select_option("60")
+                expect(detail.get_by_role("status")).to_contain_text("snoozed until")
+                snooze = page.locator("[data-testid=flowlytics-silence]", has_text=f"on job:airflow:{DAG}")
+                expect(snooze).to_contain_text("rule e2e failures")
+                snooze.get_by_role("button", name="End").click()
+                expect(snooze).to_have_count(0)
                 page.screenshot(path=str(ARTIFACTS / "e2e-alerts-resolved.png"), full_page=True)
                 assert not errors, errors
             except BaseException:

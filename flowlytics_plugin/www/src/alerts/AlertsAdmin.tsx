@@ -70,6 +70,7 @@ const RULE_FIELDS = [
   "channelIds",
 ];
 
+const SILENCES_REFRESH_MS = 15_000;
 const formBox: CSSProperties = { ...s.notice, display: "grid", gap: "8px", maxWidth: "720px" };
 const fieldRow: CSSProperties = { display: "grid", gridTemplateColumns: "180px 1fr", gap: "8px", alignItems: "start" };
 const input: CSSProperties = { ...s.select, width: "100%", boxSizing: "border-box" };
@@ -678,7 +679,12 @@ export function RuleEditor({
 // --- snooze and mute --------------------------------------------------------------------------------------------
 
 export function SilencesSection({ rules, canSilence }: { rules: Rule[]; canSilence: boolean }) {
-  const silences = usePolledQuery(useCallback((signal: AbortSignal) => fetchSilences(signal), []), "silences", 0);
+  // Polled: a snooze made from an incident's detail appears here too.
+  const silences = usePolledQuery(
+    useCallback((signal: AbortSignal) => fetchSilences(signal), []),
+    "silences",
+    SILENCES_REFRESH_MS,
+  );
   const [form, setForm] = useState<SilenceForm>({ ruleId: null, subject: "", duration: "60", reason: "" });
   const [errors, setErrors] = useState<FieldErrors>({});
   const submit = (event: FormEvent) => {

@@ -1,6 +1,7 @@
 import { useCallback, useState } from "react";
 import {
   age,
+  createSilence,
   exportUrl,
   fetchIncidents,
   fetchTimeline,
@@ -8,6 +9,7 @@ import {
   type Incident,
 } from "../api/alerts";
 import { AlertsAdmin } from "../alerts/AlertsAdmin";
+import { SILENCE_DURATIONS, silenceBody } from "../alerts/forms";
 import * as s from "../components/styles";
 import { usePolledQuery } from "../lib/usePolledQuery";
 
@@ -102,6 +104,7 @@ export function AlertsPage() {
 function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: () => void }) {
   const [note, setNote] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [silenced, setSilenced] = useState<string | null>(null);
   const loadTimeline = useCallback((signal: AbortSignal) => fetchTimeline(incident.id, signal), [incident.id]);
   const timeline = usePolledQuery(loadTimeline, `${incident.id}|${incident.state}|${incident.lastSeenAt}`, REFRESH_MS);
   const act = (change: { state?: "ACKNOWLEDGED" | "RESOLVED"; note?: string }) => {
@@ -112,6 +115,15 @@ function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: 
         onChange();
         timeline.refresh();
       })
+      .catch((e: Error) => setError(e.message));
+  };
+  // Snooze or mute this rule on this subject (the same silence the list below shows and ends).
+  const silence = (duration: string) => {
+    const checked = silenceBody({ ruleId: incident.ruleId, subject: incident.subject, duration, reason: "" });
+    if (!checked.ok) return;
+    setError(null);
+    createSilence(checked.body)
+      .then((made) => setSilenced(made.until ? `snoozed until ${made.until.slice(0, 16).replace("T", " ")} UTC` : "muted"))
       .catch((e: Error) => setError(e.message));
   };
   return (
@@ -139,6 +151,21 @@ function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: 
         <button type="button" style={note ? s.button : s.buttonDisabled} disabled={!note} onClick={() => act({ note })}>
           Add note
         </button>
+        <select
+          data-testid="flowlytics-incident-silence"
+          aria-label="Snooze or mute this rule on this subject"
+          style={s.select}
+          value=""
+          onChange={(e) => silence(e.target.value)}
+        >
+          <option value="">Snooze or mute…</option>
+          {SILENCE_DURATIONS.map((d) => (
+            <option key={d.value} value={d.value}>
+              {d.label}
+            </option>
+          ))}
+        </select>
+        {silenced ? <span role="status">{silenced}: this rule on {incident.subject}</span> : null}
         <a style={s.link} href={exportUrl(incident.id, "markdown")} download={`incident-${incident.id}.md`}>
           Postmortem (Markdown)
         </a>
