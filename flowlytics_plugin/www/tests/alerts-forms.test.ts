@@ -79,6 +79,17 @@ describe("channelBody", () => {
     expect(channelBody({ ...form, secretAction: "remove" }, webhook)).toEqual({ ok: true, body: { secret: null } });
   });
 
+  it("adds a secret to a webhook that had none when the field is filled, and sends nothing when it is not", () => {
+    const unsigned = { ...webhook, hasSecret: false };
+    const form = channelToForm(unsigned);
+    expect(channelBody({ ...form, secret: "fresh" }, unsigned)).toEqual({ ok: true, body: { secret: "fresh" } });
+    expect(channelBody(form, unsigned)).toEqual({ ok: false, errors: { form: "nothing changed" } });
+    expect(channelBody({ ...form, url: "https://hooks.example.com/b" }, unsigned)).toEqual({
+      ok: true,
+      body: { url: "https://hooks.example.com/b" },
+    });
+  });
+
   it("keeps a Slack URL that is only shown masked unless a new one is typed", () => {
     const form = channelToForm(slack);
     expect(form.url).toBe(""); // the masked URL is never put back into the form (it would overwrite the real one)

@@ -84,7 +84,8 @@ export function channelToForm(channel: Channel): ChannelForm {
     type: channel.type,
     url: urlIsWriteOnly(channel.type) ? "" : (channel.url ?? ""),
     addresses: joinList(channel.addresses),
-    secretAction: "keep",
+    // With a secret set, editing keeps it unless asked; without one, the field adds one when filled.
+    secretAction: channel.hasSecret ? "keep" : "replace",
     secret: "",
   };
 }
