@@ -1,5 +1,7 @@
-"""Sending one message through one channel. Webhooks are plain signed JSON POSTs (httpx); Slack, email and any
-other service go through apprise, so that Flowlytics writes no service clients of its own."""
+"""Sending one message through one channel. Webhooks are plain signed JSON POSTs and Slack incoming webhooks get
+Slack's own JSON (text + blocks), both with httpx to the configured URL (Slack Enterprise, proxies, relays and
+Mattermost all work, and tests can point it at a local receiver); email and any other service go through apprise,
+so that Flowlytics writes no service clients of its own."""
 
 from __future__ import annotations
 
@@ -73,9 +75,12 @@ def send(channel: ChannelTarget, message: Message, *, smtp_url: str | None) -> s
     """Deliver or raise DeliveryError; returns a short description of the result."""
     if channel.type == "webhook":
         return _send_webhook(channel, message)
-    if channel.type == "slack" and channel.url and urlsplit(channel.url).hostname != "hooks.slack.com":
-        # A Slack-compatible incoming webhook elsewhere (Mattermost, a relay): Slack's own JSON, posted directly.
-        return _post_json(channel.url, orjson.dumps({"text": f"*{message.title}*\n{message.text}"}), {})
+    if channel.type == "slack":
+        # Not apprise's slack://, which only ever posts to hooks.slack.com: the incoming-webhook URL as configured.
+        if not channel.url:
+            raise DeliveryError("the slack channel has no URL")
+        link = message.document.get("url")
+        return _post_json(channel.url, orjson.dumps(slack_payload(message.title, message.text, link)), {})
     if channel.type == "email":
         if not smtp_url:
             raise DeliveryError("no SMTP server: set FLOWLYTICS_SMTP_URL (or [flowlytics] smtp_url)")
@@ -85,6 +90,41 @@ def send(channel: ChannelTarget, message: Message, *, smtp_url: str | None) -> s
     if not channel.url:
         raise DeliveryError(f"the {channel.type} channel has no URL")
     return _send_apprise(channel.url, message)
+
+
+SLACK_HEADER_MAX = 150  # Slack's limits: a header block's text, a section's text
+SLACK_SECTION_MAX = 3000
+
+
+def _slack_escape(text: str) -> str:
+    """Slack mrkdwn reads &, < and > as markup (links, mentions): untrusted run text must not become any."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def slack_payload(title: str, text: str, link: str | None) -> dict[str, Any]:
+    """An incoming-webhook message: `text` (the notification and fallback) and `blocks` (header, the body as
+    preformatted text, a button into Airflow)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, SLACK_HEADER_MAX)}},
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "```" + _clip(_slack_escape(text), SLACK_SECTION_MAX - 6) + "```"},
+        },
+    ]
+    if link and urlsplit(link).scheme in ("http", "https"):
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": "Open in Airflow"}, "url": link}
+                ],
+            }
+        )
+    return {"text": _slack_escape(f"{title}\n{text}"), "blocks": blocks}
 
 
 def _send_webhook(channel: ChannelTarget, message: Message) -> str:

@@ -39,6 +39,14 @@ class AnomalyCollectionResponse(CollectionResponse[AnomalyResponse]):
     pass
 
 
+class AlertAccessResponse(ApiModel):
+    """What the caller may do on the Alerts page (the API checks each request anyway)."""
+
+    user: str
+    can_edit: bool  # channels, rules and owner routes: admin keys, Airflow users who may edit DAGs
+    can_silence: bool  # snooze, mute and acknowledge: every reader
+
+
 class ChannelCreate(ApiModel):
     name: str = Field(min_length=1, max_length=200)
     type: ChannelType

@@ -78,13 +78,13 @@ def headless_chromium() -> Iterator[Any]:
             browser.close()
 
 
-def log_in(page: Any, airflow: Airflow, plugin_path: str) -> None:
+def log_in(page: Any, airflow: Airflow, plugin_path: str, *, user: str = "admin") -> None:
     """Open a plugin page unauthenticated: Airflow sends the browser to its own login page, which sends
-    it back to the plugin page after signing in as admin."""
+    it back to the plugin page after signing in as admin (or as VIEWER)."""
     page.goto(f"{airflow.base_url}{plugin_path}")
     page.wait_for_url("**/auth/login**")
-    page.locator("input[name=username]").fill("admin")
-    page.locator("input[name=password]").fill(airflow.password)
+    page.locator("input[name=username]").fill(user)
+    page.locator("input[name=password]").fill(airflow.viewer_password if user == VIEWER else airflow.password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"**{plugin_path}**")
 

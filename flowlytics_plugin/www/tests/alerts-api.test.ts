@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { age, exportUrl, updateIncident } from "../src/api/alerts";
+import { age, deleteChannel, exportUrl, saveOwnerRoutes, testChannel, updateChannel, updateIncident } from "../src/api/alerts";
 
 describe("alerts api", () => {
   afterEach(() => vi.unstubAllGlobals());
@@ -29,5 +29,33 @@ describe("alerts api", () => {
     expect(calls[0].init.method).toBe("PATCH");
     expect(calls[0].url).toMatch(/incidents\/3$/);
     expect(JSON.parse(String(calls[0].init.body))).toEqual({ state: "ACKNOWLEDGED" });
+  });
+
+  it("calls the admin routes with their methods; a 204 delete resolves, a 403 names why", async () => {
+    const calls: { url: string; init: RequestInit }[] = [];
+    const answers = [
+      new Response(null, { status: 204 }),
+      new Response(JSON.stringify({ channelId: 5, delivered: false, detail: "could not connect" }), { status: 200 }),
+      new Response(JSON.stringify({ detail: "These credentials may not edit metadata" }), { status: 403 }),
+      new Response(JSON.stringify({ routes: { "team:a": 5 } }), { status: 200 }),
+    ];
+    vi.stubGlobal(
+      "fetch",
+      vi.fn(async (url: URL, init: RequestInit) => {
+        calls.push({ url: String(url), init });
+        return answers.shift() as Response;
+      }),
+    );
+    await expect(deleteChannel(5)).resolves.toBeUndefined();
+    await expect(testChannel(5)).resolves.toEqual({ channelId: 5, delivered: false, detail: "could not connect" });
+    await expect(updateChannel(5, { secret: null })).rejects.toThrow("may not edit");
+    await expect(saveOwnerRoutes({ "team:a": 5 })).resolves.toEqual({ routes: { "team:a": 5 } });
+    expect(calls.map((c) => `${c.init.method} ${c.url.replace(/^.*api\/v1\//, "")}`)).toEqual([
+      "DELETE alerts/channels/5",
+      "POST alerts/channels/5/test",
+      "PATCH alerts/channels/5",
+      "PUT alerts/owner-routes",
+    ]);
+    expect(JSON.parse(String(calls[2].init.body))).toEqual({ secret: null });
   });
 });

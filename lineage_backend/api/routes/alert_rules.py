@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from lineage_backend.api.alert_schemas import (
+    AlertAccessResponse,
     RuleCollectionResponse,
     RuleCreate,
     RulePatch,
@@ -16,11 +17,19 @@ from lineage_backend.api.alert_schemas import (
     SilenceResponse,
 )
 from lineage_backend.api.deps import MAX_ROW_ID, AdminPrincipal, DatabaseDep, ReadPrincipal
+from lineage_backend.auth import ADMIN, READ
 from lineage_backend.services import alerts
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 RuleId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 SilenceId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+
+
+@router.get("/access", response_model=AlertAccessResponse, summary="What the caller may change on the Alerts page")
+def access(principal: ReadPrincipal) -> AlertAccessResponse:
+    return AlertAccessResponse(
+        user=principal.name, can_edit=ADMIN in principal.scopes, can_silence=READ in principal.scopes
+    )
 
 
 @router.get("/rules", response_model=RuleCollectionResponse, summary="Alert rules")

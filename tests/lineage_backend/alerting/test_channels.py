@@ -69,6 +69,52 @@ def test_apprise_url_and_slack_webhook_deliver_to_local_receivers(sqlite_databas
         assert posted.path == "/services/T000/B000/XXXX" and "sales" in posted.json()["text"]
 
 
+def test_slack_channel_posts_text_and_blocks_to_its_configured_url(sqlite_database: Database) -> None:
+    """The Slack path end to end: not apprise's slack:// (always hooks.slack.com) but Slack's incoming-webhook JSON
+    posted to the URL as configured, so a local receiver (or Slack Enterprise, a proxy) gets it."""
+    with http_receiver() as slack, alert_client(sqlite_database) as client:
+        created = client.post(
+            "/api/v1/alerts/channels",
+            json={"name": "slack", "type": "slack", "url": f"{slack.url}/services/T1/B2/secret-token"},
+            headers=ADMIN,
+        )
+        assert created.status_code == 201, created.text
+        channel_id = created.json()["id"]
+        tested = client.post(f"/api/v1/alerts/channels/{channel_id}/test", headers=ADMIN).json()
+        assert tested == {"channelId": channel_id, "delivered": True, "detail": "HTTP 200"}
+        test_message = slack.requests[0].json()
+        assert "Test message from Flowlytics" in test_message["text"]
+        rule(client, {"type": "run_failed"}, [channel_id])
+        ingest(client, dag_run_events("reports", input_="public.sales")[1])
+        ingest(client, dag_run_events("sales", failed_tasks=2, output="public.sales")[1])
+        posted = wait_until(lambda: slack.requests[1:], what="the Slack message")[0]
+    assert posted.path == "/services/T1/B2/secret-token"
+    assert posted.headers["content-type"] == "application/json"
+    payload = posted.json()
+    assert set(payload) == {"text", "blocks"} and "sales" in payload["text"]
+    header, section, actions = payload["blocks"]
+    assert header["type"] == "header" and header["text"]["type"] == "plain_text"
+    assert "sales" in header["text"]["text"] and header["text"]["text"].startswith("[Flowlytics]")
+    assert section["type"] == "section" and section["text"]["type"] == "mrkdwn"
+    body = section["text"]["text"]
+    assert body.startswith("```") and body.endswith("```")
+    # One message for the DAG run, both failed tasks listed, and the blast radius.
+    assert "Runs (" in body and "Impact:" in body and "job:airflow:reports.t0" in body
+    [button] = actions["elements"]
+    assert button["type"] == "button" and button["url"].startswith("http://airflow.example:8080/")
+
+
+def test_slack_payload_keeps_run_text_from_becoming_slack_markup() -> None:
+    payload = channel_module.slack_payload("x" * 200, "error: <!channel> <https://evil.example|click> & more", None)
+    header, section = payload["blocks"]  # no link: no button
+    assert len(header["text"]["text"]) == channel_module.SLACK_HEADER_MAX
+    assert "<!channel>" not in payload["text"] and "&lt;!channel&gt;" in section["text"]["text"]
+    assert "&amp; more" in payload["text"]
+    long = channel_module.slack_payload("t", "y" * 5000, "javascript:alert(1)")
+    assert len(long["blocks"][1]["text"]["text"]) == channel_module.SLACK_SECTION_MAX
+    assert long["blocks"][1]["text"]["text"].endswith("…```") and len(long["blocks"]) == 2
+
+
 @pytest.mark.parametrize("failure", ["refused", "500", "timeout"])
 def test_a_channel_that_is_down_gets_the_message_once_after_it_recovers(
     sqlite_database: Database, quick_retries: None, failure: str

@@ -17,6 +17,7 @@ ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/anomalies", None, "read"),
     ("POST", "/api/v1/anomalies/1/mark-normal", None, "read"),
     ("POST", f"/api/v1/runs/{UUID}/mark-normal", None, "read"),
+    ("GET", "/api/v1/alerts/access", None, "read"),
     ("GET", "/api/v1/alerts/channels", None, "read"),
     ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "webhook", "url": "http://127.0.0.1:9/x"}, "admin"),
     ("PATCH", "/api/v1/alerts/channels/1", {"name": "y"}, "admin"),
@@ -170,3 +171,18 @@ def test_crud_round_trip_and_names_are_unique(client: TestClient) -> None:
     assert client.get("/api/v1/alerts/owner-routes", headers=READ).json() == {"routes": {}}
     assert client.delete(f"/api/v1/alerts/rules/{rule['id']}", headers=ADMIN).status_code == 204
     assert client.get("/api/v1/alerts/rules", headers=READ).json()["totalCount"] == 1
+
+
+def test_access_says_who_may_edit(client: TestClient) -> None:
+    reader = client.get("/api/v1/alerts/access", headers=READ)
+    admin = client.get("/api/v1/alerts/access", headers=ADMIN)
+    assert reader.status_code == 200 and admin.status_code == 200
+    assert reader.json()["canEdit"] is False and reader.json()["canSilence"] is True
+    assert admin.json()["canEdit"] is True and admin.json()["canSilence"] is True
+    assert reader.json()["user"] != admin.json()["user"]
+    # What the page hides the API refuses: a reader cannot create a channel, nor change the owner map.
+    refused = client.post(
+        "/api/v1/alerts/channels", json={"name": "x", "type": "webhook", "url": "http://127.0.0.1:9/x"}, headers=READ
+    )
+    assert refused.status_code == 403
+    assert client.put("/api/v1/alerts/owner-routes", json={"routes": {}}, headers=READ).status_code == 403

@@ -4,7 +4,7 @@
  * keeps equal to the Python response models; this file then fails to compile when a type the UI reads names a
  * field the API does not send, or expects a type the API does not promise.
  */
-import type { Channel, Incident, Rule, TimelineEntry } from "./alerts";
+import type { AlertAccess, Channel, Incident, Rule, TimelineEntry } from "./alerts";
 import type {
   BudgetUse,
   CostOverview,
@@ -63,6 +63,7 @@ export type ContractChecks = [
   Holds<Mirrors<TimelineEntry, Schema["TimelineEntry"]>>,
   Holds<Mirrors<Rule, Schema["RuleResponse"]>>,
   Holds<Mirrors<Channel, Schema["ChannelResponse"]>>,
+  Holds<Mirrors<AlertAccess, Schema["AlertAccessResponse"]>>,
   Holds<Mirrors<ExecutionPoint, Schema["ExecutionPoint"]>>,
   Holds<Mirrors<ExecutionSeries, Schema["ExecutionSeries"]>>,
   Holds<Mirrors<ExecutionsResponse, Schema["ExecutionsResponse"]>>,

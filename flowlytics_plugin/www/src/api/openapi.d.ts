@@ -4,6 +4,23 @@
  */
 
 export interface paths {
+    "/api/v1/alerts/access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What the caller may change on the Alerts page */
+        get: operations["access_api_v1_alerts_access_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/alerts/channels": {
         parameters: {
             query?: never;
@@ -921,6 +938,18 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AlertAccessResponse
+         * @description What the caller may do on the Alerts page (the API checks each request anyway).
+         */
+        AlertAccessResponse: {
+            /** Canedit */
+            canEdit: boolean;
+            /** Cansilence */
+            canSilence: boolean;
+            /** User */
+            user: string;
+        };
         /** AnnotationModel */
         "AnnotationModel-Input": {
             /** Author */
@@ -3014,6 +3043,26 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    access_api_v1_alerts_access_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertAccessResponse"];
+                };
+            };
+        };
+    };
     channels_api_v1_alerts_channels_get: {
         parameters: {
             query?: never;

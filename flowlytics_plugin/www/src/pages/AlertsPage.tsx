@@ -1,14 +1,15 @@
 import { useCallback, useState } from "react";
 import {
   age,
+  createSilence,
   exportUrl,
-  fetchChannels,
   fetchIncidents,
-  fetchRules,
   fetchTimeline,
   updateIncident,
   type Incident,
 } from "../api/alerts";
+import { AlertsAdmin } from "../alerts/AlertsAdmin";
+import { SILENCE_DURATIONS, silenceBody } from "../alerts/forms";
 import * as s from "../components/styles";
 import { usePolledQuery } from "../lib/usePolledQuery";
 
@@ -16,15 +17,14 @@ const REFRESH_MS = 15_000;
 
 /**
  * The "Alerts" page: incidents (state, severity, subject, impact size, age) with acknowledge, resolve, notes,
- * the timeline and the postmortem export; the rules and channels below (edited through the API by admins).
+ * the timeline and the postmortem export; below, the rules, snoozes and mutes, channels (with "Send test") and
+ * the owner routing map, editable by who may edit (the API refuses everyone else anyway).
  */
 export function AlertsPage() {
   const [state, setState] = useState("OPEN,ACKNOWLEDGED");
   const [selected, setSelected] = useState<number | null>(null);
   const loadIncidents = useCallback((signal: AbortSignal) => fetchIncidents(state, signal), [state]);
   const incidents = usePolledQuery(loadIncidents, state, REFRESH_MS);
-  const rules = usePolledQuery(useCallback((signal: AbortSignal) => fetchRules(signal), []), "rules", 0);
-  const channels = usePolledQuery(useCallback((signal: AbortSignal) => fetchChannels(signal), []), "channels", 0);
   const current = incidents.data?.items.find((i) => i.id === selected) ?? null;
 
   return (
@@ -96,25 +96,7 @@ export function AlertsPage() {
         </div>
       ) : null}
       {current ? <IncidentDetail key={current.id} incident={current} onChange={incidents.refresh} /> : null}
-      <h3 style={s.title}>Rules</h3>
-      <ul data-testid="flowlytics-rules">
-        {(rules.data?.items ?? []).map((rule) => (
-          <li key={rule.id}>
-            {rule.name}: {rule.condition.type}
-            {rule.enabled ? "" : " (disabled)"}
-            {rule.evaluated ? "" : " (not evaluated yet)"} → channels {rule.channelIds.join(", ") || "none"}
-          </li>
-        ))}
-      </ul>
-      <h3 style={s.title}>Channels</h3>
-      <ul data-testid="flowlytics-channels">
-        {(channels.data?.items ?? []).map((channel) => (
-          <li key={channel.id}>
-            #{channel.id} {channel.name} ({channel.type}) {channel.url ?? ""}
-            {channel.hasSecret ? " signed" : ""}
-          </li>
-        ))}
-      </ul>
+      <AlertsAdmin />
     </div>
   );
 }
@@ -122,6 +104,7 @@ export function AlertsPage() {
 function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: () => void }) {
   const [note, setNote] = useState("");
   const [error, setError] = useState<string | null>(null);
+  const [silenced, setSilenced] = useState<string | null>(null);
   const loadTimeline = useCallback((signal: AbortSignal) => fetchTimeline(incident.id, signal), [incident.id]);
   const timeline = usePolledQuery(loadTimeline, `${incident.id}|${incident.state}|${incident.lastSeenAt}`, REFRESH_MS);
   const act = (change: { state?: "ACKNOWLEDGED" | "RESOLVED"; note?: string }) => {
@@ -132,6 +115,15 @@ function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: 
         onChange();
         timeline.refresh();
       })
+      .catch((e: Error) => setError(e.message));
+  };
+  // Snooze or mute this rule on this subject (the same silence the list below shows and ends).
+  const silence = (duration: string) => {
+    const checked = silenceBody({ ruleId: incident.ruleId, subject: incident.subject, duration, reason: "" });
+    if (!checked.ok) return;
+    setError(null);
+    createSilence(checked.body)
+      .then((made) => setSilenced(made.until ? `snoozed until ${made.until.slice(0, 16).replace("T", " ")} UTC` : "muted"))
       .catch((e: Error) => setError(e.message));
   };
   return (
@@ -159,10 +151,25 @@ function IncidentDetail({ incident, onChange }: { incident: Incident; onChange: 
         <button type="button" style={note ? s.button : s.buttonDisabled} disabled={!note} onClick={() => act({ note })}>
           Add note
         </button>
-        <a style={s.link} href={exportUrl(incident.id, "markdown")}>
+        <select
+          data-testid="flowlytics-incident-silence"
+          aria-label="Snooze or mute this rule on this subject"
+          style={s.select}
+          value=""
+          onChange={(e) => silence(e.target.value)}
+        >
+          <option value="">Snooze or mute…</option>
+          {SILENCE_DURATIONS.map((d) => (
+            <option key={d.value} value={d.value}>
+              {d.label}
+            </option>
+          ))}
+        </select>
+        {silenced ? <span role="status">{silenced}: this rule on {incident.subject}</span> : null}
+        <a style={s.link} href={exportUrl(incident.id, "markdown")} download={`incident-${incident.id}.md`}>
           Postmortem (Markdown)
         </a>
-        <a style={s.link} href={exportUrl(incident.id, "json")}>
+        <a style={s.link} href={exportUrl(incident.id, "json")} download={`incident-${incident.id}.json`}>
           JSON
         </a>
         {incident.link ? (
