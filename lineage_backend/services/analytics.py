@@ -589,7 +589,50 @@ def critical_path_of_run(run_id: str, *, session: Session, principal: Principal)
             for step in path.steps
         ],
         "others": [{"jobNodeId": key, "slackSeconds": slack} for key, slack in path.others.items()],
+        "dagRunStartedAt": batch.started_at,
+        "dagRunEndedAt": batch.ended_at,
+        "state": batch.state,
+        "tasks": _gantt_tasks(tasks, names),
     }
+
+
+def _gantt_tasks(tasks: Sequence[_TaskRun], names: Mapping[int, str]) -> list[dict[str, Any]]:
+    """Every task of the run with each of its tries (a retried task has several), first to start first, so
+    that a Gantt can draw the tasks off the critical path too; a try that never ended has `endedAt` null."""
+    by_key: dict[str, list[_TaskRun]] = defaultdict(list)
+    for task in tasks:
+        by_key[names[task.job_id]].append(task)
+    never = datetime.max.replace(tzinfo=timezone.utc)
+
+    def first_moment(task: _TaskRun) -> datetime:
+        moment = task.started_at or task.ended_at
+        return as_utc(moment) if moment is not None else never
+
+    rows = []
+    for key, tries in by_key.items():
+        tries = sorted(tries, key=lambda t: (first_moment(t), t.run_uuid))
+        rows.append(
+            {
+                "jobNodeId": key,
+                "taskId": _task_id(key),
+                "state": tries[-1].state,
+                "attempts": [
+                    {"runId": t.run_uuid, "state": t.state, "startedAt": t.started_at, "endedAt": t.ended_at}
+                    for t in tries
+                ],
+                "_first": first_moment(tries[0]),
+            }
+        )
+    rows.sort(key=lambda row: (row["_first"], row["jobNodeId"]))
+    for row in rows:
+        del row["_first"]
+    return rows
+
+
+def _task_id(key: str) -> str:
+    """The task id of a task's job node id ("job:airflow:sales.load" → "load")."""
+    name = key.rsplit(":", 1)[-1]
+    return name.split(".", 1)[-1] if "." in name else key
 
 
 def _tasks_of_batches(batch_ids: Sequence[str], *, session: Session, principal: Principal) -> dict[str, list[_TaskRun]]:
@@ -670,7 +713,7 @@ def steps(dag_id: str, *, session: Session, principal: Principal, start: datetim
         items.append(
             {
                 "jobNodeId": key,
-                "taskId": key.rsplit(":", 1)[-1].split(".", 1)[-1] if "." in key.rsplit(":", 1)[-1] else key,
+                "taskId": _task_id(key),
                 "runs": entry["runs"],
                 "failureRate": entry["failed"] / entry["runs"] if entry["runs"] else None,
                 "avgDurationSeconds": sum(durations) / len(durations) if durations else None,
