@@ -580,6 +580,7 @@ class CriticalPathTask(ApiModel):
     job_node_id: str
     task_id: str
     state: str | None
+    wait_seconds: float | None
     attempts: list[CriticalPathAttempt]
 
 

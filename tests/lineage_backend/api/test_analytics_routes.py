@@ -366,6 +366,13 @@ def test_critical_path_lists_every_task_with_its_tries_for_the_gantt(
     assert [t["taskId"] for t in body["tasks"]] == ["extract", "transform_b", "transform_a", "load"]
     (load,) = [t for t in body["tasks"] if t["taskId"] == "load"]
     assert load["jobNodeId"] == "job:airflow:sales.load" and load["state"] == "COMPLETED"
+    # Waits: extract from the run's start; transform_a 1 min after extract (0→5, starts 6); load after transform_b.
+    assert {t["taskId"]: t["waitSeconds"] for t in body["tasks"]} == {
+        "extract": 0.0,
+        "transform_b": 30.0,
+        "transform_a": 60.0,
+        "load": 60.0,
+    }
     assert load["attempts"] == [
         {
             "runId": runs["r1_tasks"]["load"],
