@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type CSSProperties } from "r
 import {
   executionsCsvUrl,
   fetchCost,
+  fetchCriticalPath,
   fetchErrorCategories,
   fetchExecutions,
   fetchRankings,
@@ -18,9 +19,13 @@ import {
   type RankingMetric,
 } from "../api/analytics";
 import { ExecutionsChart } from "../analytics/ExecutionsChart";
+import { GanttChart, GanttFacts } from "../analytics/GanttChart";
+import { ganttModel, runOptionLabel } from "../analytics/gantt";
+import { fetchBatches } from "../api/batches";
 import {
   breakdownRows,
   dayInputToIso,
+  effectiveRange,
   formatCount,
   formatMoney,
   formatPercent,
@@ -36,6 +41,7 @@ import {
   toggleMetric,
   withComparison,
   writeAnalyticsUrl,
+  zoomRange,
   type AnalyticsUrlState,
 } from "../analytics/logic";
 import * as s from "../components/styles";
@@ -111,9 +117,11 @@ export function Table({ testId, headers, rows }: { testId: string; headers: stri
 export function AnalyticsPage({ dagId }: PluginProps) {
   const dag = dagId ?? null;
   const [view, setView] = useState<AnalyticsUrlState>(() => initialState(dag));
+  // While zoomed, every query uses the dragged range (the date pickers show it; changing them ends the zoom).
+  const range = effectiveRange(view);
   const filters: AnalyticsFilters = useMemo(
-    () => ({ from: view.from, to: view.to, granularity: view.granularity, dagId: dag }),
-    [view.from, view.to, view.granularity, dag],
+    () => ({ from: range.from, to: range.to, granularity: view.granularity, dagId: dag }),
+    [range.from, range.to, view.granularity, dag],
   );
   const key = JSON.stringify(filters);
 
@@ -199,6 +207,12 @@ export function AnalyticsPage({ dagId }: PluginProps) {
   }, [executions.data, previousExecutions.data, previousFilters, view.metrics, view.granularity]);
   const currency = summary.data?.currency ?? executions.data?.currency ?? "";
   const update = (patch: Partial<AnalyticsUrlState>) => setView((prev) => ({ ...prev, ...patch }));
+  const buckets = executions.data?.series[0]?.points.map((p) => p.bucket) ?? [];
+  const onZoom = (a: number, b: number) => {
+    const zoomed = answeredTo ? zoomRange(buckets, answeredTo, a, b) : null;
+    if (zoomed) update({ zoomFrom: zoomed.from, zoomTo: zoomed.to });
+  };
+  const zoomed = Boolean(view.zoomFrom && view.zoomTo);
 
   return (
     <div data-testid="flowlytics-analytics" style={s.page}>
@@ -210,8 +224,8 @@ export function AnalyticsPage({ dagId }: PluginProps) {
             type="date"
             data-testid="flowlytics-analytics-from"
             style={s.select}
-            value={isoToDayInput(view.from, false)}
-            onChange={(e) => update({ from: dayInputToIso(e.target.value, false) })}
+            value={isoToDayInput(range.from, false)}
+            onChange={(e) => update({ from: dayInputToIso(e.target.value, false), to: range.to, zoomFrom: null, zoomTo: null })}
           />
         </label>
         <label>
@@ -220,8 +234,8 @@ export function AnalyticsPage({ dagId }: PluginProps) {
             type="date"
             data-testid="flowlytics-analytics-to"
             style={s.select}
-            value={isoToDayInput(view.to, true)}
-            onChange={(e) => update({ to: dayInputToIso(e.target.value, true) })}
+            value={isoToDayInput(range.to, true)}
+            onChange={(e) => update({ to: dayInputToIso(e.target.value, true), from: range.from, zoomFrom: null, zoomTo: null })}
           />
         </label>
         <label>
@@ -242,7 +256,24 @@ export function AnalyticsPage({ dagId }: PluginProps) {
         <a data-testid="flowlytics-analytics-csv" style={s.link} href={executionsCsvUrl(filters)} download>
           download data (CSV)
         </a>
-        {!view.from && !view.to ? <span style={s.muted}>last 30 days</span> : null}
+        {!range.from && !range.to ? <span style={s.muted}>last 30 days</span> : null}
+        {zoomed ? (
+          <>
+            <span data-testid="flowlytics-analytics-zoomed" style={s.muted}>
+              zoomed to {range.from?.slice(0, 16).replace("T", " ")} – {range.to?.slice(0, 16).replace("T", " ")} UTC
+            </span>
+            <button
+              type="button"
+              data-testid="flowlytics-analytics-reset-zoom"
+              style={s.button}
+              onClick={() => update({ zoomFrom: null, zoomTo: null })}
+            >
+              reset zoom
+            </button>
+          </>
+        ) : (
+          <span style={s.muted}>drag across the chart to zoom</span>
+        )}
       </div>
 
       <ErrorNote what="the summary" error={summary.error} />
@@ -273,7 +304,7 @@ export function AnalyticsPage({ dagId }: PluginProps) {
       </div>
       <ErrorNote what="the executions" error={executions.error} />
       <ErrorNote what="the previous period" error={previousExecutions.error} />
-      {executions.data ? <ExecutionsChart data={chartData} metrics={view.metrics} /> : null}
+      {executions.data ? <ExecutionsChart data={chartData} metrics={view.metrics} onZoom={onZoom} /> : null}
 
       {dag ? null : (
         <>
@@ -312,6 +343,14 @@ export function AnalyticsPage({ dagId }: PluginProps) {
               />
             </>
           ) : null}
+          <h3 style={section}>Gantt of a run</h3>
+          <RunGantt
+            dagId={dag}
+            from={range.from}
+            to={range.to}
+            run={view.run}
+            onRun={(run) => update({ run })}
+          />
           <h3 style={section}>DAG versions</h3>
           <ErrorNote what="the DAG versions" error={versions.error} />
           {versions.data ? (
@@ -478,6 +517,81 @@ export function CostPanel({ cost }: { cost: CostOverview }) {
       ) : (
         <div style={s.muted}>No monthly budget set (see README "Cost: rate card and budgets").</div>
       )}
+    </div>
+  );
+}
+
+const DAY_MS = 86_400_000;
+const RECENT_RUNS = 50;
+
+/**
+ * A DAG run's Gantt with its run picker (the DAG's recent runs in the page's range, newest first; the URL keeps
+ * the chosen one, else the newest is shown). Bars, highlight and slack come from the run's critical-path answer.
+ */
+export function RunGantt({
+  dagId,
+  from,
+  to,
+  run,
+  onRun,
+}: {
+  dagId: string;
+  from: string | null;
+  to: string | null;
+  run: string | null;
+  onRun: (run: string | null) => void;
+}) {
+  // The page's default range is the last 30 days; the batches list's own default is 7.
+  const since = useMemo(() => from ?? new Date(Date.now() - 30 * DAY_MS).toISOString(), [from]);
+  const runs = usePolledQuery(
+    useCallback(
+      (signal: AbortSignal) => fetchBatches({ dagId, since, until: to, limit: RECENT_RUNS }, signal),
+      [dagId, since, to],
+    ),
+    `${dagId}|${since}|${to ?? ""}`,
+    REFRESH_MS,
+  );
+  const items = runs.data?.items ?? [];
+  const chosen = run ?? items[0]?.batchId ?? null;
+  const path = usePolledQuery(
+    useCallback(
+      (signal: AbortSignal) => (chosen ? fetchCriticalPath(chosen, signal) : Promise.resolve(undefined)),
+      [chosen],
+    ),
+    chosen ?? "",
+    REFRESH_MS,
+  );
+  const model = useMemo(() => (path.data ? ganttModel(path.data, new Date().toISOString()) : null), [path.data]);
+  const listed = items.some((b) => b.batchId === chosen);
+  return (
+    <div data-testid="flowlytics-gantt">
+      <div style={s.toolbar}>
+        <label>
+          Run{" "}
+          <select
+            data-testid="flowlytics-gantt-run"
+            style={s.select}
+            value={chosen ?? ""}
+            onChange={(e) => onRun(e.target.value || null)}
+          >
+            {chosen && !listed ? <option value={chosen}>{chosen} (not in this range)</option> : null}
+            {items.map((b) => (
+              <option key={b.batchId} value={b.batchId}>
+                {runOptionLabel(b)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorNote what="the runs" error={runs.error} />
+      <ErrorNote what="the run's critical path" error={path.error} />
+      {runs.data && items.length === 0 && !chosen ? <div style={s.notice}>No run of this DAG in this range.</div> : null}
+      {model && path.data?.runId === chosen ? (
+        <>
+          <GanttChart model={model} />
+          <GanttFacts model={model} />
+        </>
+      ) : null}
     </div>
   );
 }
