@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import synthetic  # beside this file: the script's folder is on sys.path
 
-import synthetic  # noqa: E402
-
-from lineage_backend.analytics.cost import CostRates  # noqa: E402
-from lineage_backend.db import Database  # noqa: E402
-from lineage_backend.ingest.rollups import rebuild_rollups  # noqa: E402
+from lineage_backend.analytics.cost import CostRates
+from lineage_backend.db import Database
+from lineage_backend.ingest.rollups import rebuild_rollups
 
 
 def main(argv: list[str] | None = None) -> int:
