@@ -156,3 +156,21 @@ describe("ganttDatasets and tooltips", () => {
     expect(runOptionLabel({ batchId: "x", startedAt: null, state: null })).toBe("not started · unknown");
   });
 });
+
+describe("GanttFacts", () => {
+  it("marks the path's rows and lists the path as text (not colour alone), names escaped", async () => {
+    const { renderToStaticMarkup } = await import("react-dom/server");
+    const { createElement } = await import("react");
+    const { GanttFacts } = await import("../src/analytics/GanttChart");
+    const path = diamond();
+    const evil = "<img src=x onerror=window.__pwned=1>";
+    path.tasks[2] = { ...path.tasks[2], taskId: evil };
+    const html = renderToStaticMarkup(createElement(GanttFacts, { model: ganttModel(path, at(0)) }));
+    expect(html).not.toContain("<img");
+    const critical = [...html.matchAll(/data-task="([^"]+)" data-critical="true"/g)].map((m) => m[1]);
+    expect(critical).toEqual(["extract", "transform_b", "load"]);
+    expect(html).toContain('data-critical="false"');
+    expect([...html.matchAll(/data-testid="flowlytics-gantt-path-step"[^>]*>(?:<!-- -->)?([^<]*?)(?:<!-- -->)?([^<]*)<\/li>/g)].length).toBe(3);
+    expect(html).toContain("11 min 0 s"); // transform_a's slack in the table
+  });
+});
