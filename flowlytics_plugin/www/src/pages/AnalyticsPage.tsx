@@ -144,38 +144,59 @@ export function AnalyticsPage({ dagId }: PluginProps) {
     key,
     REFRESH_MS,
   );
+  // The cards and the chart first: the tables below the fold ask only once those two have answered, so that
+  // their (heavier) queries do not compete with the first view for the server (bench:analytics-ui).
+  const firstViewDone = Boolean((summary.data || summary.error) && (executions.data || executions.error));
+  const later = firstViewDone ? "" : "|waiting";
   const byDag = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchExecutions(filters, "dag", signal), [filters]),
-    key,
+    useCallback(
+      (signal: AbortSignal) => (firstViewDone ? fetchExecutions(filters, "dag", signal) : Promise.resolve(undefined)),
+      [filters, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const byTrigger = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchExecutions(filters, "triggerType", signal), [filters]),
-    key,
+    useCallback(
+      (signal: AbortSignal) =>
+        firstViewDone ? fetchExecutions(filters, "triggerType", signal) : Promise.resolve(undefined),
+      [filters, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const errors = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchErrorCategories(filters, signal), [filters]),
-    key,
+    useCallback(
+      (signal: AbortSignal) => (firstViewDone ? fetchErrorCategories(filters, signal) : Promise.resolve(undefined)),
+      [filters, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const ranking = view.ranking;
   const rankings = usePolledQuery(
     useCallback(
-      (signal: AbortSignal) => (dag ? Promise.resolve(undefined) : fetchRankings(filters, ranking, signal)),
-      [filters, ranking, dag],
+      (signal: AbortSignal) =>
+        dag || !firstViewDone ? Promise.resolve(undefined) : fetchRankings(filters, ranking, signal),
+      [filters, ranking, dag, firstViewDone],
     ),
-    `${key}|${ranking}`,
+    `${key}|${ranking}${later}`,
     REFRESH_MS,
   );
   const steps = usePolledQuery(
-    useCallback((signal: AbortSignal) => (dag ? fetchSteps(filters, dag, signal) : Promise.resolve(undefined)), [filters, dag]),
-    key,
+    useCallback(
+      (signal: AbortSignal) => (dag && firstViewDone ? fetchSteps(filters, dag, signal) : Promise.resolve(undefined)),
+      [filters, dag, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const versions = usePolledQuery(
-    useCallback((signal: AbortSignal) => (dag ? fetchVersions(dag, signal) : Promise.resolve(undefined)), [dag]),
-    dag ?? "",
+    useCallback(
+      (signal: AbortSignal) => (dag && firstViewDone ? fetchVersions(dag, signal) : Promise.resolve(undefined)),
+      [dag, firstViewDone],
+    ),
+    (dag ?? "") + later,
     REFRESH_MS,
   );
 
@@ -195,8 +216,11 @@ export function AnalyticsPage({ dagId }: PluginProps) {
     REFRESH_MS,
   );
   const cost = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchCost(dag, signal), [dag]),
-    dag ?? "",
+    useCallback(
+      (signal: AbortSignal) => (firstViewDone ? fetchCost(dag, signal) : Promise.resolve(undefined)),
+      [dag, firstViewDone],
+    ),
+    (dag ?? "") + later,
     REFRESH_MS,
   );
   const chartData = useMemo(() => {
@@ -345,6 +369,7 @@ export function AnalyticsPage({ dagId }: PluginProps) {
           ) : null}
           <h3 style={section}>Gantt of a run</h3>
           <RunGantt
+            enabled={firstViewDone}
             dagId={dag}
             from={range.from}
             to={range.to}
@@ -529,12 +554,15 @@ const RECENT_RUNS = 50;
  * the chosen one, else the newest is shown). Bars, highlight and slack come from the run's critical-path answer.
  */
 export function RunGantt({
+  enabled = true,
   dagId,
   from,
   to,
   run,
   onRun,
 }: {
+  /** False until the page's first view is drawn (see AnalyticsPage). */
+  enabled?: boolean;
   dagId: string;
   from: string | null;
   to: string | null;
@@ -545,10 +573,11 @@ export function RunGantt({
   const since = useMemo(() => from ?? new Date(Date.now() - 30 * DAY_MS).toISOString(), [from]);
   const runs = usePolledQuery(
     useCallback(
-      (signal: AbortSignal) => fetchBatches({ dagId, since, until: to, limit: RECENT_RUNS }, signal),
-      [dagId, since, to],
+      (signal: AbortSignal) =>
+        enabled ? fetchBatches({ dagId, since, until: to, limit: RECENT_RUNS }, signal) : Promise.resolve(undefined),
+      [dagId, since, to, enabled],
     ),
-    `${dagId}|${since}|${to ?? ""}`,
+    `${dagId}|${since}|${to ?? ""}|${enabled}`,
     REFRESH_MS,
   );
   const items = runs.data?.items ?? [];
