@@ -130,7 +130,9 @@ def test_analytics_page_and_dag_tab(airflow: Airflow, demo_runs: DemoRuns) -> No
             # the URL and into every query (the CSV link is the chart's query), fewer buckets come back.
             before = page.request.get(tab.get_by_test_id("flowlytics-analytics-csv").get_attribute("href") or "")
             buckets_before = {row["bucket"] for row in csv.DictReader(io.StringIO(before.text()))}
-            chart_box = tab.get_by_test_id("flowlytics-analytics-chart").bounding_box()
+            chart = tab.get_by_test_id("flowlytics-analytics-chart")
+            chart.scroll_into_view_if_needed()  # Airflow scrolls its own content pane: the Gantt moved it away
+            chart_box = chart.bounding_box()
             assert chart_box
             middle_y = chart_box["y"] + chart_box["height"] * 0.6
             page.mouse.move(chart_box["x"] + chart_box["width"] * 0.6, middle_y)
