@@ -567,11 +567,32 @@ class CriticalPathOther(ApiModel):
     slack_seconds: float | None
 
 
+class CriticalPathAttempt(ApiModel):
+    run_id: str
+    state: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class CriticalPathTask(ApiModel):
+    """One task of the DAG run with its tries (for the Gantt): on the path or not, finished or not."""
+
+    job_node_id: str
+    task_id: str
+    state: str | None
+    wait_seconds: float | None
+    attempts: list[CriticalPathAttempt]
+
+
 class CriticalPathResponse(ApiModel):
     run_id: str
     total_seconds: float
     steps: list[CriticalPathStep]
     others: list[CriticalPathOther]
+    dag_run_started_at: datetime | None
+    dag_run_ended_at: datetime | None
+    state: str | None
+    tasks: list[CriticalPathTask]
 
 
 class RankingItem(AnalyticsFigures):

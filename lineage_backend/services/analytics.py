@@ -597,7 +597,7 @@ def critical_path_of_run(run_id: str, *, session: Session, principal: Principal)
     if not tasks:  # a run without children is its own single step
         tasks = [_TaskRun(batch.run_uuid, batch.job_id, batch.run_uuid, batch.state, batch.started_at, batch.ended_at)]
         names = {batch.job_id: job_node_id(dag_job.namespace, dag_job.name)}
-    path, _ = _batch_path(batch, tasks, names, dag_job, session=session)
+    path, upstream = _batch_path(batch, tasks, names, dag_job, session=session)
     return {
         "runId": batch.run_uuid,
         "totalSeconds": path.total_seconds,
@@ -614,7 +614,85 @@ def critical_path_of_run(run_id: str, *, session: Session, principal: Principal)
             for step in path.steps
         ],
         "others": [{"jobNodeId": key, "slackSeconds": slack} for key, slack in path.others.items()],
+        "dagRunStartedAt": batch.started_at,
+        "dagRunEndedAt": batch.ended_at,
+        "state": batch.state,
+        "tasks": _gantt_tasks(tasks, names, upstream, batch.started_at),
     }
+
+
+def _gantt_tasks(
+    tasks: Sequence[_TaskRun],
+    names: Mapping[int, str],
+    upstream: Mapping[str, Iterable[str]],
+    run_started_at: datetime | None,
+) -> list[dict[str, Any]]:
+    """Every task of the run with each of its tries (a retried task has several), first to start first, so
+    that a Gantt can draw the tasks off the critical path too; a try that never ended has `endedAt` null.
+    `waitSeconds`: before the first try, as the step timing counts it."""
+    ends = _task_ends(tasks, names)
+    by_key: dict[str, list[_TaskRun]] = defaultdict(list)
+    for task in tasks:
+        by_key[names[task.job_id]].append(task)
+    never = datetime.max.replace(tzinfo=timezone.utc)
+
+    def first_moment(task: _TaskRun) -> datetime:
+        moment = task.started_at or task.ended_at
+        return as_utc(moment) if moment is not None else never
+
+    rows = []
+    for key, tries in by_key.items():
+        tries = sorted(tries, key=lambda t: (first_moment(t), t.run_uuid))
+        rows.append(
+            {
+                "jobNodeId": key,
+                "taskId": _task_id(key),
+                "state": tries[-1].state,
+                "waitSeconds": _wait_seconds(key, tries[0].started_at, upstream, ends, run_started_at),
+                "attempts": [
+                    {"runId": t.run_uuid, "state": t.state, "startedAt": t.started_at, "endedAt": t.ended_at}
+                    for t in tries
+                ],
+                "_first": first_moment(tries[0]),
+            }
+        )
+    rows.sort(key=lambda row: (row["_first"], row["jobNodeId"]))
+    for row in rows:
+        del row["_first"]
+    return rows
+
+
+def _task_ends(tasks: Sequence[_TaskRun], names: Mapping[int, str]) -> dict[str, datetime]:
+    """The last end of each task (over its tries)."""
+    ends: dict[str, datetime] = {}
+    for task in tasks:
+        if task.ended_at:
+            key = names[task.job_id]
+            ends[key] = max(ends[key], task.ended_at) if key in ends else task.ended_at
+    return ends
+
+
+def _wait_seconds(
+    key: str,
+    started_at: datetime | None,
+    upstream: Mapping[str, Iterable[str]],
+    ends: Mapping[str, datetime],
+    run_started_at: datetime | None,
+) -> float | None:
+    """Wait before a start: from the last upstream end before it (or the DAG run's start), queue and scheduling."""
+    if started_at is None:
+        return None
+    ups = [ends[u] for u in upstream.get(key, ()) if u in ends and ends[u] <= started_at]
+    reference = max(ups) if ups else run_started_at
+    if reference is None or reference > started_at:
+        return None
+    return (started_at - reference).total_seconds()
+
+
+def _task_id(key: str) -> str:
+    """The task id of a task's job node id ("job:airflow:sales.load" → "load")."""
+    name = key.rsplit(":", 1)[-1]
+    return name.split(".", 1)[-1] if "." in name else key
 
 
 def _tasks_of_batches(batch_ids: Sequence[str], *, session: Session, principal: Principal) -> dict[str, list[_TaskRun]]:
@@ -676,19 +754,12 @@ def steps(dag_id: str, *, session: Session, principal: Principal, start: datetim
         if not tasks:
             continue
         path, upstream = _batch_path(batch, tasks, names, dag_job, session=session)
-        ends = defaultdict(list)
+        ends = _task_ends(tasks, names)
         for task in tasks:
-            if task.ended_at:
-                ends[names[task.job_id]].append(task.ended_at)
-        for task in tasks:
-            if task.started_at is None:
-                continue
             key = names[task.job_id]
-            ups = [max(ends[u]) for u in upstream.get(key, ()) if ends.get(u)]
-            ups = [u for u in ups if u <= task.started_at]
-            reference = max(ups) if ups else batch.started_at
-            if reference is not None and reference <= task.started_at:
-                per_task[key]["waits"].append((task.started_at - reference).total_seconds())
+            wait = _wait_seconds(key, task.started_at, upstream, ends, batch.started_at)
+            if wait is not None:
+                per_task[key]["waits"].append(wait)
         if index < MAX_PATH_RUNS:
             path_runs += 1
             for step in path.steps:
@@ -700,7 +771,7 @@ def steps(dag_id: str, *, session: Session, principal: Principal, start: datetim
         items.append(
             {
                 "jobNodeId": key,
-                "taskId": key.rsplit(":", 1)[-1].split(".", 1)[-1] if "." in key.rsplit(":", 1)[-1] else key,
+                "taskId": _task_id(key),
                 "runs": entry["runs"],
                 "failureRate": entry["failed"] / entry["runs"] if entry["runs"] else None,
                 "avgDurationSeconds": sum(durations) / len(durations) if durations else None,

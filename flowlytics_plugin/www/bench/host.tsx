@@ -3,7 +3,8 @@
  * runtime as globals exactly like Airflow does, installs the mock API, loads
  * the built bundle (dist/flowlytics.js?view=…) and renders the view's
  * component. Query: ?view=lineage&nodes=500&fields=0&node=<root id>&theme=dark, or
- * ?view=batch-health&processes=1000&latency=0 (also batch-run with &dagId=&runId=, batch-widget).
+ * ?view=batch-health&processes=1000&latency=0 (also batch-run with &dagId=&runId=, batch-widget), or
+ * ?view=analytics&from=&to= over a real API (no mock).
  */
 import * as React from "react";
 import * as ReactDOM from "react-dom";
@@ -23,7 +24,9 @@ if (params.get("theme") === "dark") {
   document.body.style.color = "#e5e7eb";
 }
 const view = params.get("view") ?? "lineage";
-if (view.startsWith("batch")) {
+if (view === "analytics" || view === "dag-analytics") {
+  // The real API: the bench server forwards …/flowlytics/api/v1/ to it (scripts/bench-analytics-ui.mjs).
+} else if (view.startsWith("batch")) {
   // Batch Health views: ?processes=1000 (the newest batch's size) &latency=<ms per API answer>.
   const data = mockBatches(Number(params.get("processes") ?? 1000), Number(params.get("seed") ?? 7));
   installBatchMockApi(data, { latencyMs: Number(params.get("latency") ?? 0) });

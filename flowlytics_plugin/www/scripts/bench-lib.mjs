@@ -24,9 +24,18 @@ export const median = (xs) => {
 
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".css": "text/css", ".json": "application/json" };
 
-function serve() {
+/**
+ * `api`: `{ url, key }` of a real Flowlytics API; requests under `…/flowlytics/api/v1/` (where the bundle sends
+ * them, relative to the page) are forwarded to `<url>/api/v1/…` with the key, as Airflow's mount would.
+ */
+function serve(api) {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
+    const apiAt = url.pathname.indexOf("/flowlytics/api/v1/");
+    if (api && apiAt >= 0) {
+      forward(api, `${url.pathname.slice(apiAt + "/flowlytics".length)}${url.search}`, res);
+      return;
+    }
     const file = path.normalize(path.join(ROOT, decodeURIComponent(url.pathname)));
     if (!file.startsWith(ROOT) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404).end("not found");
@@ -38,17 +47,27 @@ function serve() {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
 }
 
+function forward(api, pathAndQuery, res) {
+  fetch(`${api.url}${pathAndQuery}`, { headers: { Authorization: `Bearer ${api.key}` } })
+    .then(async (answer) => {
+      const body = Buffer.from(await answer.arrayBuffer());
+      res.writeHead(answer.status, { "Content-Type": answer.headers.get("content-type") ?? "application/json", "Cache-Control": "no-store" });
+      res.end(body);
+    })
+    .catch((err) => res.writeHead(502).end(String(err)));
+}
+
 /**
- * Runs `measure(openPage)` against the bench host; `openPage(query)` opens /bench/index.html?query in a
+ * Runs `measure(openPage)` against the bench host (`options.api`: a real API to forward to, see serve); `openPage(query)` opens /bench/index.html?query in a
  * fresh page and returns it with a `checkErrors()` that throws what the page reported. Exits 1 on failure.
  */
-export async function benchmark(measure) {
+export async function benchmark(measure, options = {}) {
   try {
     const executablePath = process.env.FLOWLYTICS_CHROMIUM || "/usr/bin/chromium";
     if (!existsSync(path.join(ROOT, "dist", "flowlytics.js"))) throw new Error("dist/flowlytics.js is missing: run `npm run build` first");
     if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (set FLOWLYTICS_CHROMIUM)`);
     await build({ configFile: path.join(ROOT, "bench", "vite.config.ts"), logLevel: "warn" });
-    const server = await serve();
+    const server = await serve(options.api);
     const base = `http://127.0.0.1:${server.address().port}`;
     const browser = await chromium.launch({
       executablePath,

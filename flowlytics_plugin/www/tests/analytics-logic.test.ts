@@ -13,6 +13,8 @@ import {
   toggleMetric,
   withComparison,
   writeAnalyticsUrl,
+  effectiveRange,
+  zoomRange,
 } from "../src/analytics/logic";
 
 function figures(overrides: Partial<AnalyticsFigures> = {}): AnalyticsFigures {
@@ -71,6 +73,9 @@ describe("URL state", () => {
       metrics: ["total", "failed"],
       ranking: "slowest",
       compare: false,
+      zoomFrom: null,
+      zoomTo: null,
+      run: null,
     });
     expect(writeAnalyticsUrl("", state)).toBe("");
   });
@@ -83,6 +88,9 @@ describe("URL state", () => {
       metrics: ["successRate" as const, "cost" as const],
       ranking: "growing" as const,
       compare: true,
+      zoomFrom: "2026-11-10T00:00:00.000Z",
+      zoomTo: "2026-11-12T00:00:00.000Z",
+      run: "0191a3b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b",
     };
     const search = writeAnalyticsUrl("?tab=x&granularity=day", state);
     const params = new URLSearchParams(search);
@@ -90,7 +98,37 @@ describe("URL state", () => {
     expect(params.getAll("granularity")).toEqual(["hour"]);
     expect(params.get("metric")).toBe("successRate,cost");
     expect(params.get("compare")).toBe("1");
+    expect(params.get("zoomFrom")).toBe("2026-11-10T00:00:00.000Z");
+    expect(params.get("run")).toBe("0191a3b2-7c4d-7e8f-9a0b-1c2d3e4f5a6b");
     expect(readAnalyticsUrl(search, "d")).toEqual(state);
+  });
+  it("drops a zoom that is backwards or half given, and a run id that is not one", () => {
+    const backwards = readAnalyticsUrl("?zoomFrom=2026-11-12T00:00:00Z&zoomTo=2026-11-10T00:00:00Z&run=<script>");
+    expect([backwards.zoomFrom, backwards.zoomTo, backwards.run]).toEqual([null, null, null]);
+    expect(readAnalyticsUrl("?zoomFrom=2026-11-12T00:00:00Z").zoomFrom).toBeNull();
+  });
+  it("the zoom overrides from/to in every query while set", () => {
+    const state = readAnalyticsUrl("?from=2026-10-01T00:00:00Z&to=2026-11-01T00:00:00Z");
+    expect(effectiveRange(state)).toEqual({ from: "2026-10-01T00:00:00Z", to: "2026-11-01T00:00:00Z" });
+    const zoomed = { ...state, zoomFrom: "2026-10-05T00:00:00Z", zoomTo: "2026-10-07T00:00:00Z" };
+    expect(effectiveRange(zoomed)).toEqual({ from: "2026-10-05T00:00:00Z", to: "2026-10-07T00:00:00Z" });
+  });
+});
+
+describe("zoomRange", () => {
+  const days = ["2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", "2026-11-03T00:00:00Z", "2026-11-04T00:00:00Z"];
+  const to = "2026-11-05T00:00:00Z";
+  it("covers the dragged buckets whole, to exclusive (the next bucket's start)", () => {
+    expect(zoomRange(days, to, 1, 2)).toEqual({ from: "2026-11-02T00:00:00.000Z", to: "2026-11-04T00:00:00.000Z" });
+    expect(zoomRange(days, to, 2, 1)).toEqual(zoomRange(days, to, 1, 2));
+  });
+  it("ends at the answer's `to` after the last bucket; clamps drags past the edges", () => {
+    expect(zoomRange(days, to, 3, 3)).toEqual({ from: "2026-11-04T00:00:00.000Z", to: "2026-11-05T00:00:00.000Z" });
+    expect(zoomRange(days, to, -4, 9)).toEqual({ from: "2026-11-01T00:00:00.000Z", to: "2026-11-05T00:00:00.000Z" });
+  });
+  it("nothing to zoom to without buckets", () => {
+    expect(zoomRange([], to, 0, 1)).toBeNull();
+    expect(zoomRange(days, to, Number.NaN, 1)).toBeNull();
   });
   it("date pickers: the last day is included (to is exclusive)", () => {
     expect(dayInputToIso("2026-11-30", true)).toBe("2026-12-01T00:00:00.000Z");

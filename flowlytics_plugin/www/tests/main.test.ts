@@ -18,5 +18,5 @@ describe("bundle entry", () => {
     expect(g["Batch health (run)"]).toBe(entry.BatchRunApp);
     expect(g["Latest batches"]).toBe(entry.BatchWidgetApp);
     for (const name of ["Batch Health", "Batch health (run)", "Latest batches"]) expect(typeof g[name]).toBe("function");
-  });
+  }, 60_000); // a hang guard: importing every view's sources took over 5 s on a loaded 2-core machine
 });

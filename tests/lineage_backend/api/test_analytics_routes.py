@@ -352,6 +352,90 @@ def test_critical_path_of_a_diamond_run(scenario: tuple[TestClient, dict[str, An
     assert body["others"] == [{"jobNodeId": "job:airflow:sales.transform_a", "slackSeconds": 660.0}]
 
 
+def test_critical_path_lists_every_task_with_its_tries_for_the_gantt(
+    scenario: tuple[TestClient, dict[str, Any]],
+) -> None:
+    client, runs = scenario
+    body = client.get(f"/api/v1/analytics/runs/{runs['r1']}/critical-path", headers=READ_HEADERS).json()
+    start = DAY + timedelta(hours=10)
+    assert body["state"] == "COMPLETED"
+    assert body["dagRunStartedAt"] == iso(start) and body["dagRunEndedAt"] == iso(
+        start + timedelta(seconds=25 * 60 + 30)
+    )
+    # First to start first: extract 0, transform_b 5.5, transform_a 6, load 21 minutes in.
+    assert [t["taskId"] for t in body["tasks"]] == ["extract", "transform_b", "transform_a", "load"]
+    (load,) = [t for t in body["tasks"] if t["taskId"] == "load"]
+    assert load["jobNodeId"] == "job:airflow:sales.load" and load["state"] == "COMPLETED"
+    # Waits: extract from the run's start; transform_a 1 min after extract (0→5, starts 6); load after transform_b.
+    assert {t["taskId"]: t["waitSeconds"] for t in body["tasks"]} == {
+        "extract": 0.0,
+        "transform_b": 30.0,
+        "transform_a": 60.0,
+        "load": 60.0,
+    }
+    assert load["attempts"] == [
+        {
+            "runId": runs["r1_tasks"]["load"],
+            "state": "COMPLETED",
+            "startedAt": iso(start + timedelta(minutes=21)),
+            "endedAt": iso(start + timedelta(minutes=25)),
+        }
+    ]
+
+
+def test_critical_path_of_a_run_with_a_retried_and_a_running_task(database: Database) -> None:
+    """A task tried twice shows both tries; a task still running has no end and no slack."""
+    app = create_app(make_settings(), database=database)
+    start = DAY + timedelta(days=5, hours=6)
+    run_id, events, ids = dag_run(
+        "sales",
+        start,
+        {"extract": (0, 2, "COMPLETE"), "transform_a": (3, 4, "COMPLETE"), "transform_b": (3, 5, "FAIL")},
+        run_type="scheduled",
+        version=3,
+        final="COMPLETE",
+    )
+    events = [e for e in events if e["run"]["runId"] != run_id or e["eventType"] == "START"]  # the DAG still runs
+    template = next(e for e in events if e["run"]["runId"] == ids["transform_b"])
+    retry = str(uuid.uuid4())
+    for kind, minute in (("START", 6), ("COMPLETE", 9)):
+        events.append(
+            {
+                **template,
+                "eventType": kind,
+                "eventTime": iso(start + timedelta(minutes=minute)),
+                "run": {**template["run"], "runId": retry},
+            }
+        )
+    load = next(e for e in events if e["run"]["runId"] == ids["transform_a"])
+    running = str(uuid.uuid4())
+    events.append(
+        {
+            **load,
+            "eventType": "START",
+            "eventTime": iso(start + timedelta(minutes=10)),
+            "job": {**load["job"], "name": "sales.load"},
+            "run": {**load["run"], "runId": running},
+        }
+    )
+    with TestClient(app) as client:
+        assert client.post("/api/v1/lineage/batch", json=events, headers=INGEST).status_code == 200
+        body = client.get(f"/api/v1/analytics/runs/{run_id}/critical-path", headers=READ_HEADERS).json()
+    assert body["state"] == "RUNNING" and body["dagRunEndedAt"] is None
+    tasks = {t["taskId"]: t for t in body["tasks"]}
+    assert [(a["state"], a["runId"]) for a in tasks["transform_b"]["attempts"]] == [
+        ("FAILED", ids["transform_b"]),
+        ("COMPLETED", retry),
+    ]
+    assert tasks["transform_b"]["state"] == "COMPLETED"
+    assert tasks["load"]["attempts"] == [
+        {"runId": running, "state": "RUNNING", "startedAt": iso(start + timedelta(minutes=10)), "endedAt": None}
+    ]
+    assert [s["jobNodeId"] for s in body["steps"]][-1] == "job:airflow:sales.transform_b"
+    assert body["steps"][-1]["tries"] == 2
+    assert {"jobNodeId": "job:airflow:sales.load", "slackSeconds": None} in body["others"]
+
+
 def test_step_timing_counts_the_critical_path_and_ranks_bottlenecks(
     scenario: tuple[TestClient, dict[str, Any]],
 ) -> None:

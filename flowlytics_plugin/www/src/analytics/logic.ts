@@ -39,12 +39,18 @@ export interface AnalyticsUrlState extends AnalyticsFilters {
   ranking: RankingMetric;
   /** Overlay the previous range of equal length (dashed lines). */
   compare: boolean;
+  /** The range dragged on the chart (ISO, to exclusive); while set, every query of the page uses it. */
+  zoomFrom: string | null;
+  zoomTo: string | null;
+  /** The DAG run whose Gantt the DAG tab shows (null: the newest). */
+  run: string | null;
 }
 
 export const DEFAULT_GRANULARITY: Granularity = "day";
 export const DEFAULT_METRICS: readonly Metric[] = ["total", "failed"];
 export const DEFAULT_RANKING: RankingMetric = "slowest";
-const URL_KEYS = ["from", "to", "granularity", "metric", "ranking", "compare"] as const;
+const URL_KEYS = ["from", "to", "granularity", "metric", "ranking", "compare", "zoomFrom", "zoomTo", "run"] as const;
+const RUN_ID = /^[0-9a-fA-F-]{32,36}$/;
 
 function validIso(value: string | null): string | null {
   if (!value) return null;
@@ -73,7 +79,13 @@ export function readAnalyticsUrl(search: string, dagId: string | null = null): A
     metrics: metrics.length > 0 ? metrics : [...DEFAULT_METRICS],
     ranking: (RANKING_METRICS as readonly string[]).includes(ranking ?? "") ? (ranking as RankingMetric) : DEFAULT_RANKING,
     compare: params.get("compare") === "1",
+    ...validZoom(validIso(params.get("zoomFrom")), validIso(params.get("zoomTo"))),
+    run: RUN_ID.test(params.get("run") ?? "") ? params.get("run") : null,
   };
+}
+
+function validZoom(from: string | null, to: string | null): { zoomFrom: string | null; zoomTo: string | null } {
+  return from && to && Date.parse(from) < Date.parse(to) ? { zoomFrom: from, zoomTo: to } : { zoomFrom: null, zoomTo: null };
 }
 
 /** `search` with the page's keys replaced by `state` (defaults left out, the host's own keys kept): "?…" or "". */
@@ -88,6 +100,11 @@ export function writeAnalyticsUrl(search: string, state: AnalyticsUrlState): str
   if (!sameAsDefault) params.set("metric", state.metrics.join(","));
   if (state.ranking !== DEFAULT_RANKING) params.set("ranking", state.ranking);
   if (state.compare) params.set("compare", "1");
+  if (state.zoomFrom && state.zoomTo) {
+    params.set("zoomFrom", state.zoomFrom);
+    params.set("zoomTo", state.zoomTo);
+  }
+  if (state.run) params.set("run", state.run);
   const text = params.toString();
   return text ? `?${text}` : "";
 }
@@ -309,4 +326,30 @@ export function withComparison(current: ChartData, previous: readonly ExecutionS
     borderDash: [6, 4],
   }));
   return { labels: current.labels, datasets: [...current.datasets, ...overlay] };
+}
+
+/** The range the page's queries use: the zoomed one while there is one, else the chosen from/to. */
+export function effectiveRange(state: AnalyticsUrlState): { from: string | null; to: string | null } {
+  return state.zoomFrom && state.zoomTo ? { from: state.zoomFrom, to: state.zoomTo } : { from: state.from, to: state.to };
+}
+
+/**
+ * The range of a drag over the chart from bucket index `a` to `b` (either order, clamped to the buckets): from the
+ * first bucket's start to the next bucket's start after the last one (`answeredTo` after the final bucket), as the
+ * API's `to` is exclusive. Null when there is no bucket to zoom to.
+ */
+export function zoomRange(
+  buckets: readonly string[],
+  answeredTo: string,
+  a: number,
+  b: number,
+): { from: string; to: string } | null {
+  if (buckets.length === 0 || !Number.isFinite(a) || !Number.isFinite(b)) return null;
+  const clamp = (i: number) => Math.min(buckets.length - 1, Math.max(0, Math.round(i)));
+  const first = clamp(Math.min(a, b));
+  const last = clamp(Math.max(a, b));
+  const from = new Date(buckets[first]);
+  const to = new Date(last + 1 < buckets.length ? buckets[last + 1] : answeredTo);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || to <= from) return null;
+  return { from: from.toISOString(), to: to.toISOString() };
 }

@@ -210,3 +210,44 @@ export interface CostOverview {
 export function fetchCost(dagId: string | null, signal?: AbortSignal): Promise<CostOverview> {
   return getJson<CostOverview>("analytics/cost", { dagId }, signal);
 }
+
+export interface CriticalPathStep {
+  jobNodeId: string;
+  runId: string;
+  startedAt: string;
+  endedAt: string;
+  waitSeconds: number;
+  runSeconds: number;
+  tries: number;
+}
+
+export interface TaskAttempt {
+  runId: string;
+  state: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+/** A task of the DAG run with its tries (a retried task has several), for the Gantt. */
+export interface GanttTask {
+  jobNodeId: string;
+  taskId: string;
+  state: string | null;
+  waitSeconds: number | null;
+  attempts: TaskAttempt[];
+}
+
+export interface CriticalPath {
+  runId: string;
+  totalSeconds: number;
+  steps: CriticalPathStep[];
+  others: { jobNodeId: string; slackSeconds: number | null }[];
+  dagRunStartedAt: string | null;
+  dagRunEndedAt: string | null;
+  state: string | null;
+  tasks: GanttTask[];
+}
+
+export function fetchCriticalPath(runId: string, signal?: AbortSignal): Promise<CriticalPath> {
+  return getJson<CriticalPath>(`analytics/runs/${encodeURIComponent(runId)}/critical-path`, {}, signal);
+}

@@ -8,6 +8,8 @@ import type { AlertAccess, Channel, Incident, Rule, TimelineEntry } from "./aler
 import type {
   BudgetUse,
   CostOverview,
+  CriticalPath,
+  CriticalPathStep,
   DagVersion,
   ErrorCategory,
   ExecutionPoint,
@@ -75,6 +77,8 @@ export type ContractChecks = [
   Holds<Mirrors<RankingItem, Schema["RankingItem"]>>,
   Holds<Mirrors<BudgetUse, Schema["BudgetUse"]>>,
   Holds<Mirrors<CostOverview, Schema["CostOverviewResponse"]>>,
+  Holds<Mirrors<CriticalPath, Schema["CriticalPathResponse"]>>,
+  Holds<Mirrors<CriticalPathStep, Schema["CriticalPathStep"]>>,
   Holds<Mirrors<DraftIssue, Schema["IssueResponse"]>>,
   Holds<Mirrors<TestEvent, Schema["TestEventResponse"]>>,
   Holds<Mirrors<Draft, Schema["DraftResponse"]>>,

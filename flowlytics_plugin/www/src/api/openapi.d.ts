@@ -1400,6 +1400,17 @@ export interface components {
             /** Weekdayfactors */
             weekdayFactors: number[];
         };
+        /** CriticalPathAttempt */
+        CriticalPathAttempt: {
+            /** Endedat */
+            endedAt: string | null;
+            /** Runid */
+            runId: string;
+            /** Startedat */
+            startedAt: string | null;
+            /** State */
+            state: string | null;
+        };
         /** CriticalPathOther */
         CriticalPathOther: {
             /** Jobnodeid */
@@ -1409,12 +1420,20 @@ export interface components {
         };
         /** CriticalPathResponse */
         CriticalPathResponse: {
+            /** Dagrunendedat */
+            dagRunEndedAt: string | null;
+            /** Dagrunstartedat */
+            dagRunStartedAt: string | null;
             /** Others */
             others: components["schemas"]["CriticalPathOther"][];
             /** Runid */
             runId: string;
+            /** State */
+            state: string | null;
             /** Steps */
             steps: components["schemas"]["CriticalPathStep"][];
+            /** Tasks */
+            tasks: components["schemas"]["CriticalPathTask"][];
             /** Totalseconds */
             totalSeconds: number;
         };
@@ -1440,6 +1459,22 @@ export interface components {
             tries: number;
             /** Waitseconds */
             waitSeconds: number;
+        };
+        /**
+         * CriticalPathTask
+         * @description One task of the DAG run with its tries (for the Gantt): on the path or not, finished or not.
+         */
+        CriticalPathTask: {
+            /** Attempts */
+            attempts: components["schemas"]["CriticalPathAttempt"][];
+            /** Jobnodeid */
+            jobNodeId: string;
+            /** State */
+            state: string | null;
+            /** Taskid */
+            taskId: string;
+            /** Waitseconds */
+            waitSeconds: number | null;
         };
         /** DagVersionCollectionResponse */
         DagVersionCollectionResponse: {

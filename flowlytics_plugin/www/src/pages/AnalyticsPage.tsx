@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState, type CSSProperties } from "r
 import {
   executionsCsvUrl,
   fetchCost,
+  fetchCriticalPath,
   fetchErrorCategories,
   fetchExecutions,
   fetchRankings,
@@ -18,9 +19,13 @@ import {
   type RankingMetric,
 } from "../api/analytics";
 import { ExecutionsChart } from "../analytics/ExecutionsChart";
+import { GanttChart, GanttFacts } from "../analytics/GanttChart";
+import { ganttModel, runOptionLabel } from "../analytics/gantt";
+import { fetchBatches } from "../api/batches";
 import {
   breakdownRows,
   dayInputToIso,
+  effectiveRange,
   formatCount,
   formatMoney,
   formatPercent,
@@ -36,6 +41,7 @@ import {
   toggleMetric,
   withComparison,
   writeAnalyticsUrl,
+  zoomRange,
   type AnalyticsUrlState,
 } from "../analytics/logic";
 import * as s from "../components/styles";
@@ -111,9 +117,11 @@ export function Table({ testId, headers, rows }: { testId: string; headers: stri
 export function AnalyticsPage({ dagId }: PluginProps) {
   const dag = dagId ?? null;
   const [view, setView] = useState<AnalyticsUrlState>(() => initialState(dag));
+  // While zoomed, every query uses the dragged range (the date pickers show it; changing them ends the zoom).
+  const range = effectiveRange(view);
   const filters: AnalyticsFilters = useMemo(
-    () => ({ from: view.from, to: view.to, granularity: view.granularity, dagId: dag }),
-    [view.from, view.to, view.granularity, dag],
+    () => ({ from: range.from, to: range.to, granularity: view.granularity, dagId: dag }),
+    [range.from, range.to, view.granularity, dag],
   );
   const key = JSON.stringify(filters);
 
@@ -136,38 +144,59 @@ export function AnalyticsPage({ dagId }: PluginProps) {
     key,
     REFRESH_MS,
   );
+  // The cards and the chart first: the tables below the fold ask only once those two have answered, so that
+  // their (heavier) queries do not compete with the first view for the server (bench:analytics-ui).
+  const firstViewDone = Boolean((summary.data || summary.error) && (executions.data || executions.error));
+  const later = firstViewDone ? "" : "|waiting";
   const byDag = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchExecutions(filters, "dag", signal), [filters]),
-    key,
+    useCallback(
+      (signal: AbortSignal) => (firstViewDone ? fetchExecutions(filters, "dag", signal) : Promise.resolve(undefined)),
+      [filters, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const byTrigger = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchExecutions(filters, "triggerType", signal), [filters]),
-    key,
+    useCallback(
+      (signal: AbortSignal) =>
+        firstViewDone ? fetchExecutions(filters, "triggerType", signal) : Promise.resolve(undefined),
+      [filters, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const errors = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchErrorCategories(filters, signal), [filters]),
-    key,
+    useCallback(
+      (signal: AbortSignal) => (firstViewDone ? fetchErrorCategories(filters, signal) : Promise.resolve(undefined)),
+      [filters, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const ranking = view.ranking;
   const rankings = usePolledQuery(
     useCallback(
-      (signal: AbortSignal) => (dag ? Promise.resolve(undefined) : fetchRankings(filters, ranking, signal)),
-      [filters, ranking, dag],
+      (signal: AbortSignal) =>
+        dag || !firstViewDone ? Promise.resolve(undefined) : fetchRankings(filters, ranking, signal),
+      [filters, ranking, dag, firstViewDone],
     ),
-    `${key}|${ranking}`,
+    `${key}|${ranking}${later}`,
     REFRESH_MS,
   );
   const steps = usePolledQuery(
-    useCallback((signal: AbortSignal) => (dag ? fetchSteps(filters, dag, signal) : Promise.resolve(undefined)), [filters, dag]),
-    key,
+    useCallback(
+      (signal: AbortSignal) => (dag && firstViewDone ? fetchSteps(filters, dag, signal) : Promise.resolve(undefined)),
+      [filters, dag, firstViewDone],
+    ),
+    key + later,
     REFRESH_MS,
   );
   const versions = usePolledQuery(
-    useCallback((signal: AbortSignal) => (dag ? fetchVersions(dag, signal) : Promise.resolve(undefined)), [dag]),
-    dag ?? "",
+    useCallback(
+      (signal: AbortSignal) => (dag && firstViewDone ? fetchVersions(dag, signal) : Promise.resolve(undefined)),
+      [dag, firstViewDone],
+    ),
+    (dag ?? "") + later,
     REFRESH_MS,
   );
 
@@ -187,8 +216,11 @@ export function AnalyticsPage({ dagId }: PluginProps) {
     REFRESH_MS,
   );
   const cost = usePolledQuery(
-    useCallback((signal: AbortSignal) => fetchCost(dag, signal), [dag]),
-    dag ?? "",
+    useCallback(
+      (signal: AbortSignal) => (firstViewDone ? fetchCost(dag, signal) : Promise.resolve(undefined)),
+      [dag, firstViewDone],
+    ),
+    (dag ?? "") + later,
     REFRESH_MS,
   );
   const chartData = useMemo(() => {
@@ -199,6 +231,12 @@ export function AnalyticsPage({ dagId }: PluginProps) {
   }, [executions.data, previousExecutions.data, previousFilters, view.metrics, view.granularity]);
   const currency = summary.data?.currency ?? executions.data?.currency ?? "";
   const update = (patch: Partial<AnalyticsUrlState>) => setView((prev) => ({ ...prev, ...patch }));
+  const buckets = executions.data?.series[0]?.points.map((p) => p.bucket) ?? [];
+  const onZoom = (a: number, b: number) => {
+    const zoomed = answeredTo ? zoomRange(buckets, answeredTo, a, b) : null;
+    if (zoomed) update({ zoomFrom: zoomed.from, zoomTo: zoomed.to });
+  };
+  const zoomed = Boolean(view.zoomFrom && view.zoomTo);
 
   return (
     <div data-testid="flowlytics-analytics" style={s.page}>
@@ -210,8 +248,8 @@ export function AnalyticsPage({ dagId }: PluginProps) {
             type="date"
             data-testid="flowlytics-analytics-from"
             style={s.select}
-            value={isoToDayInput(view.from, false)}
-            onChange={(e) => update({ from: dayInputToIso(e.target.value, false) })}
+            value={isoToDayInput(range.from, false)}
+            onChange={(e) => update({ from: dayInputToIso(e.target.value, false), to: range.to, zoomFrom: null, zoomTo: null })}
           />
         </label>
         <label>
@@ -220,8 +258,8 @@ export function AnalyticsPage({ dagId }: PluginProps) {
             type="date"
             data-testid="flowlytics-analytics-to"
             style={s.select}
-            value={isoToDayInput(view.to, true)}
-            onChange={(e) => update({ to: dayInputToIso(e.target.value, true) })}
+            value={isoToDayInput(range.to, true)}
+            onChange={(e) => update({ to: dayInputToIso(e.target.value, true), from: range.from, zoomFrom: null, zoomTo: null })}
           />
         </label>
         <label>
@@ -242,7 +280,24 @@ export function AnalyticsPage({ dagId }: PluginProps) {
         <a data-testid="flowlytics-analytics-csv" style={s.link} href={executionsCsvUrl(filters)} download>
           download data (CSV)
         </a>
-        {!view.from && !view.to ? <span style={s.muted}>last 30 days</span> : null}
+        {!range.from && !range.to ? <span style={s.muted}>last 30 days</span> : null}
+        {zoomed ? (
+          <>
+            <span data-testid="flowlytics-analytics-zoomed" style={s.muted}>
+              zoomed to {range.from?.slice(0, 16).replace("T", " ")} – {range.to?.slice(0, 16).replace("T", " ")} UTC
+            </span>
+            <button
+              type="button"
+              data-testid="flowlytics-analytics-reset-zoom"
+              style={s.button}
+              onClick={() => update({ zoomFrom: null, zoomTo: null })}
+            >
+              reset zoom
+            </button>
+          </>
+        ) : (
+          <span style={s.muted}>drag across the chart to zoom</span>
+        )}
       </div>
 
       <ErrorNote what="the summary" error={summary.error} />
@@ -273,7 +328,7 @@ export function AnalyticsPage({ dagId }: PluginProps) {
       </div>
       <ErrorNote what="the executions" error={executions.error} />
       <ErrorNote what="the previous period" error={previousExecutions.error} />
-      {executions.data ? <ExecutionsChart data={chartData} metrics={view.metrics} /> : null}
+      {executions.data ? <ExecutionsChart data={chartData} metrics={view.metrics} onZoom={onZoom} /> : null}
 
       {dag ? null : (
         <>
@@ -312,6 +367,15 @@ export function AnalyticsPage({ dagId }: PluginProps) {
               />
             </>
           ) : null}
+          <h3 style={section}>Gantt of a run</h3>
+          <RunGantt
+            enabled={firstViewDone}
+            dagId={dag}
+            from={range.from}
+            to={range.to}
+            run={view.run}
+            onRun={(run) => update({ run })}
+          />
           <h3 style={section}>DAG versions</h3>
           <ErrorNote what="the DAG versions" error={versions.error} />
           {versions.data ? (
@@ -478,6 +542,85 @@ export function CostPanel({ cost }: { cost: CostOverview }) {
       ) : (
         <div style={s.muted}>No monthly budget set (see README "Cost: rate card and budgets").</div>
       )}
+    </div>
+  );
+}
+
+const DAY_MS = 86_400_000;
+const RECENT_RUNS = 50;
+
+/**
+ * A DAG run's Gantt with its run picker (the DAG's recent runs in the page's range, newest first; the URL keeps
+ * the chosen one, else the newest is shown). Bars, highlight and slack come from the run's critical-path answer.
+ */
+export function RunGantt({
+  enabled = true,
+  dagId,
+  from,
+  to,
+  run,
+  onRun,
+}: {
+  /** False until the page's first view is drawn (see AnalyticsPage). */
+  enabled?: boolean;
+  dagId: string;
+  from: string | null;
+  to: string | null;
+  run: string | null;
+  onRun: (run: string | null) => void;
+}) {
+  // The page's default range is the last 30 days; the batches list's own default is 7.
+  const since = useMemo(() => from ?? new Date(Date.now() - 30 * DAY_MS).toISOString(), [from]);
+  const runs = usePolledQuery(
+    useCallback(
+      (signal: AbortSignal) =>
+        enabled ? fetchBatches({ dagId, since, until: to, limit: RECENT_RUNS }, signal) : Promise.resolve(undefined),
+      [dagId, since, to, enabled],
+    ),
+    `${dagId}|${since}|${to ?? ""}|${enabled}`,
+    REFRESH_MS,
+  );
+  const items = runs.data?.items ?? [];
+  const chosen = run ?? items[0]?.batchId ?? null;
+  const path = usePolledQuery(
+    useCallback(
+      (signal: AbortSignal) => (chosen ? fetchCriticalPath(chosen, signal) : Promise.resolve(undefined)),
+      [chosen],
+    ),
+    chosen ?? "",
+    REFRESH_MS,
+  );
+  const model = useMemo(() => (path.data ? ganttModel(path.data, new Date().toISOString()) : null), [path.data]);
+  const listed = items.some((b) => b.batchId === chosen);
+  return (
+    <div data-testid="flowlytics-gantt">
+      <div style={s.toolbar}>
+        <label>
+          Run{" "}
+          <select
+            data-testid="flowlytics-gantt-run"
+            style={s.select}
+            value={chosen ?? ""}
+            onChange={(e) => onRun(e.target.value || null)}
+          >
+            {chosen && !listed ? <option value={chosen}>{chosen} (not in this range)</option> : null}
+            {items.map((b) => (
+              <option key={b.batchId} value={b.batchId}>
+                {runOptionLabel(b)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorNote what="the runs" error={runs.error} />
+      <ErrorNote what="the run's critical path" error={path.error} />
+      {runs.data && items.length === 0 && !chosen ? <div style={s.notice}>No run of this DAG in this range.</div> : null}
+      {model && path.data?.runId === chosen ? (
+        <>
+          <GanttChart model={model} />
+          <GanttFacts model={model} />
+        </>
+      ) : null}
     </div>
   );
 }
