@@ -48,7 +48,7 @@ if [[ -n "${FLOWLYTICS_ADMIN_KEY:-}" ]]; then
 fi
 export AIRFLOW__OPENLINEAGE__NAMESPACE=flowlytics_demo
 # The trailing slash on url matters: the client joins url and endpoint with urljoin.
-export AIRFLOW__OPENLINEAGE__TRANSPORT="{\"type\": \"http\", \"url\": \"http://127.0.0.1:$_flowlytics_port/flowlytics/\", \"endpoint\": \"api/v1/lineage\", \"auth\": {\"type\": \"api_key\", \"apiKey\": \"$FLOWLYTICS_INGEST_KEY\"}, \"compression\": \"gzip\"}"
+export AIRFLOW__OPENLINEAGE__TRANSPORT="{\"type\": \"http\", \"url\": \"http://127.0.0.1:$_flowlytics_port/flowlytics/\", \"endpoint\": \"api/v1/lineage\", \"auth\": {\"type\": \"api_key\", \"apiKey\": \"$FLOWLYTICS_INGEST_KEY\"}, \"compression\": \"gzip\", \"timeout\": 30}"
 
 # The reviewed operations workflow drafts may use (README, "Workflow drafts").
 export AIRFLOW__FLOWLYTICS__WORKFLOW_OPERATIONS="$_flowlytics_repo/dags/flowlytics_demo/workflow_operations.yaml"
