@@ -39,6 +39,41 @@ class AnomalyCollectionResponse(CollectionResponse[AnomalyResponse]):
     pass
 
 
+class BaselineBand(ApiModel):
+    """The expected range: median +- the detector's thresholds, back-transformed from its log scale."""
+
+    median: float
+    expected_low: float
+    expected_high: float
+    seasonal: bool
+
+
+class BaselinePoint(ApiModel):
+    """One completed run: its value, and the band it was judged against (None while the job was learning)."""
+
+    run_id: str
+    at: datetime
+    value: float
+    status: Literal["learning", "normal", "anomaly"]
+    band: BaselineBand | None
+    # The stored anomaly of this run and metric, if one was recorded (marked normal or not).
+    anomaly: AnomalyResponse | None = None
+
+
+class BaselineResponse(ApiModel):
+    job_node_id: str
+    metric: str
+    sensitivity: float
+    window: int
+    min_history: int
+    # Completed runs with this metric before the next run, counted up to min_history, and whether that is too few.
+    history_runs: int
+    learning: bool
+    # The band the job's next run will be judged against (None while learning).
+    current: BaselineBand | None
+    points: list[BaselinePoint]
+
+
 class ChannelCreate(ApiModel):
     name: str = Field(min_length=1, max_length=200)
     type: ChannelType

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from lineage_backend.api.alert_schemas import AnomalyCollectionResponse
-from lineage_backend.api.deps import MAX_ROW_ID, DatabaseDep, ReadPrincipal
-from lineage_backend.services import alerts
+from lineage_backend.api.alert_schemas import AnomalyCollectionResponse, BaselineResponse
+from lineage_backend.api.deps import MAX_ROW_ID, DatabaseDep, ReadPrincipal, SettingsDep
+from lineage_backend.services import alerts, baselines
 
 router = APIRouter(tags=["anomalies"])
 
@@ -42,6 +42,28 @@ def anomalies(
         )
     )
     return AnomalyCollectionResponse(items=items, total_count=total)
+
+
+@router.get(
+    "/api/v1/anomalies/baseline",
+    response_model=BaselineResponse,
+    summary="A job's band of normal: its last runs of one metric, each with the band it was judged against",
+)
+def baseline(
+    principal: ReadPrincipal,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    job_id: Annotated[str, Query(alias="jobId", min_length=1, description="job:<namespace>:<name>")],
+    metric: Annotated[str, Query(description="durationSeconds, rowsRead, rowsWritten or dqErrorRate")] = (
+        "durationSeconds"
+    ),
+    limit: Annotated[int, Query(ge=1, le=baselines.MAX_POINTS)] = 30,
+) -> BaselineResponse:
+    return database.read(
+        lambda session: baselines.job_baseline(
+            job_id, metric, limit, baselines.anomaly_config(settings), session=session, principal=principal
+        )
+    )
 
 
 @router.post(
