@@ -184,6 +184,8 @@ export function trendOptions(
     responsive: true,
     maintainAspectRatio: false,
     animation: false,
+    // A day's tooltip anywhere above it: the small points are hard to hit.
+    interaction: { mode: "index", intersect: false },
     plugins: {
       legend: { display: false },
       tooltip: {
