@@ -559,7 +559,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
     [process] = page_api["items"]
     [mark] = process["anomalies"]
     assert page_api["canMarkNormal"] is True and process["learning"]["learning"] is False
-    label = f"duration {mark['ratio']:.1f}× usual"
+    label = f"duration {mark['ratio']:.1f}\N{MULTIPLICATION SIGN} usual"
     assert 4.5 < mark["ratio"] < 5.5, mark
     try:
         view = browser.open_batch(slow)
