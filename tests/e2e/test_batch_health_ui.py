@@ -542,9 +542,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
         events += [
             _event("START", root, ANOMALY_BATCH, start),
             _event("START", child, task_job, start + timedelta(seconds=5), parent=(root, ANOMALY_BATCH)),
-            _event(
-                "COMPLETE", child, task_job, start + timedelta(seconds=5 + seconds), parent=(root, ANOMALY_BATCH)
-            ),
+            _event("COMPLETE", child, task_job, start + timedelta(seconds=5 + seconds), parent=(root, ANOMALY_BATCH)),
             _event("COMPLETE", root, ANOMALY_BATCH, start + timedelta(seconds=10 + seconds)),
         ]
     post_events(airflow, events)
