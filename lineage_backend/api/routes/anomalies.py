@@ -53,7 +53,7 @@ def baseline(
     principal: ReadPrincipal,
     database: DatabaseDep,
     settings: SettingsDep,
-    job_id: Annotated[str, Query(alias="jobId", min_length=1, description="job:<namespace>:<name>")],
+    job_node_id: Annotated[str, Query(alias="jobNodeId", min_length=1, description="job:<namespace>:<name>")],
     metric: Annotated[str, Query(description="durationSeconds, rowsRead, rowsWritten or dqErrorRate")] = (
         "durationSeconds"
     ),
@@ -61,7 +61,7 @@ def baseline(
 ) -> BaselineResponse:
     return database.read(
         lambda session: baselines.job_baseline(
-            job_id, metric, limit, baselines.anomaly_config(settings), session=session, principal=principal
+            job_node_id, metric, limit, baselines.anomaly_config(settings), session=session, principal=principal
         )
     )
 

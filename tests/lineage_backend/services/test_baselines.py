@@ -108,7 +108,7 @@ def test_trends_mark_the_day_of_the_anomalous_batch_and_its_task(scenario: Any) 
 
 def test_the_band_of_normal_is_the_detectors_own(scenario: Any) -> None:
     client, _ = scenario
-    response = client.get("/api/v1/anomalies/baseline", params={"jobId": TASK}, headers=READ)
+    response = client.get("/api/v1/anomalies/baseline", params={"jobNodeId": TASK}, headers=READ)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["jobNodeId"] == TASK and body["metric"] == "durationSeconds" and body["minHistory"] == 7
@@ -132,11 +132,11 @@ def test_the_band_of_normal_is_the_detectors_own(scenario: Any) -> None:
     assert body["current"]["expectedHigh"] == pytest.approx(expected.expected_high)
     assert body["current"]["expectedLow"] < body["current"]["median"] < body["current"]["expectedHigh"]
 
-    limited = client.get("/api/v1/anomalies/baseline", params={"jobId": TASK, "limit": 3}, headers=READ).json()
+    limited = client.get("/api/v1/anomalies/baseline", params={"jobNodeId": TASK, "limit": 3}, headers=READ).json()
     assert [p["runId"] for p in limited["points"]] == [p["runId"] for p in points[-3:]]
     assert limited["points"][-1]["band"] == slow["band"]  # a shorter chart, the same bands
     rows = client.get(
-        "/api/v1/anomalies/baseline", params={"jobId": TASK, "metric": "rowsWritten"}, headers=READ
+        "/api/v1/anomalies/baseline", params={"jobNodeId": TASK, "metric": "rowsWritten"}, headers=READ
     ).json()
     assert rows["points"] == [] and rows["learning"] is True and rows["current"] is None
 
@@ -144,18 +144,18 @@ def test_the_band_of_normal_is_the_detectors_own(scenario: Any) -> None:
 def test_the_baseline_route_refuses_what_it_cannot_answer(scenario: Any) -> None:
     client, _ = scenario
     path = "/api/v1/anomalies/baseline"
-    assert client.get(path, params={"jobId": TASK}).status_code == 401
-    assert client.get(path, params={"jobId": TASK}, headers=INGEST).status_code == 403
-    hidden = client.get(path, params={"jobId": TASK}, headers={"x-user": "alice"})
+    assert client.get(path, params={"jobNodeId": TASK}).status_code == 401
+    assert client.get(path, params={"jobNodeId": TASK}, headers=INGEST).status_code == 403
+    hidden = client.get(path, params={"jobNodeId": TASK}, headers={"x-user": "alice"})
     assert hidden.status_code == 404 and TASK in hidden.json()["detail"]
-    missing = client.get(path, params={"jobId": "job:airflow:nope"}, headers=READ)
+    missing = client.get(path, params={"jobNodeId": "job:airflow:nope"}, headers=READ)
     assert missing.status_code == 404 and "nope" in missing.json()["detail"]
     for params, says in (
-        ({"jobId": TASK, "metric": "cpu"}, "metric must be one of"),
-        ({"jobId": TASK, "limit": 0}, "limit"),
-        ({"jobId": TASK, "limit": 201}, "limit"),
-        ({}, "jobId"),
-        ({"jobId": "nightly"}, "job:<namespace>:<name>"),
+        ({"jobNodeId": TASK, "metric": "cpu"}, "metric must be one of"),
+        ({"jobNodeId": TASK, "limit": 0}, "limit"),
+        ({"jobNodeId": TASK, "limit": 201}, "limit"),
+        ({}, "jobNodeId"),
+        ({"jobNodeId": "nightly"}, "job:<namespace>:<name>"),
     ):
         response = client.get(path, params=params, headers=READ)
         assert response.status_code == 422, (params, response.text)

@@ -348,9 +348,9 @@ export function fetchDatasetFacets(datasetId: string, signal?: AbortSignal): Pro
   return getJson<unknown>(`datasets/${encodeURIComponent(datasetId)}`, {}, signal).then((raw) => obj(obj(raw).facets));
 }
 
-/** `GET anomalies/baseline?jobId=&metric=&limit=`: the job's last runs with the detector's band of normal. */
+/** `GET anomalies/baseline?jobNodeId=&metric=&limit=`: the job's last runs with the detector's band of normal. */
 export function fetchBaseline(jobId: string, metric: string, limit: number, signal?: AbortSignal): Promise<Baseline> {
-  return getJson<unknown>("anomalies/baseline", { jobId, metric, limit }, signal).then(normalizeBaseline);
+  return getJson<unknown>("anomalies/baseline", { jobNodeId: jobId, metric, limit }, signal).then(normalizeBaseline);
 }
 
 /** `POST anomalies/<id>/mark-normal`: the flagged value was fine, let it teach the baseline. */

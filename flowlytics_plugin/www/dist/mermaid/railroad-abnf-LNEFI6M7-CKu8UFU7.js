@@ -1,1 +1,0 @@
-export{m as createRailroadAbnfServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";
