@@ -1,0 +1,1 @@
+export{M as createArchitectureServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";

@@ -1,0 +1,1 @@
+import{n as e}from"./chunk-Y2CYZVJY-DsF7k-Jl.js";var t=class{constructor(e){this.init=e,this.records=this.init()}reset(){this.records=this.init()}},n=(e(t,`ImperativeState`),t);export{n as t};

@@ -1,0 +1,1 @@
+export{A as createCynefinServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";

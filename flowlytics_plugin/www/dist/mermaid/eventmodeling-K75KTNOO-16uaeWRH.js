@@ -1,0 +1,1 @@
+export{O as createEventModelingServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";

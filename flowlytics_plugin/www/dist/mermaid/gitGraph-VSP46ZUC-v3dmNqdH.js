@@ -1,0 +1,1 @@
+export{E as createGitGraphServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";

@@ -1,0 +1,1 @@
+export{w as createInfoServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";

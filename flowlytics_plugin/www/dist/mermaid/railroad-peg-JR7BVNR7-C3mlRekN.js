@@ -1,0 +1,1 @@
+export{u as createRailroadPegServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";

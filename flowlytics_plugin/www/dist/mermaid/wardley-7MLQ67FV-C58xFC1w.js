@@ -1,0 +1,1 @@
+export{i as createWardleyServices}from"./mermaid-parser.core-7HQYDdKy.js";import"./chunk-NGNAAXSQ-D34opDdj.js";
