@@ -522,7 +522,28 @@ def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> None:
+@pytest.fixture
+def own_browser(airflow: Airflow) -> Iterator[Browser]:
+    """A browser of its own, logged in, that does not wait for the demo runs (this test posts its own events)."""
+    require_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with headless_chromium() as chromium:
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        state = Browser(page=page, base_url=airflow.base_url)
+
+        def on_dialog(dialog: Any) -> None:
+            state.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: state.errors.append(str(error)))
+        log_in(page, airflow, "/plugin/flowlytics_batch_health")
+        yield state
+
+
+def test_anomaly_marks_badges_and_band(own_browser: Browser, airflow: Airflow) -> None:
     """Ten daily batches of one task posted through the ingest API, the last five times slower: the detector
     (on ingest, in this Airflow's API server) flags the task and the batch; the process row shows the badge
     ("duration 5.0x usual", its level, Mark normal for this admin), the trends mark the day (the task's
@@ -530,7 +551,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
     in light and dark mode; marking normal updates the badge."""
     from playwright.sync_api import expect
 
-    page = browser.page
+    page = own_browser.page
     now = datetime.now(timezone.utc)
     task_job = f"{ANOMALY_BATCH}.{ANOMALY_TASK}"
     events, roots = [], []
@@ -560,7 +581,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
     label = f"duration {mark['ratio']:.1f}\N{MULTIPLICATION SIGN} usual"
     assert 4.5 < mark["ratio"] < 5.5, mark
     try:
-        view = browser.open_batch(slow)
+        view = own_browser.open_batch(slow)
         row = view.locator("[data-testid=flowlytics-process-row]").first
         expect(row).to_have_attribute("data-name", ANOMALY_TASK)
         badge = row.get_by_test_id("flowlytics-anomaly-badge")
@@ -570,7 +591,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
         expect(badge).to_contain_text(label)
         expect(row.get_by_test_id("flowlytics-learning-badge")).to_have_count(0)
         expect(row.get_by_test_id("flowlytics-mark-normal")).to_be_visible()
-        browser.shot("e2e-batch-health-anomaly-badge.png")
+        own_browser.shot("e2e-batch-health-anomaly-badge.png")
 
         # The process's duration chart: its ten runs over the band, the slow one outside and marked.
         row.get_by_test_id("flowlytics-process-toggle").click()
@@ -586,7 +607,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
         expect(table.locator("tr[data-status=learning]")).to_have_count(7)  # the first seven runs had no verdict
         expect(table.locator(f"tr[data-run-id='{mark['runId']}']")).to_contain_text(label)
         band.scroll_into_view_if_needed()
-        browser.shot("e2e-batch-health-band-of-normal.png", full_page=True)
+        own_browser.shot("e2e-batch-health-band-of-normal.png", full_page=True)
 
         # The trends: the newest day marked on the duration chart, for the task and for the batch.
         view.get_by_test_id("flowlytics-tab-trends").click()
@@ -607,7 +628,7 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
         assert box is not None
         page.mouse.move(box["x"] + box["width"] - 6, box["y"] + box["height"] / 2)
         page.wait_for_timeout(300)
-        browser.shot("e2e-batch-health-anomaly-trends.png")
+        own_browser.shot("e2e-batch-health-anomaly-trends.png")
 
         # Airflow's dark mode: the charts follow it.
         page.emulate_media(color_scheme="dark")
@@ -616,11 +637,11 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
         view.get_by_test_id("flowlytics-tab-trends").click()
         expect(view.get_by_test_id("flowlytics-baseline-chart")).to_have_attribute("data-color-mode", "dark")
         expect(view.locator("[data-testid=flowlytics-trend-chart]")).to_have_count(4)
-        browser.shot("e2e-batch-health-anomaly-trends-dark.png", full_page=True)
+        own_browser.shot("e2e-batch-health-anomaly-trends-dark.png", full_page=True)
         page.emulate_media(color_scheme="light")
 
         # Marking normal from the row: the badge says so, the API too.
-        view = browser.open_batch(slow)
+        view = own_browser.open_batch(slow)
         row = view.locator("[data-testid=flowlytics-process-row]").first
         row.get_by_test_id("flowlytics-mark-normal").click()
         badge = row.get_by_test_id("flowlytics-anomaly-badge")
@@ -629,9 +650,9 @@ def test_anomaly_marks_badges_and_band(browser: Browser, airflow: Airflow) -> No
         expect(row.get_by_test_id("flowlytics-mark-normal")).to_have_count(0)
         [after] = _get(airflow, "anomalies", jobNodeId=task_id)["items"]
         assert after["markedNormalBy"] == "airflow:admin" and after["markedNormalAt"]
-        browser.assert_clean()
+        own_browser.assert_clean()
     except BaseException:
-        _on_failure(browser, "e2e-batch-health-anomalies")
+        _on_failure(own_browser, "e2e-batch-health-anomalies")
         raise
     finally:
         page.emulate_media(color_scheme="light")
