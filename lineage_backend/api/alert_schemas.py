@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from lineage_backend.api.schemas import ApiModel, CollectionResponse
+from lineage_backend.api.schemas import AnomalyMark, ApiModel, CollectionResponse
 
 # An id of one of Flowlytics' rows, as a 64-bit column holds it (a larger number is a 422, not a database error).
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -57,7 +57,7 @@ class BaselinePoint(ApiModel):
     status: Literal["learning", "normal", "anomaly"]
     band: BaselineBand | None
     # The stored anomaly of this run and metric, if one was recorded (marked normal or not).
-    anomaly: AnomalyResponse | None = None
+    anomaly: AnomalyMark | None = None
 
 
 class BaselineResponse(ApiModel):

@@ -18,7 +18,6 @@ from lineage_backend.api.schemas import AnomalyMark, LearningState, ProcessRespo
 from lineage_backend.auth import ADMIN, Principal
 from lineage_backend.config import Settings
 from lineage_backend.errors import InvalidParameterError, NotFoundError
-from lineage_backend.services.alerts import anomaly_response
 from lineage_backend.services.metadata import effective, stored_metadata
 from lineage_backend.services.nodes import job_node_id, resolve_job
 from lineage_backend.services.visibility import can_see_job, visible_jobs_clause
@@ -268,7 +267,7 @@ def job_baseline(
             value=value,
             status=verdict.status,
             band=_band(verdict),
-            anomaly=anomaly_response(stored[run_uuid]) if run_uuid in stored else None,
+            anomaly=anomaly_mark(stored[run_uuid]) if run_uuid in stored else None,
         )
         for (run_uuid, at, value), verdict in zip(series[first:], verdicts, strict=True)
     ]

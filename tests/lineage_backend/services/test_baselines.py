@@ -124,6 +124,7 @@ def test_the_band_of_normal_is_the_detectors_own(scenario: Any) -> None:
     stored = slow["anomaly"]
     assert slow["band"]["expectedHigh"] == pytest.approx(stored["expectedHigh"])
     assert slow["band"]["expectedLow"] == pytest.approx(stored["expectedLow"])
+    assert stored["ratio"] == pytest.approx(stored["value"] / stored["median"]) and stored["level"] == "error"
     # And what the detector says for the next run, from the ten normal runs (the flagged one is left out).
     history = [Point(float(v), datetime.fromisoformat(p["at"])) for v, p in zip(TASK_SECONDS, points, strict=False)]
     expected = judge("durationSeconds", 600.0, datetime.now(timezone.utc), history, AnomalyConfig())
