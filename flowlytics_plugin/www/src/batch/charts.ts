@@ -210,6 +210,8 @@ export function trendOptions(
           color: theme.ticks,
           maxTicksLimit: 4,
           font: { size: 10 },
+          // Rows are whole: no 0.5 tick shown as "1".
+          precision: metric.key === "rowsProcessed" ? 0 : undefined,
           callback: (value: string | number) => metric.format(Number(value)),
         },
       },
