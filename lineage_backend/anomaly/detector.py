@@ -274,3 +274,27 @@ def judge_freshness(write_times: Sequence[datetime], now: datetime, config: Anom
         return Verdict("freshness", "learning", 0.0, 0)
     age = (now - max(write_times)).total_seconds()
     return judge("freshness", age, now, history, config)
+
+
+def replay(
+    metric: str,
+    points: Sequence[Point],
+    config: AnomalyConfig | None = None,
+    *,
+    history_runs: int = 90,
+    start: int = 0,
+) -> list[Verdict]:
+    """The verdict of each point from `start` on (oldest first) against the points before it, as `judge` gave
+    it when that run completed: what a job's chart draws as its band of normal. `history_runs` bounds each
+    baseline's input, as evaluation does (the level uses the newest `config.window`, the weekday profile all)."""
+    return [
+        judge(metric, points[index].value, points[index].at, points[max(0, index - history_runs) : index], config)
+        for index in range(start, len(points))
+    ]
+
+
+def band(metric: str, at: datetime, history: Sequence[Point], config: AnomalyConfig | None = None) -> Verdict:
+    """The band a run of this job completing at `at` would be judged against (its value does not move the band):
+    the verdict of a hypothetical run at the history's median."""
+    value = median(p.value for p in history) if history else 0.0
+    return judge(metric, value, at, history, config)

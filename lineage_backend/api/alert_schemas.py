@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from lineage_backend.api.schemas import ApiModel, CollectionResponse, ImpactItem, ImpactSummary
+from lineage_backend.api.schemas import AnomalyMark, ApiModel, CollectionResponse, ImpactItem, ImpactSummary
 
 # An id of one of Flowlytics' rows, as a 64-bit column holds it (a larger number is a 422, not a database error).
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -45,6 +45,41 @@ class AlertAccessResponse(ApiModel):
     user: str
     can_edit: bool  # channels, rules and owner routes: admin keys, Airflow users who may edit DAGs
     can_silence: bool  # snooze, mute and acknowledge: every reader
+
+
+class BaselineBand(ApiModel):
+    """The expected range: median +- the detector's thresholds, back-transformed from its log scale."""
+
+    median: float
+    expected_low: float
+    expected_high: float
+    seasonal: bool
+
+
+class BaselinePoint(ApiModel):
+    """One completed run: its value, and the band it was judged against (None while the job was learning)."""
+
+    run_id: str
+    at: datetime
+    value: float
+    status: Literal["learning", "normal", "anomaly"]
+    band: BaselineBand | None
+    # The stored anomaly of this run and metric, if one was recorded (marked normal or not).
+    anomaly: AnomalyMark | None = None
+
+
+class BaselineResponse(ApiModel):
+    job_node_id: str
+    metric: str
+    sensitivity: float
+    window: int
+    min_history: int
+    # Completed runs with this metric before the next run, counted up to min_history, and whether that is too few.
+    history_runs: int
+    learning: bool
+    # The band the job's next run will be judged against (None while learning).
+    current: BaselineBand | None
+    points: list[BaselinePoint]
 
 
 class ChannelCreate(ApiModel):

@@ -358,6 +358,34 @@ class BatchCollectionResponse(CollectionResponse[BatchSummaryResponse]):
     pass
 
 
+class AnomalyMark(ApiModel):
+    """A stored anomaly as the Batch Health page marks it: `ratio` is the value over the baseline's median
+    ("duration 3.4x usual"), None when the median is 0."""
+
+    id: int
+    run_id: str | None
+    job_node_id: str
+    metric: str
+    value: float
+    median: float | None
+    ratio: float | None
+    expected_low: float | None
+    expected_high: float | None
+    direction: Literal["HIGH", "LOW"]
+    level: Literal["warn", "error"]
+    event_time: datetime
+    marked_normal_by: str | None = None
+    marked_normal_at: datetime | None = None
+
+
+class LearningState(ApiModel):
+    """How much history the job's baseline has: below `min_history` completed runs there is no verdict."""
+
+    runs: int  # completed runs of the job before this one, counted up to min_history
+    min_history: int
+    learning: bool
+
+
 class ProcessResponse(ApiModel):
     run_id: str | None
     job_id: str
@@ -379,11 +407,15 @@ class ProcessResponse(ApiModel):
     error_message: str | None
     log_url: str | None
     critical: bool
+    anomalies: list[AnomalyMark] = Field(default_factory=list)
+    learning: LearningState | None = None
 
 
 class ProcessCollectionResponse(CollectionResponse[ProcessResponse]):
     page: int
     page_size: int
+    # Whether this caller may mark an anomaly normal (it changes what the detector learns): editors only.
+    can_mark_normal: bool = False
 
 
 class DqAssertionResponse(ApiModel):
@@ -413,10 +445,16 @@ class TrendPoint(ApiModel):
     dq_error_rate: float | None
 
 
+class TrendAnomaly(AnomalyMark):
+    date: str  # the UTC day of the batch the run belongs to (the trend point it marks)
+    process: str | None  # the task's name when the run is a task of the batch, None for the batch itself
+
+
 class TrendResponse(ApiModel):
     job_id: str
     days: int
     points: list[TrendPoint]
+    anomalies: list[TrendAnomaly] = Field(default_factory=list)
 
 
 class LastWriteResponse(ApiModel):

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from lineage_backend.anomaly.detector import AnomalyConfig
 from lineage_backend.api.schemas import (
     BatchResponse,
     BatchSummaryResponse,
@@ -27,6 +28,7 @@ from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.graph.sla import parse_arrival
 from lineage_backend.ingest.parse import normalise_run_id
+from lineage_backend.services.baselines import trend_anomalies, with_anomalies
 from lineage_backend.services.csv_export import csv_text
 from lineage_backend.services.metadata import effective, stored_metadata
 from lineage_backend.services.nodes import dataset_node_id, job_node_id, resolve_job
@@ -527,6 +529,24 @@ def list_processes(
     return present + missing  # empty values last in both orders
 
 
+def process_page(
+    batch_id: str,
+    *,
+    session: Session,
+    principal: Principal,
+    sort: str,
+    order: str,
+    status: str | None,
+    page: int,
+    page_size: int,
+    anomaly: AnomalyConfig,
+) -> tuple[list[ProcessResponse], int]:
+    """One page of process rows, with their anomalies and learning state (read for this page only)."""
+    rows = list_processes(batch_id, session=session, principal=principal, sort=sort, order=order, status=status)
+    start = (page - 1) * page_size
+    return with_anomalies(rows[start : start + page_size], anomaly, session=session), len(rows)
+
+
 CSV_COLUMNS = (
     ("name", "Process"),
     ("status", "Status"),
@@ -673,4 +693,9 @@ def trends(
                 dq_error_rate=dq / read if read else None,
             )
         )
-    return TrendResponse(job_id=job_node_id(job.namespace, job.name), days=days, points=points)
+    return TrendResponse(
+        job_id=job_node_id(job.namespace, job.name),
+        days=days,
+        points=points,
+        anomalies=trend_anomalies(batches, job.name, session=session, principal=principal),
+    )

@@ -504,6 +504,160 @@ def test_data_quality_and_trend_tabs(browser: Browser, airflow: Airflow, demo_ba
         raise
 
 
+ANOMALY_BATCH = "anomaly_batch"
+ANOMALY_TASK = f"load {HOSTILE}"
+USUAL_SECONDS = [600, 612, 590, 605, 596, 603, 598, 611, 602]
+SLOW_SECONDS = 3000
+
+
+def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def own_browser(airflow: Airflow) -> Iterator[Browser]:
+    """A browser of its own, logged in, that does not wait for the demo runs (this test posts its own events)."""
+    require_chromium()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with headless_chromium() as chromium:
+        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        state = Browser(page=page, base_url=airflow.base_url)
+
+        def on_dialog(dialog: Any) -> None:
+            state.dialogs.append(f"{dialog.type}: {dialog.message}")
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: state.errors.append(str(error)))
+        log_in(page, airflow, "/plugin/flowlytics_batch_health")
+        yield state
+
+
+def test_anomaly_marks_badges_and_band(own_browser: Browser, airflow: Airflow) -> None:
+    """Ten daily batches of one task posted through the ingest API, the last five times slower: the detector
+    (on ingest, in this Airflow's API server) flags the task and the batch; the process row shows the badge
+    ("duration 5.0x usual", its level, Mark normal for this admin), the trends mark the day (the task's
+    hostile name as text, in the list and the Chart.js tooltip), the band of normal is drawn under the runs,
+    in light and dark mode; marking normal updates the badge."""
+    from playwright.sync_api import expect
+
+    page = own_browser.page
+    now = datetime.now(timezone.utc)
+    task_job = f"{ANOMALY_BATCH}.{ANOMALY_TASK}"
+    events, roots = [], []
+    durations = [*USUAL_SECONDS, SLOW_SECONDS]
+    for index, seconds in enumerate(durations):
+        start = now - timedelta(days=len(durations) - 1 - index, hours=2)
+        root, child = str(uuid.uuid4()), str(uuid.uuid4())
+        roots.append(root)
+        events += [
+            _event("START", root, ANOMALY_BATCH, start),
+            _event("START", child, task_job, start + timedelta(seconds=5), parent=(root, ANOMALY_BATCH)),
+            _event("COMPLETE", child, task_job, start + timedelta(seconds=5 + seconds), parent=(root, ANOMALY_BATCH)),
+            _event("COMPLETE", root, ANOMALY_BATCH, start + timedelta(seconds=10 + seconds)),
+        ]
+    post_events(airflow, events)
+    task_id = f"job:{E2E_NAMESPACE}:{task_job}"
+    slow = roots[-1]
+    [flagged] = _wait(
+        lambda: _get(airflow, "anomalies", jobNodeId=task_id)["items"], "the slow task to be flagged on ingest"
+    )
+    assert flagged["metric"] == "durationSeconds" and flagged["value"] == SLOW_SECONDS
+    _wait(lambda: _get(airflow, "anomalies", jobNodeId=f"job:{E2E_NAMESPACE}:{ANOMALY_BATCH}")["items"], "the batch")
+    page_api = _get(airflow, f"batches/{slow}/processes")
+    [process] = page_api["items"]
+    [mark] = process["anomalies"]
+    assert page_api["canMarkNormal"] is True and process["learning"]["learning"] is False
+    label = f"duration {mark['ratio']:.1f}\N{MULTIPLICATION SIGN} usual"
+    assert 4.5 < mark["ratio"] < 5.5, mark
+    try:
+        view = own_browser.open_batch(slow)
+        row = view.locator("[data-testid=flowlytics-process-row]").first
+        expect(row).to_have_attribute("data-name", ANOMALY_TASK)
+        badge = row.get_by_test_id("flowlytics-anomaly-badge")
+        expect(badge).to_have_count(1)
+        expect(badge).to_have_attribute("data-level", mark["level"])
+        expect(badge).to_have_attribute("data-normal", "false")
+        expect(badge).to_contain_text(label)
+        expect(row.get_by_test_id("flowlytics-learning-badge")).to_have_count(0)
+        expect(row.get_by_test_id("flowlytics-mark-normal")).to_be_visible()
+        own_browser.shot("e2e-batch-health-anomaly-badge.png")
+
+        # The process's duration chart: its ten runs over the band, the slow one outside and marked.
+        row.get_by_test_id("flowlytics-process-toggle").click()
+        details = view.get_by_test_id("flowlytics-process-details")
+        band = details.get_by_test_id("flowlytics-baseline-chart")
+        expect(band).to_have_attribute("data-job-id", task_id)
+        expect(band).to_have_attribute("data-points", str(len(durations)))
+        expect(band).to_have_attribute("data-flagged", "1")
+        expect(band.locator("canvas")).to_be_visible()
+        expect(band.get_by_test_id("flowlytics-baseline-current")).to_contain_text("next run: usual")
+        table = band.get_by_test_id("flowlytics-baseline-table")
+        expect(table.locator("tr[data-status=anomaly]")).to_have_count(1)
+        expect(table.locator("tr[data-status=learning]")).to_have_count(7)  # the first seven runs had no verdict
+        expect(table.locator(f"tr[data-run-id='{mark['runId']}']")).to_contain_text(label)
+        band.scroll_into_view_if_needed()
+        own_browser.shot("e2e-batch-health-band-of-normal.png", full_page=True)
+
+        # The trends: the newest day marked on the duration chart, for the task and for the batch.
+        view.get_by_test_id("flowlytics-tab-trends").click()
+        trends = view.get_by_test_id("flowlytics-trends")
+        duration = trends.locator("[data-testid=flowlytics-trend-chart][data-metric=avgDurationSeconds]")
+        expect(duration).to_have_attribute("data-anomalies", "2")
+        marks = duration.get_by_test_id("flowlytics-trend-anomaly")
+        expect(marks).to_have_count(2)
+        expect(marks.filter(has_text=f"({ANOMALY_TASK})")).to_contain_text(label)
+        expect(marks.filter(has_text="(the batch)")).to_have_count(1)
+        expect(trends.locator("[data-testid=flowlytics-trend-chart][data-metric=successRate]")).to_have_attribute(
+            "data-anomalies", "0"
+        )
+        expect(trends.get_by_test_id("flowlytics-baseline-chart")).to_have_attribute("data-flagged", "1")
+        # Hover the newest day: Chart.js draws the tooltip (the hostile name as canvas text, no dialog).
+        canvas = duration.locator("canvas")
+        box = canvas.bounding_box()
+        assert box is not None
+        page.mouse.move(box["x"] + box["width"] - 6, box["y"] + box["height"] / 2)
+        page.wait_for_timeout(300)
+        own_browser.shot("e2e-batch-health-anomaly-trends.png")
+
+        # Airflow's dark mode: the charts follow it.
+        page.emulate_media(color_scheme="dark")
+        page.reload()
+        view = page.locator(f"[data-testid=flowlytics-batch-view][data-batch-id='{slow}']")
+        view.get_by_test_id("flowlytics-tab-trends").click()
+        expect(view.get_by_test_id("flowlytics-baseline-chart")).to_have_attribute("data-color-mode", "dark")
+        expect(view.locator("[data-testid=flowlytics-trend-chart]")).to_have_count(4)
+        own_browser.shot("e2e-batch-health-anomaly-trends-dark.png", full_page=True)
+        page.emulate_media(color_scheme="light")
+
+        # Marking normal from the row: the badge says so, the API too.
+        view = own_browser.open_batch(slow)
+        row = view.locator("[data-testid=flowlytics-process-row]").first
+        row.get_by_test_id("flowlytics-mark-normal").click()
+        badge = row.get_by_test_id("flowlytics-anomaly-badge")
+        expect(badge).to_have_attribute("data-normal", "true")
+        expect(badge).to_contain_text("marked normal by airflow:admin")
+        expect(row.get_by_test_id("flowlytics-mark-normal")).to_have_count(0)
+        [after] = _get(airflow, "anomalies", jobNodeId=task_id)["items"]
+        assert after["markedNormalBy"] == "airflow:admin" and after["markedNormalAt"]
+        own_browser.assert_clean()
+    except BaseException:
+        _on_failure(own_browser, "e2e-batch-health-anomalies")
+        raise
+    finally:
+        page.emulate_media(color_scheme="light")
+
+
 def test_live_update_without_reload(browser: Browser, airflow: Airflow, demo_runs: DemoRuns) -> None:
     """A batch (not an Airflow DAG run) posted through the ingest API while the page is open: the running
     process finishes, and the metrics and the table follow without a page reload. The process is named

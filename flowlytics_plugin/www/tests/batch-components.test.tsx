@@ -145,7 +145,7 @@ describe("BatchList and widget counts", () => {
 });
 
 describe("TrendCharts", () => {
-  it("draws the four charts as SVG, text only", () => {
+  it("draws the four charts on canvases, with their data as text", () => {
     const html = renderToStaticMarkup(
       <TrendCharts
         trends={{
@@ -155,6 +155,26 @@ describe("TrendCharts", () => {
             { date: "2026-11-21", batches: 0, avgDurationSeconds: null, successRate: null, rowsProcessed: 0, dqErrorRate: null },
             { date: "2026-11-22", batches: 2, avgDurationSeconds: 90, successRate: 0.5, rowsProcessed: 1200, dqErrorRate: 0.01 },
           ],
+          anomalies: [
+            {
+              id: 4,
+              runId: "r",
+              jobNodeId: "job:airflow:d.load",
+              metric: "durationSeconds",
+              value: 306,
+              median: 90,
+              ratio: 3.4,
+              expectedLow: 40,
+              expectedHigh: 150,
+              direction: "HIGH",
+              level: "error",
+              eventTime: "2026-11-22T01:00:00Z",
+              markedNormalBy: null,
+              markedNormalAt: null,
+              date: "2026-11-22",
+              process: "<b>load</b>",
+            },
+          ],
         }}
       />,
     );
@@ -162,5 +182,15 @@ describe("TrendCharts", () => {
     expect(html).toContain("latest 00:01:30");
     expect(html).toContain("latest 50%");
     expect(html).toContain("2 batches in the last 7 days");
+    expect(html.match(/<canvas/g)).toHaveLength(4);
+    expect(html).not.toContain("<svg");
+    // The anomaly: listed under the duration chart and in its data table, the task's name as text.
+    expect(html).toContain('data-metric="avgDurationSeconds" data-anomalies="1"');
+    expect(html).toContain('data-metric="successRate" data-anomalies="0"');
+    expect(html).toContain("2026-11-22: duration 3.4× usual (&lt;b&gt;load&lt;/b&gt;)");
+    expect(html).not.toContain("<b>load</b>");
+    expect(html.match(/data-testid="flowlytics-trend-table"/g)).toHaveLength(4);
+    expect(html).toContain("<td>00:01:30</td>");
+    expect(html).toContain("1 anomaly");
   });
 });

@@ -8,7 +8,6 @@ import {
   processesCsvUrl,
   processParams,
 } from "../src/api/batches";
-import { bars, labelIndices, linePath, niceMax, shortDate } from "../src/batch/charts";
 import {
   ariaSort,
   batchHealthHref,
@@ -330,38 +329,5 @@ describe("normalisers", () => {
       rowsProcessed: 0,
       dqErrorRate: null,
     });
-  });
-});
-
-describe("trend charts", () => {
-  it("picks nice axis maxima", () => {
-    expect(niceMax(0)).toBe(1);
-    expect(niceMax(0.87)).toBe(1);
-    expect(niceMax(1)).toBe(1);
-    expect(niceMax(1.2)).toBe(2);
-    expect(niceMax(2.2)).toBe(2.5);
-    expect(niceMax(3800)).toBe(5000);
-    expect(niceMax(0.013)).toBe(0.02);
-  });
-
-  it("draws lines with gaps for days without batches", () => {
-    const plot = { width: 100, height: 50, max: 10 };
-    expect(linePath([0, 10, null, 5], plot)).toBe("M12.5 50.0 L37.5 0.0 M87.5 25.0");
-    expect(linePath([null, null], plot)).toBe("");
-  });
-
-  it("draws one bar per known value", () => {
-    const b = bars([10, null, 5, 20], { width: 80, height: 40, max: 10 }, 0.5);
-    expect(b.map((x) => x.index)).toEqual([0, 2, 3]);
-    expect(b[0]).toEqual({ index: 0, x: 5, y: 0, width: 10, height: 40 });
-    expect(b[1].height).toBe(20);
-    expect(b[2].y).toBe(0); // clamped at the axis maximum
-  });
-
-  it("labels a few days", () => {
-    expect(labelIndices(7, 7)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    expect(labelIndices(30, 4)).toEqual([0, 10, 19, 29]);
-    expect(labelIndices(0)).toEqual([]);
-    expect(shortDate("2026-11-22")).toBe("11-22");
   });
 });

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from lineage_backend.api.alert_schemas import AnomalyCollectionResponse
-from lineage_backend.api.deps import MAX_ROW_ID, DatabaseDep, ReadPrincipal
-from lineage_backend.services import alerts
+from lineage_backend.api.alert_schemas import AnomalyCollectionResponse, BaselineResponse
+from lineage_backend.api.deps import MAX_ROW_ID, AdminPrincipal, DatabaseDep, ReadPrincipal, SettingsDep
+from lineage_backend.services import alerts, baselines
 
 router = APIRouter(tags=["anomalies"])
 
@@ -44,13 +44,35 @@ def anomalies(
     return AnomalyCollectionResponse(items=items, total_count=total)
 
 
+@router.get(
+    "/api/v1/anomalies/baseline",
+    response_model=BaselineResponse,
+    summary="A job's band of normal: its last runs of one metric, each with the band it was judged against",
+)
+def baseline(
+    principal: ReadPrincipal,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    job_node_id: Annotated[str, Query(alias="jobNodeId", min_length=1, description="job:<namespace>:<name>")],
+    metric: Annotated[str, Query(description="durationSeconds, rowsRead, rowsWritten or dqErrorRate")] = (
+        "durationSeconds"
+    ),
+    limit: Annotated[int, Query(ge=1, le=baselines.MAX_POINTS)] = 30,
+) -> BaselineResponse:
+    return database.read(
+        lambda session: baselines.job_baseline(
+            job_node_id, metric, limit, baselines.anomaly_config(settings), session=session, principal=principal
+        )
+    )
+
+
 @router.post(
     "/api/v1/anomalies/{anomaly_id}/mark-normal",
     response_model=AnomalyCollectionResponse,
     summary="This flagged value was normal: let it teach the baseline",
 )
 def mark_anomaly_normal(
-    principal: ReadPrincipal, database: DatabaseDep, anomaly_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+    principal: AdminPrincipal, database: DatabaseDep, anomaly_id: Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 ) -> AnomalyCollectionResponse:
     items = database.run(
         lambda session: alerts.mark_normal(session=session, principal=principal, anomaly_id=anomaly_id)
@@ -64,7 +86,7 @@ def mark_anomaly_normal(
     summary="Every anomaly of this run was normal",
 )
 def mark_run_normal(
-    principal: ReadPrincipal, database: DatabaseDep, run_id: Annotated[str, Path()]
+    principal: AdminPrincipal, database: DatabaseDep, run_id: Annotated[str, Path()]
 ) -> AnomalyCollectionResponse:
     items = database.run(lambda session: alerts.mark_normal(session=session, principal=principal, run_id=run_id))
     return AnomalyCollectionResponse(items=items, total_count=len(items))

@@ -17,7 +17,7 @@ from lineage_backend.api.schemas import (
     TrendResponse,
 )
 from lineage_backend.errors import InvalidParameterError
-from lineage_backend.services import batches
+from lineage_backend.services import baselines, batches
 
 router = APIRouter(prefix="/api/v1/batches", tags=["batches"])
 
@@ -103,6 +103,7 @@ def _page_size(page_size: int) -> int:
 def processes(
     principal: ReadPrincipal,
     database: DatabaseDep,
+    settings: SettingsDep,
     batch_id: str,
     sort: Sort = "startedAt",
     order: Order = "asc",
@@ -111,13 +112,26 @@ def processes(
     page_size: Annotated[int, Query()] = 25,
 ) -> ProcessCollectionResponse:
     size = _page_size(page_size)
-    rows = database.read(
-        lambda session: batches.list_processes(
-            batch_id, session=session, principal=principal, sort=sort, order=order, status=status
+    items, total = database.read(
+        lambda session: batches.process_page(
+            batch_id,
+            session=session,
+            principal=principal,
+            sort=sort,
+            order=order,
+            status=status,
+            page=page,
+            page_size=size,
+            anomaly=baselines.anomaly_config(settings),
         )
     )
-    start = (page - 1) * size
-    return ProcessCollectionResponse(items=rows[start : start + size], total_count=len(rows), page=page, page_size=size)
+    return ProcessCollectionResponse(
+        items=items,
+        total_count=total,
+        page=page,
+        page_size=size,
+        can_mark_normal=baselines.may_mark_normal(principal),
+    )
 
 
 @router.get(

@@ -13,7 +13,7 @@ from lineage_backend.db import Database
 from lineage_backend.store.models import AlertEvaluation
 from tests.conftest import INGEST, READ
 from tests.lineage_backend.alerting.receivers import http_receiver, wait_until
-from tests.lineage_backend.alerting.scenario import alert_client, dag_run_events, ingest, rule, webhook
+from tests.lineage_backend.alerting.scenario import ADMIN, alert_client, dag_run_events, ingest, rule, webhook
 from tests.lineage_backend.events import run_event
 
 DAY = 86_400
@@ -57,7 +57,8 @@ def test_a_slow_run_is_flagged_after_learning_and_can_be_marked_normal(database:
         message = wait_until(lambda: receiver.requests, what="the anomaly message")[0].json()
         assert "5.0x usual" in message["title"]
 
-        marked = client.post(f"/api/v1/runs/{slow}/mark-normal", headers=READ)
+        assert client.post(f"/api/v1/runs/{slow}/mark-normal", headers=READ).status_code == 403
+        marked = client.post(f"/api/v1/runs/{slow}/mark-normal", headers=ADMIN)
         assert marked.status_code == 200 and marked.json()["items"][0]["markedNormalBy"].startswith("api-key:")
         assert client.get(f"/api/v1/runs/{slow}", headers=READ).json()["anomalies"][0]["markedNormalAt"]
         # A normal run afterwards resolves the anomaly incident.

@@ -10,8 +10,10 @@ import pytest
 from lineage_backend.anomaly.detector import (
     AnomalyConfig,
     Point,
+    band,
     judge,
     judge_freshness,
+    replay,
     validate_overrides,
 )
 from lineage_backend.anomaly.elementary import elementary_is_anomalous, elementary_score
@@ -143,3 +145,32 @@ def test_freshness_flags_a_dataset_overdue_against_its_usual_interval() -> None:
     stale = judge_freshness(writes, last + timedelta(hours=5))
     assert stale.is_anomaly and stale.direction == "HIGH"
     assert judge_freshness(writes[:5], last + timedelta(hours=50)).status == "learning"
+
+
+def test_replay_gives_each_run_the_verdict_of_the_runs_before_it() -> None:
+    points = daily([*noisy(9, 600, 20), 3000, *noisy(3, 600, 20, seed=2)], flagged={9: "HIGH"})
+    verdicts = replay("durationSeconds", points, history_runs=5 + 7)
+    assert len(verdicts) == len(points)
+    assert [v.status for v in verdicts[:7]] == ["learning"] * 7
+    assert verdicts[9].is_anomaly and verdicts[9].expected_high is not None and verdicts[9].expected_high < 3000
+    for index, verdict in enumerate(verdicts):
+        previous = points[max(0, index - 12) : index]
+        assert verdict == judge("durationSeconds", points[index].value, points[index].at, previous)
+    # The flagged run teaches nothing: the band after it is the band before it, give or take the new runs.
+    assert verdicts[10].median == pytest.approx(verdicts[9].median, rel=0.05)
+    assert replay("durationSeconds", points, start=10) == verdicts[10:]
+
+
+def test_band_does_not_depend_on_the_judged_value() -> None:
+    history = daily(noisy(14, 600, 30))
+    at = MONDAY + timedelta(days=14)
+    upcoming = band("durationSeconds", at, history)
+    for value in (10, 600, 9000):
+        verdict = judge("durationSeconds", value, at, history)
+        assert (verdict.expected_low, verdict.expected_high, verdict.median) == (
+            upcoming.expected_low,
+            upcoming.expected_high,
+            upcoming.median,
+        )
+    assert upcoming.expected_low is not None and upcoming.expected_low < 600 < (upcoming.expected_high or 0)
+    assert band("durationSeconds", at, []).status == "learning"

@@ -15,8 +15,9 @@ UUID = "6a3c4f1e-2b7d-4c8e-9f00-112233445566"
 # (method, path, body, least scope: "read" or "admin")
 ROUTES: list[tuple[str, str, Any, str]] = [
     ("GET", "/api/v1/anomalies", None, "read"),
-    ("POST", "/api/v1/anomalies/1/mark-normal", None, "read"),
-    ("POST", f"/api/v1/runs/{UUID}/mark-normal", None, "read"),
+    # Marking normal changes what the detector learns for everyone: editors only, as the UI offers it.
+    ("POST", "/api/v1/anomalies/1/mark-normal", None, "admin"),
+    ("POST", f"/api/v1/runs/{UUID}/mark-normal", None, "admin"),
     ("GET", "/api/v1/alerts/access", None, "read"),
     ("GET", "/api/v1/alerts/channels", None, "read"),
     ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "webhook", "url": "http://127.0.0.1:9/x"}, "admin"),

@@ -4,7 +4,7 @@
  * ids are URL-encoded in paths.
  */
 import type { RunsResponse } from "../types";
-import { apiUrl, getJson } from "./client";
+import { apiUrl, getJson, sendJson } from "./client";
 import { arr, int, num, obj, str, strOrNull } from "./coerce";
 import { normalizeDetailRun, normalizeSla } from "./lineage";
 import { normalizeRunsResponse } from "./runs";
@@ -12,6 +12,12 @@ import type { DetailRun } from "../lineage/types";
 import {
   HEALTHS,
   PAGE_SIZES,
+  type AnomalyMark,
+  type Baseline,
+  type BaselineBand,
+  type BaselinePoint,
+  type LearningState,
+  type TrendAnomaly,
   type Batch,
   type BatchList,
   type BatchSummary,
@@ -108,6 +114,68 @@ export function normalizeProcess(raw: unknown): Process {
     errorMessage: strOrNull(o.errorMessage),
     logUrl: strOrNull(o.logUrl),
     critical: o.critical === true,
+    anomalies: arr(o.anomalies).map(normalizeAnomalyMark),
+    learning: normalizeLearning(o.learning),
+  };
+}
+
+export function normalizeAnomalyMark(raw: unknown): AnomalyMark {
+  const a = obj(raw);
+  return {
+    id: int(a.id),
+    runId: strOrNull(a.runId),
+    jobNodeId: str(a.jobNodeId),
+    metric: str(a.metric),
+    value: num(a.value) ?? 0,
+    median: num(a.median),
+    ratio: num(a.ratio),
+    expectedLow: num(a.expectedLow),
+    expectedHigh: num(a.expectedHigh),
+    direction: a.direction === "LOW" ? "LOW" : "HIGH",
+    level: a.level === "error" ? "error" : "warn",
+    eventTime: str(a.eventTime),
+    markedNormalBy: strOrNull(a.markedNormalBy),
+    markedNormalAt: strOrNull(a.markedNormalAt),
+  };
+}
+
+function normalizeLearning(raw: unknown): LearningState | null {
+  if (!raw || typeof raw !== "object") return null;
+  const l = obj(raw);
+  return { runs: int(l.runs), minHistory: int(l.minHistory), learning: l.learning === true };
+}
+
+function normalizeBand(raw: unknown): BaselineBand | null {
+  if (!raw || typeof raw !== "object") return null;
+  const b = obj(raw);
+  const median = num(b.median);
+  const low = num(b.expectedLow);
+  const high = num(b.expectedHigh);
+  if (median === null || low === null || high === null) return null;
+  return { median, expectedLow: low, expectedHigh: high, seasonal: b.seasonal === true };
+}
+
+export function normalizeBaseline(raw: unknown): Baseline {
+  const o = obj(raw);
+  return {
+    jobNodeId: str(o.jobNodeId),
+    metric: str(o.metric),
+    minHistory: int(o.minHistory),
+    historyRuns: int(o.historyRuns),
+    learning: o.learning === true,
+    current: normalizeBand(o.current),
+    points: arr(o.points).map((r): BaselinePoint => {
+      const p = obj(r);
+      const status = p.status === "anomaly" || p.status === "normal" ? p.status : "learning";
+      return {
+        runId: str(p.runId),
+        at: str(p.at),
+        value: num(p.value) ?? 0,
+        status,
+        band: normalizeBand(p.band),
+        anomaly: p.anomaly && typeof p.anomaly === "object" ? normalizeAnomalyMark(p.anomaly) : null,
+      };
+    }),
   };
 }
 
@@ -120,6 +188,7 @@ export function normalizeProcessPage(raw: unknown): ProcessPage {
     totalCount: num(o.totalCount) ?? items.length,
     page: num(o.page) ?? 1,
     pageSize: (PAGE_SIZES as readonly number[]).includes(size ?? 0) ? (size as PageSize) : 25,
+    canMarkNormal: o.canMarkNormal === true,
   };
 }
 
@@ -162,6 +231,9 @@ export function normalizeTrends(raw: unknown): Trends {
         dqErrorRate: num(p.dqErrorRate),
       };
     }),
+    anomalies: arr(o.anomalies).map(
+      (r): TrendAnomaly => ({ ...normalizeAnomalyMark(r), date: str(obj(r).date), process: strOrNull(obj(r).process) }),
+    ),
   };
 }
 
@@ -274,4 +346,14 @@ export function fetchJobRuns(jobId: string, limit: number, signal?: AbortSignal)
 /** `GET datasets/<id>`: only the facets (for column lineage). */
 export function fetchDatasetFacets(datasetId: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
   return getJson<unknown>(`datasets/${encodeURIComponent(datasetId)}`, {}, signal).then((raw) => obj(obj(raw).facets));
+}
+
+/** `GET anomalies/baseline?jobNodeId=&metric=&limit=`: the job's last runs with the detector's band of normal. */
+export function fetchBaseline(jobId: string, metric: string, limit: number, signal?: AbortSignal): Promise<Baseline> {
+  return getJson<unknown>("anomalies/baseline", { jobNodeId: jobId, metric, limit }, signal).then(normalizeBaseline);
+}
+
+/** `POST anomalies/<id>/mark-normal`: the flagged value was fine, let it teach the baseline. */
+export function markAnomalyNormal(anomalyId: number): Promise<unknown> {
+  return sendJson<unknown>("POST", `anomalies/${encodeURIComponent(String(anomalyId))}/mark-normal`, {});
 }

@@ -23,6 +23,8 @@ import type {
 import type { components } from "./openapi";
 import type { Draft, DraftIssue, SavedDraft, SavedDraftList, SavedDraftSummary, TestEvent } from "./workflows";
 import type {
+  AnomalyMark,
+  Baseline,
   Batch,
   BatchList,
   BatchSummary,
@@ -94,6 +96,8 @@ export type ContractChecks = [
   Holds<Mirrors<DqSummary, Schema["DqResponse"]>>,
   Holds<Mirrors<TrendPoint, Schema["TrendPoint"]>>,
   Holds<Mirrors<Trends, Schema["TrendResponse"]>>,
+  Holds<Mirrors<AnomalyMark, Schema["AnomalyMark"]>>,
+  Holds<Mirrors<Baseline, Schema["BaselineResponse"]>>,
   Holds<Mirrors<GraphNode, Schema["GraphNodeResponse"]>>,
   Holds<Mirrors<GraphEdge, Schema["GraphEdgeResponse"]>>,
   Holds<Mirrors<LineageGraph, Schema["GraphResponse"]>>,

@@ -316,6 +316,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/anomalies/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A job's band of normal: its last runs of one metric, each with the band it was judged against */
+        get: operations["baseline_api_v1_anomalies_baseline_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/anomalies/{anomaly_id}/mark-normal": {
         parameters: {
             query?: never;
@@ -975,6 +992,50 @@ export interface components {
             /** Totalcount */
             totalCount: number;
         };
+        /**
+         * AnomalyMark
+         * @description A stored anomaly as the Batch Health page marks it: `ratio` is the value over the baseline's median
+         *     ("duration 3.4x usual"), None when the median is 0.
+         */
+        AnomalyMark: {
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "HIGH" | "LOW";
+            /**
+             * Eventtime
+             * Format: date-time
+             */
+            eventTime: string;
+            /** Expectedhigh */
+            expectedHigh: number | null;
+            /** Expectedlow */
+            expectedLow: number | null;
+            /** Id */
+            id: number;
+            /** Jobnodeid */
+            jobNodeId: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "warn" | "error";
+            /** Markednormalat */
+            markedNormalAt: string | null;
+            /** Markednormalby */
+            markedNormalBy: string | null;
+            /** Median */
+            median: number | null;
+            /** Metric */
+            metric: string;
+            /** Ratio */
+            ratio: number | null;
+            /** Runid */
+            runId: string | null;
+            /** Value */
+            value: number;
+        };
         /** AnomalyResponse */
         AnomalyResponse: {
             /**
@@ -1041,6 +1102,62 @@ export interface components {
             id: number;
             /** Target */
             target: string;
+        };
+        /**
+         * BaselineBand
+         * @description The expected range: median +- the detector's thresholds, back-transformed from its log scale.
+         */
+        BaselineBand: {
+            /** Expectedhigh */
+            expectedHigh: number;
+            /** Expectedlow */
+            expectedLow: number;
+            /** Median */
+            median: number;
+            /** Seasonal */
+            seasonal: boolean;
+        };
+        /**
+         * BaselinePoint
+         * @description One completed run: its value, and the band it was judged against (None while the job was learning).
+         */
+        BaselinePoint: {
+            anomaly: components["schemas"]["AnomalyMark"] | null;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            band: components["schemas"]["BaselineBand"] | null;
+            /** Runid */
+            runId: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "learning" | "normal" | "anomaly";
+            /** Value */
+            value: number;
+        };
+        /** BaselineResponse */
+        BaselineResponse: {
+            current: components["schemas"]["BaselineBand"] | null;
+            /** Historyruns */
+            historyRuns: number;
+            /** Jobnodeid */
+            jobNodeId: string;
+            /** Learning */
+            learning: boolean;
+            /** Metric */
+            metric: string;
+            /** Minhistory */
+            minHistory: number;
+            /** Points */
+            points: components["schemas"]["BaselinePoint"][];
+            /** Sensitivity */
+            sensitivity: number;
+            /** Window */
+            window: number;
         };
         /** BatchCollectionResponse */
         BatchCollectionResponse: {
@@ -2255,6 +2372,18 @@ export interface components {
             /** State */
             state: ("RUNNING" | "COMPLETED" | "FAILED" | "ABORTED") | null;
         };
+        /**
+         * LearningState
+         * @description How much history the job's baseline has: below `min_history` completed runs there is no verdict.
+         */
+        LearningState: {
+            /** Learning */
+            learning: boolean;
+            /** Minhistory */
+            minHistory: number;
+            /** Runs */
+            runs: number;
+        };
         /** NamespaceCollectionResponse */
         NamespaceCollectionResponse: {
             /** Items */
@@ -2388,6 +2517,11 @@ export interface components {
         };
         /** ProcessCollectionResponse */
         ProcessCollectionResponse: {
+            /**
+             * Canmarknormal
+             * @default false
+             */
+            canMarkNormal: boolean;
             /** Items */
             items: components["schemas"]["ProcessResponse"][];
             /** Page */
@@ -2399,6 +2533,8 @@ export interface components {
         };
         /** ProcessResponse */
         ProcessResponse: {
+            /** Anomalies */
+            anomalies: components["schemas"]["AnomalyMark"][];
             /** Critical */
             critical: boolean;
             /** Dqerrorrate */
@@ -2415,6 +2551,7 @@ export interface components {
             errorMessage: string | null;
             /** Jobid */
             jobId: string;
+            learning: components["schemas"]["LearningState"] | null;
             /** Logurl */
             logUrl: string | null;
             /** Name */
@@ -3025,6 +3162,50 @@ export interface components {
             /** Totalcount */
             totalCount: number;
         };
+        /** TrendAnomaly */
+        TrendAnomaly: {
+            /** Date */
+            date: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "HIGH" | "LOW";
+            /**
+             * Eventtime
+             * Format: date-time
+             */
+            eventTime: string;
+            /** Expectedhigh */
+            expectedHigh: number | null;
+            /** Expectedlow */
+            expectedLow: number | null;
+            /** Id */
+            id: number;
+            /** Jobnodeid */
+            jobNodeId: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "warn" | "error";
+            /** Markednormalat */
+            markedNormalAt: string | null;
+            /** Markednormalby */
+            markedNormalBy: string | null;
+            /** Median */
+            median: number | null;
+            /** Metric */
+            metric: string;
+            /** Process */
+            process: string | null;
+            /** Ratio */
+            ratio: number | null;
+            /** Runid */
+            runId: string | null;
+            /** Value */
+            value: number;
+        };
         /** TrendPoint */
         TrendPoint: {
             /** Avgdurationseconds */
@@ -3042,6 +3223,8 @@ export interface components {
         };
         /** TrendResponse */
         TrendResponse: {
+            /** Anomalies */
+            anomalies: components["schemas"]["TrendAnomaly"][];
             /** Days */
             days: number;
             /** Jobid */
@@ -3809,6 +3992,41 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AnomalyCollectionResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    baseline_api_v1_anomalies_baseline_get: {
+        parameters: {
+            query: {
+                /** @description job:<namespace>:<name> */
+                jobNodeId: string;
+                /** @description durationSeconds, rowsRead, rowsWritten or dqErrorRate */
+                metric?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineResponse"];
                 };
             };
             /** @description Validation Error */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type CSSProperties } from "react";
-import { fetchBatch, fetchProcesses, processesCsvUrl } from "../api/batches";
+import { fetchBatch, fetchProcesses, markAnomalyNormal, processesCsvUrl } from "../api/batches";
 import { ApiError } from "../api/client";
 import { Pagination } from "../components/Pagination";
 import * as s from "../components/styles";
@@ -120,6 +120,14 @@ export function BatchView({ batchId, version, mountedAt }: BatchViewProps) {
       setPage(1);
     },
     [sort, order],
+  );
+  const refreshProcesses = processes.refresh;
+  const onMarkNormal = useCallback(
+    async (anomalyId: number) => {
+      await markAnomalyNormal(anomalyId);
+      refreshProcesses();
+    },
+    [refreshProcesses],
   );
   const onToggle = useCallback((key: string) => setOpenKey((current) => (current === key ? null : key)), []);
   const renderDetails = useCallback(
@@ -312,6 +320,8 @@ export function BatchView({ batchId, version, mountedAt }: BatchViewProps) {
                   renderDetails={renderDetails}
                   now={now}
                   day={b.startedAt}
+                  canMarkNormal={procData.canMarkNormal}
+                  onMarkNormal={onMarkNormal}
                 />
               ) : null}
               {procData && procData.totalCount > 0 ? (

@@ -10,6 +10,7 @@ import { useRefreshOnChange } from "../lib/useLiveVersion";
 import { facetJson, facetNames } from "../lineage/details";
 import { lineagePageHref } from "../lineage/urlState";
 import type { DetailRun, RunDataset } from "../lineage/types";
+import { BaselineChart } from "./BaselineChart";
 import { columnLineageRows, formatRows, rewriteLogUrl, sumKnown } from "./format";
 import type { ColumnLineageRow, Process, RunDetail } from "./types";
 
@@ -175,6 +176,7 @@ export function ProcessDetails({ process, refreshToken }: { process: Process; re
             {history.error ? <ErrorLine what="previous runs" error={history.error} /> : null}
             {!history.data && history.loading ? <div style={s.muted}>Loading…</div> : null}
             {history.data ? <PreviousRuns runs={history.data.items} current={runId} /> : null}
+            {runId ? <BaselineChart jobId={process.jobId} refreshToken={refreshToken} /> : null}
           </Section>
           {facets.length > 0 && detail ? (
             <Section title={`Facets (${facets.length})`} testId="flowlytics-process-facets">

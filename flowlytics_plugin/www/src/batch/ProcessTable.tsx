@@ -1,10 +1,11 @@
-import { Fragment, memo, type CSSProperties, type ReactNode } from "react";
+import { Fragment, memo, useState, type CSSProperties, type ReactNode } from "react";
 import { StateBadge } from "../components/StateBadge";
 import * as s from "../components/styles";
 import { elapsedSeconds, formatDuration, runDurationSeconds, truncate } from "../lib/format";
 import { stateLabel } from "../lib/state";
+import { anomalyLabel, expectedRange, LEVEL_COLOURS, learningLabel } from "./charts";
 import { ariaSort, formatPercent, formatRows, formatThroughput, formatTimeOnDay } from "./format";
-import type { Process, SortKey, SortOrder } from "./types";
+import type { AnomalyMark, Process, SortKey, SortOrder } from "./types";
 
 interface Column {
   key: SortKey;
@@ -84,6 +85,10 @@ export interface ProcessTableProps {
   /** The batch's start: times on its day show as HH:MM:SS only. */
   day?: string | null;
   stale?: boolean;
+  /** The caller may mark an anomaly normal (editors): each badge then has a button. */
+  canMarkNormal?: boolean;
+  /** Marks an anomaly normal (POST anomalies/<id>/mark-normal), then reloads the rows. */
+  onMarkNormal?: (anomalyId: number) => Promise<void>;
 }
 
 export function processKey(p: Pick<Process, "runId" | "jobId" | "name">): string {
@@ -106,6 +111,8 @@ export function ProcessTable({
   now,
   day = null,
   stale = false,
+  canMarkNormal = false,
+  onMarkNormal,
 }: ProcessTableProps) {
   return (
     <div style={s.tableWrap}>
@@ -150,7 +157,15 @@ export function ProcessTable({
             const open = key === openKey;
             return (
               <Fragment key={`${key}:${index}`}>
-                <ProcessRow process={process} open={open} rowKey={key} onToggle={onToggle} now={now} day={day} />
+                <ProcessRow
+                  process={process}
+                  open={open}
+                  rowKey={key}
+                  onToggle={onToggle}
+                  now={now}
+                  day={day}
+                  onMarkNormal={canMarkNormal ? onMarkNormal : undefined}
+                />
                 {open ? (
                   <tr data-testid="flowlytics-process-details-row">
                     <td colSpan={PROCESS_COLUMNS.length} style={{ ...td, padding: "4px 10px 14px 22px", background: s.tint(3) }}>
@@ -174,9 +189,11 @@ interface RowProps {
   onToggle: (key: string) => void;
   now: number;
   day: string | null;
+  onMarkNormal?: (anomalyId: number) => Promise<void>;
 }
 
-const ProcessRow = memo(function ProcessRow({ process: p, open, rowKey, onToggle, now, day }: RowProps) {
+const ProcessRow = memo(function ProcessRow({ process: p, open, rowKey, onToggle, now, day, onMarkNormal }: RowProps) {
+  const learning = learningLabel(p.learning);
   const duration = runDurationSeconds(p);
   const status = stateLabel(p.status);
   const elapsed = duration === null && status === "RUNNING" ? elapsedSeconds(p.startedAt, now) : null;
@@ -216,6 +233,22 @@ const ProcessRow = memo(function ProcessRow({ process: p, open, rowKey, onToggle
           >
             DQ &gt; 1%
           </span>
+        ) : null}
+        {learning ? (
+          <span
+            data-testid="flowlytics-learning-badge"
+            style={{ ...flag, background: s.tint(12), fontWeight: 600 }}
+            title="Too few earlier runs for a verdict: no anomaly is flagged until the job has this many"
+          >
+            {learning}
+          </span>
+        ) : null}
+        {p.anomalies.length > 0 ? (
+          <div style={{ display: "flex", flexWrap: "wrap", gap: "3px 6px", marginTop: "2px" }}>
+            {p.anomalies.map((a) => (
+              <AnomalyBadge key={a.id} anomaly={a} onMarkNormal={onMarkNormal} />
+            ))}
+          </div>
         ) : null}
         {failed && p.errorMessage ? (
           <div
@@ -270,4 +303,73 @@ const ProcessRow = memo(function ProcessRow({ process: p, open, rowKey, onToggle
 /** Empty cell for unknown values (a dash on every row would drown the numbers that matter). */
 function cell(text: string, raw: number | null): string {
   return raw === null ? "" : text;
+}
+
+/** "duration 3.4× usual" in the level's colour; marked normal: muted, with who did it; else a button for editors. */
+export function AnomalyBadge({
+  anomaly: a,
+  onMarkNormal,
+}: {
+  anomaly: AnomalyMark;
+  onMarkNormal?: (anomalyId: number) => Promise<void>;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const normal = a.markedNormalAt !== null;
+  const label = anomalyLabel(a);
+  return (
+    <span
+      data-testid="flowlytics-anomaly-badge"
+      data-anomaly-id={a.id}
+      data-metric={a.metric}
+      data-level={a.level}
+      data-normal={normal ? "true" : "false"}
+      style={{ display: "inline-flex", alignItems: "center", gap: "4px", fontSize: "11px" }}
+    >
+      <span
+        style={{
+          ...flag,
+          marginLeft: 0,
+          background: normal ? s.tint(12) : LEVEL_COLOURS[a.level],
+          color: normal ? "inherit" : "#ffffff",
+          textDecoration: normal ? "line-through" : undefined,
+        }}
+        title={`${a.level === "error" ? "Error" : "Warning"}: ${label}, ${expectedRange(a)}${
+          normal ? `; marked normal by ${a.markedNormalBy ?? "someone"}` : ""
+        }`}
+      >
+        {a.level === "error" ? "⚠ " : ""}
+        {label}
+      </span>
+      {normal ? (
+        <span style={s.muted}>marked normal{a.markedNormalBy ? ` by ${a.markedNormalBy}` : ""}</span>
+      ) : onMarkNormal ? (
+        <button
+          type="button"
+          data-testid="flowlytics-mark-normal"
+          disabled={busy}
+          style={{ ...s.button, fontSize: "11px", padding: "0 6px" }}
+          title="This value was fine: let it teach the baseline"
+          onClick={() => {
+            setBusy(true);
+            setError(null);
+            onMarkNormal(a.id).then(
+              () => setBusy(false),
+              (e: unknown) => {
+                setBusy(false);
+                setError(e instanceof Error ? e.message : String(e));
+              },
+            );
+          }}
+        >
+          Mark normal
+        </button>
+      ) : null}
+      {error ? (
+        <span role="alert" style={{ color: "#b91c1c" }}>
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
 }

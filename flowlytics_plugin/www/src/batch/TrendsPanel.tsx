@@ -1,38 +1,27 @@
-import { useCallback, useState, type CSSProperties } from "react";
+import { useCallback, useMemo, useState, type CSSProperties } from "react";
+import { Bar, Line } from "react-chartjs-2";
 import { fetchTrends } from "../api/batches";
 import { ApiError } from "../api/client";
 import * as s from "../components/styles";
-import { formatDuration } from "../lib/format";
 import { usePolledQuery } from "../lib/usePolledQuery";
 import { useRefreshOnChange } from "../lib/useLiveVersion";
-import { bars, labelIndices, linePath, niceMax, shortDate, slotX, valueY, type Plot } from "./charts";
-import { formatPercent, formatRows } from "./format";
-import type { TrendPoint, Trends } from "./types";
+import { PALETTES, useColorMode } from "../lineage/theme";
+import { BaselineChart } from "./BaselineChart";
+import {
+  chartTheme,
+  LEVEL_COLOURS,
+  TREND_METRICS,
+  trendAnomalyText,
+  trendChart,
+  trendOptions,
+  type TrendMetric,
+} from "./charts";
+import { visuallyHidden } from "./chartSetup";
+import type { TrendAnomaly, TrendPoint, Trends } from "./types";
 
 export const TREND_DAYS = [7, 30] as const;
 
-const W = 320;
-const H = 110;
-const LEFT = 8;
-const TOP = 14;
-const BOTTOM = 18;
-
-interface Metric {
-  key: "avgDurationSeconds" | "successRate" | "rowsProcessed" | "dqErrorRate";
-  title: string;
-  kind: "line" | "bar";
-  colour: string;
-  /** Fixed top of the y axis (rates), else a nice max of the data. */
-  fixedMax?: number;
-  format: (v: number | null) => string;
-}
-
-export const TREND_METRICS: readonly Metric[] = [
-  { key: "avgDurationSeconds", title: "Average duration", kind: "line", colour: "#1d4ed8", format: formatDuration },
-  { key: "successRate", title: "Success rate", kind: "line", colour: "#15803d", fixedMax: 1, format: formatPercent },
-  { key: "rowsProcessed", title: "Rows processed", kind: "bar", colour: "#6d28d9", format: (v) => formatRows(v) },
-  { key: "dqErrorRate", title: "DQ error rate", kind: "line", colour: "#b91c1c", format: formatPercent },
-];
+export { TREND_METRICS };
 
 const chartBox: CSSProperties = {
   border: `1px solid ${s.tint(18)}`,
@@ -84,86 +73,108 @@ export function TrendsPanel({
       ) : null}
       {!trends && query.loading ? <div style={{ ...s.notice, ...s.muted }}>Loading trends…</div> : null}
       {trends ? <TrendCharts trends={trends} /> : null}
+      {trends?.jobId ? <BaselineChart jobId={trends.jobId} title="Duration per batch, with its band of normal" refreshToken={refreshToken} /> : null}
     </div>
   );
 }
 
 export function TrendCharts({ trends }: { trends: Trends }) {
   const total = trends.points.reduce((n, p) => n + p.batches, 0);
+  const mode = useColorMode();
+  const theme = useMemo(() => chartTheme(mode, PALETTES[mode]), [mode]);
   return (
     <>
       <div style={{ ...s.muted, marginBottom: "6px" }} data-testid="flowlytics-trend-batches">
         {total} batch{total === 1 ? "" : "es"} in the last {trends.days} days
+        {trends.anomalies.length > 0 ? (
+          <span data-testid="flowlytics-trend-anomaly-count">
+            {" "}
+            · {trends.anomalies.length} anomal{trends.anomalies.length === 1 ? "y" : "ies"}
+          </span>
+        ) : null}
       </div>
-      <div style={{ display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(300px, 1fr))", gap: "10px" }}>
+      <div
+        data-color-mode={mode}
+        style={{ display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(300px, 1fr))", gap: "10px" }}
+      >
         {TREND_METRICS.map((metric) => (
-          <TrendChart key={metric.key} metric={metric} points={trends.points} />
+          <TrendChart key={metric.key} metric={metric} points={trends.points} anomalies={trends.anomalies} theme={theme} />
         ))}
       </div>
     </>
   );
 }
 
-function TrendChart({ metric, points }: { metric: Metric; points: TrendPoint[] }) {
-  const values = points.map((p) => (p.batches > 0 ? p[metric.key] : null));
-  const known = values.filter((v): v is number => v !== null);
-  const max = metric.fixedMax ?? niceMax(known.length ? Math.max(...known) : 0);
-  const plot: Plot = { width: W - LEFT, height: H - TOP - BOTTOM, max };
-  const latest = [...values].reverse().find((v) => v !== null) ?? null;
-  const labels = labelIndices(points.length, points.length > 10 ? 4 : points.length);
+function TrendChart({
+  metric,
+  points,
+  anomalies,
+  theme,
+}: {
+  metric: TrendMetric;
+  points: TrendPoint[];
+  anomalies: TrendAnomaly[];
+  theme: ReturnType<typeof chartTheme>;
+}) {
+  const chart = useMemo(() => trendChart(metric, points, anomalies), [metric, points, anomalies]);
+  const options = useMemo(() => trendOptions(metric, chart, points, theme), [metric, chart, points, theme]);
+  const marked = chart.marks.flatMap((marks, i) => marks.map((a) => ({ a, date: points[i].date })));
   return (
-    <figure data-testid="flowlytics-trend-chart" data-metric={metric.key} style={{ ...chartBox, margin: 0 }}>
+    <figure
+      data-testid="flowlytics-trend-chart"
+      data-metric={metric.key}
+      data-anomalies={marked.length}
+      style={{ ...chartBox, margin: 0, position: "relative" }}
+    >
       <figcaption style={{ display: "flex", justifyContent: "space-between", fontSize: "12px", gap: "8px" }}>
         <strong>{metric.title}</strong>
-        <span style={s.muted}>latest {metric.format(latest)}</span>
+        <span style={s.muted}>latest {metric.format(chart.latest)}</span>
       </figcaption>
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
-        width="100%"
-        role="img"
-        aria-label={`${metric.title}, ${points.length} days`}
-        style={{ display: "block", overflow: "visible" }}
-      >
-        <g transform={`translate(${LEFT} ${TOP})`}>
-          <line x1={0} x2={plot.width} y1={plot.height} y2={plot.height} stroke="currentColor" strokeOpacity={0.35} />
-          <line x1={0} x2={plot.width} y1={0} y2={0} stroke="currentColor" strokeOpacity={0.12} strokeDasharray="3 3" />
-          <text x={0} y={-4} fontSize={9} fill="currentColor" fillOpacity={0.65}>
-            {metric.format(max)}
-          </text>
-          {metric.kind === "bar"
-            ? bars(values, plot).map((b) => (
-                <rect key={b.index} x={b.x} y={b.y} width={b.width} height={Math.max(b.height, 0.5)} fill={metric.colour}>
-                  <title>{`${points[b.index].date}: ${metric.format(values[b.index])}`}</title>
-                </rect>
-              ))
-            : (
-                <>
-                  <path d={linePath(values, plot)} fill="none" stroke={metric.colour} strokeWidth={2} />
-                  {values.map((v, i) =>
-                    v === null ? null : (
-                      <circle key={i} cx={slotX(i, values.length, plot.width)} cy={valueY(v, plot)} r={points.length > 10 ? 2 : 3} fill={metric.colour}>
-                        <title>{`${points[i].date}: ${metric.format(v)} (${points[i].batches} batch${points[i].batches === 1 ? "" : "es"})`}</title>
-                      </circle>
-                    ),
-                  )}
-                </>
-              )}
-          {labels.map((i) => (
-            <text
-              key={i}
-              x={slotX(i, points.length, plot.width)}
-              y={plot.height + 12}
-              fontSize={9}
-              textAnchor="middle"
-              fill="currentColor"
-              fillOpacity={0.65}
+      <div style={{ position: "relative", height: "110px" }} role="img" aria-label={`${metric.title}, ${points.length} days`}>
+        {metric.kind === "bar" ? (
+          <Bar data={chart.data as never} options={options as never} />
+        ) : (
+          <Line data={chart.data as never} options={options as never} />
+        )}
+      </div>
+      {marked.length > 0 ? (
+        <ul style={{ listStyle: "none", margin: "4px 0 0 0", padding: 0, fontSize: "11px" }}>
+          {marked.map(({ a, date }) => (
+            <li
+              key={a.id}
+              data-testid="flowlytics-trend-anomaly"
+              data-level={a.level}
+              data-date={date}
+              style={{ color: LEVEL_COLOURS[a.level] }}
             >
-              {shortDate(points[i].date)}
-            </text>
+              <span aria-hidden="true">▲ </span>
+              {date}: {trendAnomalyText(a)}
+            </li>
           ))}
-        </g>
-      </svg>
-      {known.length === 0 ? <div style={{ ...s.muted, fontSize: "11px" }}>No data in this period.</div> : null}
+        </ul>
+      ) : null}
+      {chart.empty ? <div style={{ ...s.muted, fontSize: "11px" }}>No data in this period.</div> : null}
+      <table data-testid="flowlytics-trend-table" style={visuallyHidden}>
+        <caption>{metric.title} per UTC day</caption>
+        <thead>
+          <tr>
+            <th scope="col">Day</th>
+            <th scope="col">{metric.title}</th>
+            <th scope="col">Batches</th>
+            <th scope="col">Anomalies</th>
+          </tr>
+        </thead>
+        <tbody>
+          {points.map((p, i) => (
+            <tr key={p.date}>
+              <td>{p.date}</td>
+              <td>{metric.format(chart.data.datasets[0].data[i] ?? null)}</td>
+              <td>{p.batches}</td>
+              <td>{chart.marks[i].map(trendAnomalyText).join("; ")}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </figure>
   );
 }

@@ -59,6 +59,31 @@ export interface BatchList {
   totalCount: number;
 }
 
+/** A stored anomaly of a run (`anomalies` on process rows and trends): `ratio` is value over the usual median. */
+export interface AnomalyMark {
+  id: number;
+  runId: string | null;
+  jobNodeId: string;
+  metric: string;
+  value: number;
+  median: number | null;
+  ratio: number | null;
+  expectedLow: number | null;
+  expectedHigh: number | null;
+  direction: "HIGH" | "LOW";
+  level: "warn" | "error";
+  eventTime: string;
+  markedNormalBy: string | null;
+  markedNormalAt: string | null;
+}
+
+/** How much history the job's baseline has; below `minHistory` runs the detector gives no verdict. */
+export interface LearningState {
+  runs: number;
+  minHistory: number;
+  learning: boolean;
+}
+
 export interface Process {
   runId: string | null;
   jobId: string;
@@ -80,6 +105,8 @@ export interface Process {
   errorMessage: string | null;
   logUrl: string | null;
   critical: boolean;
+  anomalies: AnomalyMark[];
+  learning: LearningState | null;
 }
 
 export interface ProcessPage {
@@ -87,6 +114,8 @@ export interface ProcessPage {
   totalCount: number;
   page: number;
   pageSize: number;
+  /** The caller may mark an anomaly normal (editors). */
+  canMarkNormal: boolean;
 }
 
 /** Server-side sort keys of `…/processes` (one per table column). */
@@ -151,10 +180,45 @@ export interface TrendPoint {
   dqErrorRate: number | null;
 }
 
+export interface TrendAnomaly extends AnomalyMark {
+  /** The UTC day of the run's batch: the trend point it marks. */
+  date: string;
+  /** The task's name, or null for the batch's own run. */
+  process: string | null;
+}
+
 export interface Trends {
   jobId: string;
   days: number;
   points: TrendPoint[];
+  anomalies: TrendAnomaly[];
+}
+
+export interface BaselineBand {
+  median: number;
+  expectedLow: number;
+  expectedHigh: number;
+  seasonal: boolean;
+}
+
+export interface BaselinePoint {
+  runId: string;
+  at: string;
+  value: number;
+  status: "learning" | "normal" | "anomaly";
+  band: BaselineBand | null;
+  anomaly: AnomalyMark | null;
+}
+
+/** `GET anomalies/baseline?jobId=&metric=`: a job's runs with the detector's band of normal. */
+export interface Baseline {
+  jobNodeId: string;
+  metric: string;
+  minHistory: number;
+  historyRuns: number;
+  learning: boolean;
+  current: BaselineBand | null;
+  points: BaselinePoint[];
 }
 
 /** `GET runs/<id>`: one run with everything the drill-down shows. */
