@@ -127,6 +127,10 @@ def _truncate(database: Database) -> None:
     tables = ", ".join(table.name for table in metadata.sorted_tables)
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # Ids restart: what this process learnt about jobs and datasets is wrong now (see ingest/id_cache.py).
+    from lineage_backend.ingest.id_cache import forget
+
+    forget()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -14,6 +16,8 @@ from lineage_backend.analytics.cost import CostRates
 from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
+from lineage_backend.ingest.group_commit import GroupCommit
+from lineage_backend.ingest.id_cache import StaleIdCacheError, forget
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
 from lineage_backend.ingest.projection import IngestOutcome
 from lineage_backend.ingest.results import BatchIngestResponse, BatchSummary, FailedEvent
@@ -74,14 +78,49 @@ def decode_json(body: bytes) -> Any:
         raise MalformedBodyError(f"the body is not valid JSON: {error}") from None
 
 
-def ingest_one(database: Database, document: Any, *, cost_rates: CostRates | None = None) -> IngestOutcome:
+def ingest_one(
+    database: Database, document: Any, *, cost_rates: CostRates | None = None, body: bytes | None = None
+) -> IngestOutcome:
+    """Store one event; concurrent calls in this process share a transaction (`group_commit`). `body`:
+    the JSON as received, stored as the raw event instead of writing the document out again."""
     if isinstance(document, list):
         raise InvalidEventError("this endpoint takes one event; post a JSON array to /api/v1/lineage/batch")
-    event = parse_event(document)
+    event = parse_event(document, payload=body)
+    return group_commit_for(database).submit(event, cost_rates=cost_rates)
+
+
+_group_commits: weakref.WeakKeyDictionary[Database, GroupCommit] = weakref.WeakKeyDictionary()
+_group_commits_lock = threading.Lock()
+
+
+def group_commit_for(database: Database) -> GroupCommit:
+    """The one group committer of this database in this process."""
+    committer = _group_commits.get(database)
+    if committer is None:
+        with _group_commits_lock:
+            committer = _group_commits.get(database)
+            if committer is None:
+                committer = GroupCommit(lambda events, rates: store(database, events, cost_rates=rates))
+                _group_commits[database] = committer
+    return committer
+
+
+def store(
+    database: Database, events: Sequence[ParsedEvent], *, cost_rates: CostRates | None = None
+) -> list[IngestOutcome]:
+    """Store parsed events in one transaction (retried on lock contention by `Database.run`)."""
     received_at = datetime.now(timezone.utc)
-    return database.run(
-        lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates)
-    )[0]
+
+    def work(session: Any) -> list[IngestOutcome]:
+        return store_events(events, session=session, received_at=received_at, cost_rates=cost_rates)
+
+    try:
+        return database.run(work)
+    except StaleIdCacheError as error:
+        # Jobs or datasets were deleted behind this process's back: forget what it knew, store again.
+        log.warning("%s; storing again without the id cache", error)
+        forget(database.engine)
+        return database.run(work)
 
 
 def ingest_batch(
@@ -101,12 +140,9 @@ def ingest_batch(
         except FlowlyticsError as error:
             failed.append(FailedEvent(index=index, reason=error.detail, retriable=False))
 
-    received_at = datetime.now(timezone.utc)
     events = [event for _, event in parsed]
     try:
-        database.run(
-            lambda session: store_events(events, session=session, received_at=received_at, cost_rates=cost_rates)
-        )
+        store(database, events, cost_rates=cost_rates)
     except Exception as error:
         if is_contention(error) or is_unavailable(error):
             raise  # a retriable 503 for the whole batch, not one "could not be stored" per event
@@ -114,7 +150,7 @@ def ingest_batch(
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
-                _store_one(database, event, received_at, cost_rates)
+                store(database, [event], cost_rates=cost_rates)
             except Exception as single_error:
                 if is_contention(single_error) or is_unavailable(single_error):
                     raise
@@ -143,7 +179,3 @@ def ingest_batch(
         ),
         failed_events=failed,
     )
-
-
-def _store_one(database: Database, event: ParsedEvent, received_at: datetime, cost_rates: CostRates | None) -> None:
-    database.run(lambda session: store_events([event], session=session, received_at=received_at, cost_rates=cost_rates))
