@@ -216,7 +216,10 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
     if not updates:
         return dag_ids
     rows = _locked_rows(
-        JOB, updates, [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id, JOB.c.namespace, JOB.c.name], JOB.c.id,
+        JOB,
+        updates,
+        [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id, JOB.c.namespace, JOB.c.name],
+        JOB.c.id,
         session=session,
     )
     keys_by_id = {job_id: key for key, job_id in jobs.items()}

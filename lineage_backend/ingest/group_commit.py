@@ -54,6 +54,11 @@ class GroupCommit:
         self.groups_written = 0  # for tests and benchmarks: how many transactions the posts took
         self.events_written = 0
 
+    @property
+    def queued(self) -> int:
+        """Events waiting for the group being written (for tests and benchmarks)."""
+        return len(self._queue)
+
     def submit(self, event: ParsedEvent, *, cost_rates: CostRates | None = None) -> IngestOutcome:
         """Store one event; returns once the transaction holding it has committed (or raises its error)."""
         pending = _Pending(event, cost_rates)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -82,10 +83,7 @@ def cache_for(session: Session) -> IdCache:
 def forget(engine: Engine | None = None) -> None:
     """Drop what was learnt about one database (or all): call it after deleting jobs or datasets."""
     with _caches_lock:
-        if engine is None:
-            caches = list(_caches.values())
-        else:
-            caches = [_caches[engine]] if engine in _caches else []
+        caches = list(_caches.values()) if engine is None else [c for e, c in _caches.items() if e is engine]
     for cache in caches:
         cache.clear()
 

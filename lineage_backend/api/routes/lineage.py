@@ -85,7 +85,7 @@ async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep
 async def post_batch(
     request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep, response: Response
 ) -> BatchIngestResponse:
-    _, document = await _body_and_document(request, settings.max_body_bytes)
+    _body, document = await _body_and_document(request, settings.max_body_bytes)
     result = await run_in_threadpool(
         lambda: ingest_batch(database, document, max_events=settings.max_batch_events, cost_rates=settings.cost_rates)
     )
