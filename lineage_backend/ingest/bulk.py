@@ -563,7 +563,12 @@ def _derive_from_facets(run: dict[str, Any]) -> None:
 
 def _place_in_batches(runs: dict[str, dict[str, Any]], *, session: Session) -> None:
     """Each run's batch is its top-most known ancestor: the facet's root, else the parent's batch."""
-    parents = {run["parent_run_uuid"] for run in runs.values() if run["parent_run_uuid"]} - set(runs)
+    # A run whose facet names its root needs nothing of its parent's row (Airflow's tasks, for instance).
+    parents = {
+        run["parent_run_uuid"]
+        for uuid, run in runs.items()
+        if run["parent_run_uuid"] and not (run["root_run_uuid"] and run["root_run_uuid"] != uuid)
+    } - set(runs)
     known: dict[str, str | None] = {}
     for chunk in _chunks(sorted(parents)):
         known.update(
