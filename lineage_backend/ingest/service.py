@@ -16,7 +16,7 @@ from lineage_backend.analytics.cost import CostRates
 from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
-from lineage_backend.ingest.group_commit import GroupCommit
+from lineage_backend.ingest.group_commit import GroupCommit, StoreFunction
 from lineage_backend.ingest.id_cache import StaleIdCacheError, forget
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
 from lineage_backend.ingest.projection import IngestOutcome
@@ -100,9 +100,21 @@ def group_commit_for(database: Database) -> GroupCommit:
         with _group_commits_lock:
             committer = _group_commits.get(database)
             if committer is None:
-                committer = GroupCommit(lambda events, rates: store(database, events, cost_rates=rates))
+                committer = GroupCommit(_store_in(weakref.ref(database)))
                 _group_commits[database] = committer
     return committer
+
+
+def _store_in(database_ref: weakref.ReferenceType[Database]) -> StoreFunction:
+    """A store function that does not keep its database alive (the committers' map is weak on it)."""
+
+    def store_events_in_database(events: Sequence[ParsedEvent], rates: CostRates | None) -> list[IngestOutcome]:
+        database = database_ref()
+        if database is None:
+            raise RuntimeError("the database of this group commit is gone")
+        return store(database, events, cost_rates=rates)
+
+    return store_events_in_database
 
 
 def store(
