@@ -583,7 +583,7 @@ class ServerProcess:
                 self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
             )
         try:
-            wait_for_http(self.url + "/health", timeout=60)
+            wait_for_http(self.url + "/health", timeout=240)  # a loaded shared machine starts slowly
         except TimeoutError:
             self.__exit__()
             raise RuntimeError(f"{self.name} did not start; log:\n{self.log_path.read_text()[-3000:]}") from None

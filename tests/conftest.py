@@ -127,6 +127,10 @@ def _truncate(database: Database) -> None:
     tables = ", ".join(table.name for table in metadata.sorted_tables)
     with database.engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    # Ids restart: what this process learnt about jobs and datasets is wrong now (see ingest/id_cache.py).
+    from lineage_backend.ingest.id_cache import forget
+
+    forget()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -206,7 +210,8 @@ def serve_flowlytics(db_url: str, *args: str) -> Iterator[tuple[str, Database]]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=60)
+        # A hang guard: a loaded machine starts servers slowly.
+        wait_for_http(f"http://127.0.0.1:{port}/health", timeout=240)
         database = Database.from_url(db_url)
         yield f"http://127.0.0.1:{port}", database
         database.engine.dispose()

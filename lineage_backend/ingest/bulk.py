@@ -17,6 +17,12 @@ from sqlalchemy import Table, and_, bindparam, case, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
+from lineage_backend.ingest.id_cache import (
+    StaleIdCacheError,
+    cache_for,
+    link_after_commit,
+    remember_after_commit,
+)
 from lineage_backend.ingest.parse import TERMINAL_EVENT_TYPES, ParsedEvent, normalise_run_id, parse_time
 from lineage_backend.ingest.projection import (
     RUN_STATE_BY_EVENT,
@@ -146,10 +152,18 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
-    """Ids of jobs or datasets by (namespace, name), creating the missing ones in key order."""
-    ordered = sorted(keys)
-    ids = _select_ids(table, ordered, session=session)
-    missing = [key for key in ordered if key not in ids]
+    """Ids of jobs or datasets by (namespace, name), creating the missing ones in key order. Ids once
+    committed never change, so most come from the in-process cache without a statement."""
+    cache = cache_for(session)
+    ids = cache.lookup(table.name, keys)
+    unknown = sorted(key for key in keys if key not in ids)
+    if not unknown:
+        return ids
+    # Nothing of this table was written yet in this transaction: these rows are others' committed ones.
+    committed = _select_ids(table, unknown, session=session)
+    cache.remember(table.name, committed)
+    ids.update(committed)
+    missing = [key for key in unknown if key not in committed]
     if missing:
         now = datetime.now(timezone.utc)
         for chunk in _chunks(missing):
@@ -160,8 +174,18 @@ def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]
             session.execute(
                 insert_for(session, table).on_conflict_do_nothing(index_elements=["namespace", "name"]), rows
             )
-        ids.update(_select_ids(table, missing, session=session))
+        created = _select_ids(table, missing, session=session)
+        remember_after_commit(session, table.name, created)
+        ids.update(created)
     return ids
+
+
+def _check_keys(rows: dict[Any, Any], expected: dict[int, Key], table: Table) -> None:
+    """Every locked row is the job/dataset the (cached) id was taken for: else the cache is stale."""
+    for row_id, key in expected.items():
+        row = rows.get(row_id)
+        if row is None or (row.namespace, row.name) != key:
+            raise StaleIdCacheError(f"{table.name} id {row_id} is not {key} (any more): the tables were emptied")
 
 
 def _select_ids(table: Table, keys: list[Key], *, session: Session) -> dict[Key, int]:
@@ -200,11 +224,19 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
     dag_ids: dict[int, str | None] = {}
     if not updates:
         return dag_ids
-    rows = _locked_rows(JOB, updates, [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id], JOB.c.id, session=session)
+    rows = _locked_rows(
+        JOB,
+        updates,
+        [JOB.c.facets, JOB.c.facet_times, JOB.c.dag_id, JOB.c.namespace, JOB.c.name],
+        JOB.c.id,
+        session=session,
+    )
+    keys_by_id = {job_id: key for key, job_id in jobs.items()}
+    _check_keys(rows, {job_id: keys_by_id[job_id] for job_id in updates}, JOB)
     changes = []
     now = datetime.now(timezone.utc)
     for job_id, job_events in updates.items():
-        _, facets, times, dag_id = rows[job_id]
+        _, facets, times, dag_id, _ns, _name = rows[job_id]
         facets, times = facets or {}, times or {}
         changed = False
         new_dag_id = dag_id
@@ -267,11 +299,19 @@ def _merge_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, sess
                         "first_seen": first_seen,
                     }
     if updates:
-        rows = _locked_rows(DATASET, updates, [DATASET.c.facets, DATASET.c.facet_times], DATASET.c.id, session=session)
+        rows = _locked_rows(
+            DATASET,
+            updates,
+            [DATASET.c.facets, DATASET.c.facet_times, DATASET.c.namespace, DATASET.c.name],
+            DATASET.c.id,
+            session=session,
+        )
+        keys_by_id = {dataset_id: key for key, dataset_id in datasets.items()}
+        _check_keys(rows, {dataset_id: keys_by_id[dataset_id] for dataset_id in updates}, DATASET)
         changes = []
         now = datetime.now(timezone.utc)
         for dataset_id, incoming in updates.items():
-            _, facets, times = rows[dataset_id]
+            _, facets, times, _ns, _name = rows[dataset_id]
             facets, times, changed = facets or {}, times or {}, False
             for moment, new in incoming:
                 facets, times, merged = merge_facets(facets, times, new, moment)
@@ -433,7 +473,11 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
     for chunk in _chunks([new_rows[uuid] for uuid in sorted(new_rows)]):
         statement = insert_for(session, RUN).on_conflict_do_nothing(index_elements=["run_uuid"])
         created.update(session.execute(statement.returning(RUN.c.run_uuid), list(chunk)).scalars())
+    # parent_job_id is set once and never cleared: jobs known to have it need no statement.
+    linked = cache_for(session).parent_linked
+    parent_jobs = {job: parent for job, parent in parent_jobs.items() if job not in linked}
     if parent_jobs:
+        link_after_commit(session, parent_jobs)
         session.execute(
             update(JOB)
             .where(and_(JOB.c.id == bindparam("b_job"), JOB.c.parent_job_id.is_(None)))
@@ -528,7 +572,12 @@ def _derive_from_facets(run: dict[str, Any]) -> None:
 
 def _place_in_batches(runs: dict[str, dict[str, Any]], *, session: Session) -> None:
     """Each run's batch is its top-most known ancestor: the facet's root, else the parent's batch."""
-    parents = {run["parent_run_uuid"] for run in runs.values() if run["parent_run_uuid"]} - set(runs)
+    # A run whose facet names its root needs nothing of its parent's row (Airflow's tasks, for instance).
+    parents = {
+        run["parent_run_uuid"]
+        for uuid, run in runs.items()
+        if run["parent_run_uuid"] and not (run["root_run_uuid"] and run["root_run_uuid"] != uuid)
+    } - set(runs)
     known: dict[str, str | None] = {}
     for chunk in _chunks(sorted(parents)):
         known.update(

@@ -105,13 +105,15 @@ def event_hash(event: dict[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(event, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
-def parse_event(event: Any, where: str = "event") -> ParsedEvent:
+def parse_event(event: Any, where: str = "event", *, payload: bytes | None = None) -> ParsedEvent:
+    """`payload`: the event's JSON as received (kept as the raw event); written out from `event` if None."""
     if not isinstance(event, dict):
         raise InvalidEventError(f"{where}: an OpenLineage event must be a JSON object, got {_kind(event)}")
     _check_nesting(event, where)
     producer = _producer(event, where)
     event_time = parse_time(event.get("eventTime"), f"{where}.eventTime")
-    payload = orjson.dumps(event)
+    if payload is None:
+        payload = orjson.dumps(event)
     if b"\\u0000" in payload:  # orjson writes NUL as \u0000; the walk tells a real NUL from the text "\\u0000"
         _check_no_nul(event, where)
     digest = event_hash(event)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -14,6 +16,8 @@ from lineage_backend.analytics.cost import CostRates
 from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
+from lineage_backend.ingest.group_commit import GroupCommit, StoreFunction
+from lineage_backend.ingest.id_cache import StaleIdCacheError, forget
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
 from lineage_backend.ingest.projection import IngestOutcome
 from lineage_backend.ingest.results import BatchIngestResponse, BatchSummary, FailedEvent
@@ -75,17 +79,71 @@ def decode_json(body: bytes) -> Any:
 
 
 def ingest_one(
-    database: Database, document: Any, *, cost_rates: CostRates | None = None, rollups: bool = True
+    database: Database,
+    document: Any,
+    *,
+    cost_rates: CostRates | None = None,
+    rollups: bool = True,
+    body: bytes | None = None,
 ) -> IngestOutcome:
+    """Store one event; concurrent calls in this process share a transaction (`group_commit`). `body`:
+    the JSON as received, stored as the raw event instead of writing the document out again."""
     if isinstance(document, list):
         raise InvalidEventError("this endpoint takes one event; post a JSON array to /api/v1/lineage/batch")
-    event = parse_event(document)
+    event = parse_event(document, payload=body)
+    return group_commit_for(database, rollups=rollups).submit(event, cost_rates=cost_rates)
+
+
+# database -> rollups on/off -> its committer (one app has one setting; tests switch it)
+_group_commits: weakref.WeakKeyDictionary[Database, dict[bool, GroupCommit]] = weakref.WeakKeyDictionary()
+_group_commits_lock = threading.Lock()
+
+
+def group_commit_for(database: Database, *, rollups: bool = True) -> GroupCommit:
+    """The one group committer of this database (and rollup setting) in this process."""
+    committer = _group_commits.get(database, {}).get(rollups)
+    if committer is None:
+        with _group_commits_lock:
+            committers = _group_commits.setdefault(database, {})
+            committer = committers.get(rollups)
+            if committer is None:
+                committer = GroupCommit(_store_in(weakref.ref(database), rollups=rollups))
+                committers[rollups] = committer
+    return committer
+
+
+def _store_in(database_ref: weakref.ReferenceType[Database], *, rollups: bool) -> StoreFunction:
+    """A store function that does not keep its database alive (the committers' map is weak on it)."""
+
+    def store_events_in_database(events: Sequence[ParsedEvent], rates: CostRates | None) -> list[IngestOutcome]:
+        database = database_ref()
+        if database is None:
+            raise RuntimeError("the database of this group commit is gone")
+        return store(database, events, cost_rates=rates, rollups=rollups)
+
+    return store_events_in_database
+
+
+def store(
+    database: Database,
+    events: Sequence[ParsedEvent],
+    *,
+    cost_rates: CostRates | None = None,
+    rollups: bool = True,
+) -> list[IngestOutcome]:
+    """Store parsed events in one transaction (retried on lock contention by `Database.run`)."""
     received_at = datetime.now(timezone.utc)
-    return database.run(
-        lambda session: store_events(
-            [event], session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups
-        )
-    )[0]
+
+    def work(session: Any) -> list[IngestOutcome]:
+        return store_events(events, session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups)
+
+    try:
+        return database.run(work)
+    except StaleIdCacheError as error:
+        # Jobs or datasets were deleted behind this process's back: forget what it knew, store again.
+        log.warning("%s; storing again without the id cache", error)
+        forget(database.engine)
+        return database.run(work)
 
 
 def ingest_batch(
@@ -110,14 +168,9 @@ def ingest_batch(
         except FlowlyticsError as error:
             failed.append(FailedEvent(index=index, reason=error.detail, retriable=False))
 
-    received_at = datetime.now(timezone.utc)
     events = [event for _, event in parsed]
     try:
-        database.run(
-            lambda session: store_events(
-                events, session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups
-            )
-        )
+        store(database, events, cost_rates=cost_rates, rollups=rollups)
     except Exception as error:
         if is_contention(error) or is_unavailable(error):
             raise  # a retriable 503 for the whole batch, not one "could not be stored" per event
@@ -125,7 +178,7 @@ def ingest_batch(
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
-                _store_one(database, event, received_at, cost_rates, rollups)
+                store(database, [event], cost_rates=cost_rates, rollups=rollups)
             except Exception as single_error:
                 if is_contention(single_error) or is_unavailable(single_error):
                     raise
@@ -153,14 +206,4 @@ def ingest_batch(
             non_retriable=len(failed) - retriable,
         ),
         failed_events=failed,
-    )
-
-
-def _store_one(
-    database: Database, event: ParsedEvent, received_at: datetime, cost_rates: CostRates | None, rollups: bool
-) -> None:
-    database.run(
-        lambda session: store_events(
-            [event], session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups
-        )
     )

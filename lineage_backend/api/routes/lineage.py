@@ -50,14 +50,14 @@ def _body(schema: dict[str, Any]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-async def _document(request: Request, limit: int) -> object:
+async def _body_and_document(request: Request, limit: int) -> tuple[bytes, object]:
     body = await read_body(
         request.stream(),
         content_length=request.headers.get("content-length"),
         content_encoding=request.headers.get("content-encoding"),
         limit=limit,
     )
-    return decode_json(body)
+    return body, decode_json(body)
 
 
 @router.post(
@@ -68,9 +68,12 @@ async def _document(request: Request, limit: int) -> object:
     openapi_extra=_body(_EVENT_SCHEMA),
 )
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
-    document = await _document(request, settings.max_body_bytes)
+    body, document = await _body_and_document(request, settings.max_body_bytes)
+    # Concurrent posts share a transaction (ingest/group_commit.py); this returns after its commit.
     await run_in_threadpool(
-        lambda: ingest_one(database, document, cost_rates=settings.cost_rates, rollups=settings.analytics_rollups)
+        lambda: ingest_one(
+            database, document, cost_rates=settings.cost_rates, rollups=settings.analytics_rollups, body=body
+        )
     )
     request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
     request.app.state.alerts.observe(document)  # after the commit; queues, never waits nor raises
@@ -86,7 +89,7 @@ async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep
 async def post_batch(
     request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep, response: Response
 ) -> BatchIngestResponse:
-    document = await _document(request, settings.max_body_bytes)
+    _body, document = await _body_and_document(request, settings.max_body_bytes)
     result = await run_in_threadpool(
         lambda: ingest_batch(
             database,
