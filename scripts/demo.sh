@@ -420,8 +420,11 @@ break_pipeline() {
 open_incidents() {
     api GET "/flowlytics/api/v1/incidents?state=OPEN" 2>/dev/null | "$PY" -c '
 import json, sys
-for i in json.load(sys.stdin)["items"]:
-    print(f"    #{i[\"id\"]} {i[\"severity\"]}: {i[\"title\"][:110]}")' 2>/dev/null || true
+incidents = json.load(sys.stdin)["items"]
+for i in incidents:
+    print("    #%s %s: %s" % (i["id"], i["severity"], i["title"][:100]))
+if not incidents:
+    print("    none")' || true
 }
 
 print_messages() {
@@ -434,7 +437,7 @@ import json, sys
 for line in open(sys.argv[1], encoding="utf-8"):
     m = json.loads(line)
     to = " to " + ", ".join(m["to"]) if m.get("to") else ""
-    print(f"{m[\"receivedAt\"]}  {m[\"channel\"]}{to}: {m.get(\"title\")}")
+    print("%s  %s%s: %s" % (m["receivedAt"], m["channel"], to, m.get("title")))
     for text_line in (m.get("text") or "").splitlines()[:14]:
         print("    " + text_line)' "$MESSAGES"
 }

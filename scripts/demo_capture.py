@@ -45,7 +45,9 @@ def webhook_text(document: dict[str, Any]) -> str:
     lines = [f"incident #{document.get('incidentId')} {document.get('event')} ({document.get('state')})"]
     for run in (document.get("runs") or [])[:10]:
         if isinstance(run, dict):
-            lines.append(f"  run {run.get('jobNodeId')} {run.get('state') or ''} {run.get('errorMessage') or ''}".rstrip())
+            lines.append(
+                f"  run {run.get('jobNodeId')} {run.get('state') or ''} {run.get('errorMessage') or ''}".rstrip()
+            )
     impact = document.get("impact") or {}
     for item in (impact.get("items") or [])[:20]:
         if isinstance(item, dict):
@@ -87,10 +89,13 @@ def webhook_handler(capture: Capture) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             # The captured messages as plain text: the page shows untrusted text, so no HTML at all.
             text = capture.out.read_text(encoding="utf-8")
-            body = "".join(
-                f"{m['receivedAt']}  {m['channel']:<7}  {m.get('title')}\n{m.get('text') or ''}\n\n"
-                for m in map(json.loads, text.splitlines())
-            ) or "no alert message yet\n"
+            body = (
+                "".join(
+                    f"{m['receivedAt']}  {m['channel']:<7}  {m.get('title')}\n{m.get('text') or ''}\n\n"
+                    for m in map(json.loads, text.splitlines())
+                )
+                or "no alert message yet\n"
+            )
             data = body.encode()
             self.send_response(200)
             self.send_header("Content-Type", "text/plain; charset=utf-8")

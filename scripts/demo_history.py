@@ -49,7 +49,9 @@ NAMESPACE = "flowlytics_demo"  # the OpenLineage provider's namespace in the dem
 FILE_NAMESPACE = "file"
 PIPELINE = "flowlytics_demo_pipeline"
 PAYMENTS = "flowlytics_demo_payments"
-SEED_TAG = tags_run.TagsRunFacet(tags=[tags_run.TagsRunFacetFields(key="flowlytics_demo", value="seeded-history", source="DEMO")])
+SEED_TAG = tags_run.TagsRunFacet(
+    tags=[tags_run.TagsRunFacetFields(key="flowlytics_demo", value="seeded-history", source="DEMO")]
+)
 RUN_ID_NAMESPACE = uuid.UUID("6f1c8f0e-3b7a-4d8e-9a51-0d6c1f9b2e47")
 
 
@@ -58,7 +60,7 @@ class AirflowDagRunFacet(RunFacet):
     """`airflowDagRun`, the fields Flowlytics reads from the provider's facet of the same name."""
 
     dag: dict[str, Any] = attr.field(factory=dict)
-    dagRun: dict[str, Any] = attr.field(factory=dict)  # noqa: N815 (the provider's field name)
+    dagRun: dict[str, Any] = attr.field(factory=dict)
 
 
 @attr.define
@@ -66,19 +68,19 @@ class AirflowTaskRunFacet(RunFacet):
     """`airflow` on a task run: its DAG, DAG run, task and task instance."""
 
     dag: dict[str, Any] = attr.field(factory=dict)
-    dagRun: dict[str, Any] = attr.field(factory=dict)  # noqa: N815
+    dagRun: dict[str, Any] = attr.field(factory=dict)
     task: dict[str, Any] = attr.field(factory=dict)
-    taskInstance: dict[str, Any] = attr.field(factory=dict)  # noqa: N815
+    taskInstance: dict[str, Any] = attr.field(factory=dict)
 
 
 @attr.define
 class FlowlyticsStatsRunFacet(RunFacet):
     """The demo's `flowlytics_stats` run facet (dags/flowlytics_demo/facets.py), without Airflow imports."""
 
-    rowsInserted: int | None = attr.field(default=None)  # noqa: N815
-    rowsUpdated: int | None = attr.field(default=None)  # noqa: N815
-    rowsInvalid: int | None = attr.field(default=None)  # noqa: N815
-    dqFailedRows: int | None = attr.field(default=None)  # noqa: N815
+    rowsInserted: int | None = attr.field(default=None)
+    rowsUpdated: int | None = attr.field(default=None)
+    rowsInvalid: int | None = attr.field(default=None)
+    dqFailedRows: int | None = attr.field(default=None)
 
 
 @dataclass
@@ -97,6 +99,7 @@ class Task:
     outputs: list[Io]
     stats: dict[str, int] = field(default_factory=dict)
     error: str | None = None  # the task fails with this message
+    exception: str = "flowlytics_demo.steps.StepFailedError"  # ... raised as this (as the real step does)
 
 
 @dataclass
@@ -124,13 +127,18 @@ def pipeline_run(day: int, start: datetime, rng: random.Random, *, drift: bool, 
             "order_id, customer_id, order_date, amount, currency). The sender changed its export; ask it to "
             "re-send the feed with the agreed columns (or map the new name in extract_orders), then clear this task."
         )
+        extract.exception = "flowlytics_demo.steps.FeedSchemaError"
         return DagRun(PIPELINE, "data-platform", start, run_type, [extract])
     missing = invalid // 3
     staged = Io(
         steps.STAGING_ORDERS,
         orders,
         steps.ORDER_COLUMNS,
-        [("not_null", missing == 0, "customer_id"), ("amount_non_negative", False, "amount"), ("unique", True, "order_id")],
+        [
+            ("not_null", missing == 0, "customer_id"),
+            ("amount_non_negative", False, "amount"),
+            ("unique", True, "order_id"),
+        ],
     )
     transform = Task(
         "transform_orders",
@@ -163,7 +171,10 @@ def payments_run(start: datetime, rng: random.Random, *, orphans: int) -> DagRun
     extract = Task("extract_payments", rng.uniform(2.0, 3.0), [feed], [Io(steps.STAGING_PAYMENTS, payments)])
     extract.stats = {"rowsInserted": payments}
     staged = Io(
-        steps.STAGING_PAYMENTS, payments, steps.PAYMENT_COLUMNS, [("payments_reference_known_orders", not orphans, "order_id")]
+        steps.STAGING_PAYMENTS,
+        payments,
+        steps.PAYMENT_COLUMNS,
+        [("payments_reference_known_orders", not orphans, "order_id")],
     )
     reconcile = Task(
         "reconcile_payments",
@@ -211,7 +222,9 @@ def _dataset(io: Io, data_dir: Path, *, output: bool) -> InputDataset | OutputDa
         )
     if output:
         stats = output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=io.rows)
-        return OutputDataset(namespace=FILE_NAMESPACE, name=name, facets=facets, outputFacets={"outputStatistics": stats})
+        return OutputDataset(
+            namespace=FILE_NAMESPACE, name=name, facets=facets, outputFacets={"outputStatistics": stats}
+        )
     input_facets: dict[str, Any] = {
         "inputStatistics": input_statistics_input_dataset.InputStatisticsInputDatasetFacet(rowCount=io.rows)
     }
@@ -253,7 +266,12 @@ def events(dag_run: DagRun, data_dir: Path) -> list[RunEvent]:
     run_id = f"seeded__{dag_run.start.strftime('%Y-%m-%dT%H:%M:%S')}+00:00"
     root = str(uuid.uuid5(RUN_ID_NAMESPACE, f"{dag_run.dag_id}|{run_id}"))
     dag_facets = {"dag_id": dag_run.dag_id, "owner": dag_run.owner}
-    dag_run_facet = {"run_id": run_id, "run_type": dag_run.run_type, "start_date": dag_run.start.isoformat()}
+    dag_run_facet = {
+        "run_id": run_id,
+        "run_type": dag_run.run_type,
+        "start_date": dag_run.start.isoformat(),
+        "dag_version_number": 1,  # the demo DAGs' code has not changed
+    }
     dag_job = Job(namespace=NAMESPACE, name=dag_run.dag_id, facets={"jobType": _job_type("DAG")})
     dag_run_facets: dict[str, RunFacet] = {
         "airflowDagRun": AirflowDagRunFacet(dag=dag_facets, dagRun=dag_run_facet),
@@ -291,7 +309,7 @@ def events(dag_run: DagRun, data_dir: Path) -> list[RunEvent]:
             end_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
                 message=task.error,
                 programmingLanguage="python",
-                stackTrace=f"flowlytics_demo.steps.StepFailedError: {task.error}",
+                stackTrace=f"{task.exception}: {task.error}",
             )
         outputs = [_dataset(io, data_dir, output=True) for io in task.outputs]
         state = RunState.FAIL if task.error else RunState.COMPLETE
@@ -301,7 +319,12 @@ def events(dag_run: DagRun, data_dir: Path) -> list[RunEvent]:
             break
     at += timedelta(seconds=1.0)
     end_state = RunState.FAIL if failed else RunState.COMPLETE
-    out.append(_event(end_state, at, root, dag_run_facets, dag_job))
+    end_facets = dict(dag_run_facets)
+    if failed:  # what the provider says of a failed DAG run
+        end_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
+            message="task_failure", programmingLanguage="python"
+        )
+    out.append(_event(end_state, at, root, end_facets, dag_job))
     return out
 
 
