@@ -389,19 +389,29 @@ setup_alerts() {
     say "alerts: rule '$ALERT_RULE_NAME' → webhook capture, owners routed (data-platform → webhook${email:+, team:finance → e-mail $FINANCE_ADDRESS})"
 }
 
-# wait_message EVENT LINES: waits (60 s at most) until the webhook capture has an EVENT (opened, resolved)
-# message after the file's first LINES lines.
+# wait_message EVENT LINES: waits (60 s at most) until the capture has the EVENT (opened, resolved) message
+# of every demo channel (the webhook's, and the e-mail's when it is set up) after the file's first LINES lines.
 wait_message() {
-    local event=$1 after=$2 deadline
+    local event=$1 after=$2 deadline channels=1
+    smtp_capture_available && channels=2
     deadline=$(($(date +%s) + 60))
-    until tail -n "+$((after + 1))" "$MESSAGES" 2>/dev/null | grep -q "\"event\": \"$event\""; do
+    until (($(tail -n "+$((after + 1))" "$MESSAGES" 2>/dev/null | "$PY" -c '
+import json, sys
+event = sys.argv[1]
+seen = set()
+for line in sys.stdin:
+    m = json.loads(line)
+    resolved = m.get("event") == "resolved" if m["channel"] == "webhook" else m["title"].startswith("[Flowlytics] Resolved")
+    if resolved == (event == "resolved"):
+        seen.add(m["channel"])
+print(len(seen))' "$event") >= channels)); do
         if (($(date +%s) >= deadline)); then
-            say "warning: no '$event' alert message in ${MESSAGES#"$REPO"/} after 60 s (see the incident's timeline)"
+            say "warning: not every '$event' alert message is in ${MESSAGES#"$REPO"/} after 60 s (see the incident's timeline)"
             return 0
         fi
         sleep 1
     done
-    say "the alert capture received the '$event' message"
+    say "the alert capture received the '$event' message ($([[ $channels == 2 ]] && echo "webhook and e-mail" || echo webhook))"
 }
 
 message_count() { [[ -f "$MESSAGES" ]] && wc -l <"$MESSAGES" || echo 0; }
