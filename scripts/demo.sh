@@ -603,6 +603,6 @@ alerts) print_messages ;;
 stop) stop ;;
 status) status ;;
 logs) exec tail -n 100 -f "$LOG" ;;
--h | --help | help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//' ;;
+-h | --help | help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' ;;
 *) die "unknown command '$1' (start, recover, alerts, stop, status, logs)" ;;
 esac
