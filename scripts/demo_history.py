@@ -38,6 +38,7 @@ from openlineage.client.facet_v2 import (  # noqa: E402
     input_statistics_input_dataset,
     job_type_job,
     output_statistics_output_dataset,
+    ownership_job,
     parent_run,
     schema_dataset,
     tags_run,
@@ -237,8 +238,12 @@ def _dataset(io: Io, data_dir: Path, *, output: bool) -> InputDataset | OutputDa
     return InputDataset(namespace=FILE_NAMESPACE, name=name, facets=facets, inputFacets=input_facets)
 
 
-def _job_type(kind: str) -> job_type_job.JobTypeJobFacet:
-    return job_type_job.JobTypeJobFacet(processingType="BATCH", integration="AIRFLOW", jobType=kind)
+def _job_facets(kind: str, owner: str) -> dict[str, Any]:
+    """`jobType` and the DAG owner as `ownership`, as the provider sends them for DAGs and tasks."""
+    return {
+        "jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="AIRFLOW", jobType=kind),
+        "ownership": ownership_job.OwnershipJobFacet(owners=[ownership_job.Owner(name=owner)]),
+    }
 
 
 def _event(
@@ -272,7 +277,7 @@ def events(dag_run: DagRun, data_dir: Path) -> list[RunEvent]:
         "start_date": dag_run.start.isoformat(),
         "dag_version_number": 1,  # the demo DAGs' code has not changed
     }
-    dag_job = Job(namespace=NAMESPACE, name=dag_run.dag_id, facets={"jobType": _job_type("DAG")})
+    dag_job = Job(namespace=NAMESPACE, name=dag_run.dag_id, facets=_job_facets("DAG", dag_run.owner))
     dag_run_facets: dict[str, RunFacet] = {
         "airflowDagRun": AirflowDagRunFacet(dag=dag_facets, dagRun=dag_run_facet),
         "tags": SEED_TAG,
@@ -298,7 +303,8 @@ def events(dag_run: DagRun, data_dir: Path) -> list[RunEvent]:
             taskInstance={"try_number": 1, "queued_dttm": queued.isoformat()},
         )
         facets: dict[str, RunFacet] = {"parent": parent, "airflow": airflow, "tags": SEED_TAG}
-        job = Job(namespace=NAMESPACE, name=f"{dag_run.dag_id}.{task.task_id}", facets={"jobType": _job_type("TASK")})
+        task_name = f"{dag_run.dag_id}.{task.task_id}"
+        job = Job(namespace=NAMESPACE, name=task_name, facets=_job_facets("TASK", dag_run.owner))
         inputs = [_dataset(io, data_dir, output=False) for io in task.inputs]
         out.append(_event(RunState.START, at, task_run, facets, job, inputs))
         at += timedelta(seconds=task.seconds)
