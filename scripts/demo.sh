@@ -131,8 +131,7 @@ configure() {
     export FLOWLYTICS_DEMO_DATA="$DEMO/data"
     # shellcheck source=scripts/airflow_env.sh
     source "$REPO/scripts/airflow_env.sh"
-    # Alert messages link into this Airflow; e-mail goes to the demo's SMTP capture (when aiosmtpd is there).
-    export AIRFLOW__FLOWLYTICS__AIRFLOW_URL="$BASE"
+    # Alert e-mail goes to the demo's SMTP capture (when aiosmtpd is there).
     if smtp_capture_available; then
         export AIRFLOW__FLOWLYTICS__SMTP_URL="smtp://127.0.0.1:$SMTP_PORT?from=flowlytics-demo@localhost"
     fi
