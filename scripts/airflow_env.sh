@@ -32,6 +32,8 @@ export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=admin:admin
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=False
 export AIRFLOW__API__HOST="$_flowlytics_host"
 export AIRFLOW__API__PORT="$_flowlytics_port"
+# Links in alert messages point at this Airflow's UI.
+export AIRFLOW__FLOWLYTICS__AIRFLOW_URL="http://127.0.0.1:$_flowlytics_port"
 # Workers reach the API server here; without it, a port other than 8080 fails every task.
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:$_flowlytics_port/execution/"
 export AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT="${FLOWLYTICS_LOG_SERVER_PORT:-8793}"

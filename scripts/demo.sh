@@ -2,19 +2,28 @@
 # The Flowlytics demo: Airflow 3 (`airflow standalone`, SQLite) with the Flowlytics plugin and example DAGs
 # that emit real OpenLineage lineage into it.
 #
-#   scripts/demo.sh [start]   install into .venv if needed (scripts/setup.sh), start Airflow in the
-#                             background, run the producer DAGs, mark the revenue mart critical, run the
-#                             gated DAGs, print where to look. Running it again re-triggers the DAGs.
-#   scripts/demo.sh stop      stop Airflow
+#   scripts/demo.sh [start]   install into .venv if needed (scripts/setup.sh), start the alert capture and
+#                             Airflow in the background, post the producers' seeded past days (once), run
+#                             the producer DAGs, mark the revenue mart critical, set up an alert rule and
+#                             channels, run the gated DAGs, then break the orders feed and run the pipeline
+#                             (it fails: an incident, a message in the capture); print where to look.
+#                             Running it again re-triggers the DAGs.
+#   scripts/demo.sh recover   the feed's sender re-sends it fixed; the pipeline reruns: one "resolved" message
+#   scripts/demo.sh alerts    the alert messages captured so far
+#   scripts/demo.sh stop      stop Airflow and the alert capture
 #   scripts/demo.sh status    is it running, and where
 #   scripts/demo.sh logs      follow the Airflow log
 #
 # Environment:
-#   FLOWLYTICS_DEMO_PORT=8080        API server port
+#   FLOWLYTICS_DEMO_PORT=8080        API server port; the alert capture takes the next two
+#                                    (FLOWLYTICS_DEMO_CAPTURE_PORT webhooks, FLOWLYTICS_DEMO_SMTP_PORT e-mail)
 #   FLOWLYTICS_DEMO_FOREGROUND=1     stay attached after start, following the log; Ctrl-C stops Airflow
 #   FLOWLYTICS_DEMO_TIMEOUT=300      seconds to wait for each step
+#   FLOWLYTICS_DEMO_HISTORY_DAYS=14  past days of seeded history (0: none)
+#   FLOWLYTICS_DEMO_SKIP_SETUP=1     use .venv as it is (do not run scripts/setup.sh)
 #   PYTHON=python3                   interpreter used to create .venv
-# Everything the demo writes lives in .demo/ (gitignored): AIRFLOW_HOME, data files, log, keys, pid.
+# Everything the demo writes lives in .demo/ (gitignored): AIRFLOW_HOME, data files, log, keys, pid,
+# the captured alert messages (.demo/alerts/messages.jsonl).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,6 +36,19 @@ LOG="$DEMO/airflow.log"
 PIDFILE="$DEMO/airflow.pid"
 PORTFILE="$DEMO/airflow.port"
 TIMEOUT="${FLOWLYTICS_DEMO_TIMEOUT:-300}"
+HISTORY_DAYS="${FLOWLYTICS_DEMO_HISTORY_DAYS:-14}"
+HISTORY_MARK="$DEMO/history.seeded"
+# The alert capture (scripts/demo_capture.py): a webhook receiver and an SMTP server writing one file.
+ALERTS="$DEMO/alerts"
+MESSAGES="$ALERTS/messages.jsonl"
+CAPTURE_PIDFILE="$DEMO/capture.pid"
+CAPTURE_PORTFILE="$DEMO/capture.ports"
+CAPTURE_PORT="${FLOWLYTICS_DEMO_CAPTURE_PORT:-$((PORT + 1))}"
+SMTP_PORT="${FLOWLYTICS_DEMO_SMTP_PORT:-$((PORT + 2))}"
+ALERT_RULE_NAME="Orders pipeline failed: tell the owners of what breaks"
+WEBHOOK_CHANNEL_NAME="demo capture (webhook)"
+EMAIL_CHANNEL_NAME="demo capture (e-mail to finance)"
+FINANCE_ADDRESS="finance@example.test"
 NAMESPACE=flowlytics_demo
 # Producers emit the lineage; the gated DAGs (README, "Gating tasks") ask Flowlytics about it, so they run after.
 PRODUCER_DAGS=(flowlytics_demo_pipeline flowlytics_demo_payments)
@@ -53,7 +75,7 @@ running_pgid() {
 }
 
 port_in_use() {
-    "$PY" -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$PORT"
+    "$PY" -c 'import socket, sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "${1:-$PORT}"
 }
 
 # A running demo keeps the port it was started with, whatever FLOWLYTICS_DEMO_PORT says now.
@@ -61,6 +83,9 @@ use_running_port() {
     if [[ -s "$PORTFILE" ]]; then
         PORT="$(<"$PORTFILE")"
         BASE="http://127.0.0.1:$PORT"
+    fi
+    if [[ -s "$CAPTURE_PORTFILE" ]]; then
+        read -r CAPTURE_PORT SMTP_PORT <"$CAPTURE_PORTFILE"
     fi
 }
 
@@ -79,7 +104,7 @@ ensure_venv() {
     fi
     # The tests' install: the pinned Airflow and OpenLineage provider, Flowlytics editable; a no-op when .venv
     # is up to date. The demo needs neither PostgreSQL nor Chromium, hence no Debian packages.
-    FLOWLYTICS_SKIP_APT=1 bash "$REPO/scripts/setup.sh"
+    [[ "${FLOWLYTICS_DEMO_SKIP_SETUP:-0}" == 1 ]] || FLOWLYTICS_SKIP_APT=1 bash "$REPO/scripts/setup.sh"
     # Checked from / so that the repo on sys.path cannot pass for an installed package.
     (cd / && "$PY" -c 'import importlib.metadata as m, airflow.providers.openlineage; m.version("flowlytics")') \
         >/dev/null 2>&1 || die "Flowlytics or Airflow is not importable from $VENV; remove .venv and run again"
@@ -106,6 +131,10 @@ configure() {
     export FLOWLYTICS_DEMO_DATA="$DEMO/data"
     # shellcheck source=scripts/airflow_env.sh
     source "$REPO/scripts/airflow_env.sh"
+    # Alert e-mail goes to the demo's SMTP capture (when aiosmtpd is there).
+    if smtp_capture_available; then
+        export AIRFLOW__FLOWLYTICS__SMTP_URL="smtp://127.0.0.1:$SMTP_PORT?from=flowlytics-demo@localhost"
+    fi
     export PATH="$VENV/bin:$PATH"
     mkdir -p "$AIRFLOW_HOME" "$FLOWLYTICS_DEMO_DATA"
     # SimpleAuthManager keeps passwords already in this file, so we know the admin's and can print it.
@@ -261,6 +290,167 @@ save_demo_draft() {
     say "saved the workflow draft '$DEMO_DRAFT_NAME' for admin"
 }
 
+smtp_capture_available() { "$PY" -c 'import aiosmtpd' 2>/dev/null; }
+
+capture_running() { [[ -s "$CAPTURE_PIDFILE" ]] && kill -0 -- "-$(<"$CAPTURE_PIDFILE")" 2>/dev/null; }
+
+# The alert capture, in its own process group like Airflow; `demo.sh stop` stops it.
+start_capture() {
+    if capture_running; then
+        return 0
+    fi
+    local args=(--out "$MESSAGES" --http-port "$CAPTURE_PORT")
+    port_in_use "$CAPTURE_PORT" &&
+        die "port $CAPTURE_PORT (alert capture) is taken: set FLOWLYTICS_DEMO_CAPTURE_PORT to a free port"
+    if smtp_capture_available; then
+        port_in_use "$SMTP_PORT" &&
+            die "port $SMTP_PORT (e-mail capture) is taken: set FLOWLYTICS_DEMO_SMTP_PORT to a free port"
+        args+=(--smtp-port "$SMTP_PORT")
+    fi
+    mkdir -p "$ALERTS"
+    "$PY" -c 'import os, sys; os.setsid(); os.execvp(sys.argv[1], sys.argv[1:])' "$PY" "$REPO/scripts/demo_capture.py" \
+        "${args[@]}" >"$ALERTS/capture.log" 2>&1 </dev/null &
+    echo $! >"$CAPTURE_PIDFILE"
+    echo "$CAPTURE_PORT $SMTP_PORT" >"$CAPTURE_PORTFILE"
+    for _ in $(seq 50); do
+        [[ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$CAPTURE_PORT/")" == 200 ]] && break
+        sleep 0.2
+    done
+    say "alert capture listening: webhooks on :$CAPTURE_PORT$(smtp_capture_available && echo ", e-mail on :$SMTP_PORT"); messages in ${MESSAGES#"$REPO"/}"
+}
+
+stop_capture() {
+    if capture_running; then
+        kill -TERM -- "-$(<"$CAPTURE_PIDFILE")" 2>/dev/null || true
+        for _ in $(seq 20); do
+            capture_running || break
+            sleep 0.25
+        done
+        capture_running && kill -KILL -- "-$(<"$CAPTURE_PIDFILE")" 2>/dev/null
+        say "stopped the alert capture"
+    fi
+    rm -f "$CAPTURE_PIDFILE" "$CAPTURE_PORTFILE"
+}
+
+# The producers' past days, once per .demo (README, "Analytics": what is seeded and how it is labelled).
+seed_history() {
+    [[ -f "$HISTORY_MARK" ]] && return 0
+    ((HISTORY_DAYS > 0)) || return 0
+    local output
+    output="$("$PY" "$REPO/scripts/demo_history.py" --url "$BASE/flowlytics/" --api-key "$FLOWLYTICS_INGEST_KEY" \
+        --data-dir "$FLOWLYTICS_DEMO_DATA" --days "$HISTORY_DAYS")" || die "could not post the seeded history"
+    touch "$HISTORY_MARK"
+    say "$output (labelled seeded-history; the OpenLineage client, the real ingest path)"
+}
+
+# orders_feed drift|restore: what the orders feed's sender drops next (dags/flowlytics_demo/feeds.py).
+orders_feed() {
+    PYTHONPATH="$REPO/dags${PYTHONPATH:+:$PYTHONPATH}" "$PY" -m flowlytics_demo.feeds "$1" "$FLOWLYTICS_DEMO_DATA" >/dev/null
+}
+
+# admin_api METHOD PATH [JSON]: a Flowlytics call with the admin key.
+admin_api() {
+    local args=(-sS --fail-with-body -X "$1" -H "Authorization: Bearer $FLOWLYTICS_ADMIN_KEY")
+    [[ $# -ge 3 ]] && args+=(-H 'Content-Type: application/json' -d "$3")
+    curl "${args[@]}" "$BASE/flowlytics/api/v1$2"
+}
+
+# channel_id NAME: the id of the alert channel of that name, empty when there is none.
+channel_id() {
+    admin_api GET /alerts/channels | "$PY" -c '
+import json, sys
+print(next((str(c["id"]) for c in json.load(sys.stdin)["items"] if c["name"] == sys.argv[1]), ""))' "$1"
+}
+
+# A webhook and an e-mail channel into the capture, owners routed to them, and one rule: the orders
+# pipeline failing notifies its channel and the owners of everything downstream (README, "Alerts").
+setup_alerts() {
+    local webhook email="" routes body
+    webhook="$(channel_id "$WEBHOOK_CHANNEL_NAME")"
+    if [[ -z "$webhook" ]]; then
+        webhook="$(admin_api POST /alerts/channels "{\"name\": \"$WEBHOOK_CHANNEL_NAME\", \"type\": \"webhook\", \"url\": \"http://127.0.0.1:$CAPTURE_PORT/webhook\"}" | json_field id)" ||
+            die "could not create the webhook channel"
+    fi
+    routes="\"data-platform\": $webhook"
+    if smtp_capture_available; then
+        email="$(channel_id "$EMAIL_CHANNEL_NAME")"
+        if [[ -z "$email" ]]; then
+            email="$(admin_api POST /alerts/channels "{\"name\": \"$EMAIL_CHANNEL_NAME\", \"type\": \"email\", \"addresses\": [\"$FINANCE_ADDRESS\"]}" | json_field id)" ||
+                die "could not create the e-mail channel"
+        fi
+        routes="$routes, \"team:finance\": $email"
+    fi
+    admin_api PUT /alerts/owner-routes "{\"routes\": {$routes}}" >/dev/null || die "could not set the owner routes"
+    if ! admin_api GET /alerts/rules | grep -q "\"$ALERT_RULE_NAME\""; then
+        body="{\"name\": \"$ALERT_RULE_NAME\", \"condition\": {\"type\": \"run_failed\"}, \"scope\": {\"dagIds\": [\"flowlytics_demo_pipeline\"]}, \"channelIds\": [$webhook], \"routeToOwners\": true}"
+        admin_api POST /alerts/rules "$body" >/dev/null || die "could not create the alert rule"
+    fi
+    say "alerts: rule '$ALERT_RULE_NAME' → webhook capture, owners routed (data-platform → webhook${email:+, team:finance → e-mail $FINANCE_ADDRESS})"
+}
+
+# wait_message EVENT LINES: waits (60 s at most) until the capture has the EVENT (opened, resolved) message
+# of every demo channel (the webhook's, and the e-mail's when it is set up) after the file's first LINES lines.
+wait_message() {
+    local event=$1 after=$2 deadline channels=1
+    smtp_capture_available && channels=2
+    deadline=$(($(date +%s) + 60))
+    until (($(tail -n "+$((after + 1))" "$MESSAGES" 2>/dev/null | "$PY" -c '
+import json, sys
+event = sys.argv[1]
+seen = set()
+for line in sys.stdin:
+    m = json.loads(line)
+    resolved = m.get("event") == "resolved" if m["channel"] == "webhook" else m["title"].startswith("[Flowlytics] Resolved")
+    if resolved == (event == "resolved"):
+        seen.add(m["channel"])
+print(len(seen))' "$event") >= channels)); do
+        if (($(date +%s) >= deadline)); then
+            say "warning: not every '$event' alert message is in ${MESSAGES#"$REPO"/} after 60 s (see the incident's timeline)"
+            return 0
+        fi
+        sleep 1
+    done
+    say "the alert capture received the '$event' message ($([[ $channels == 2 ]] && echo "webhook and e-mail" || echo webhook))"
+}
+
+message_count() { [[ -f "$MESSAGES" ]] && wc -l <"$MESSAGES" || echo 0; }
+
+# The orders feed arrives with a renamed column: the pipeline fails, an incident opens, messages go out.
+break_pipeline() {
+    local before
+    before="$(message_count)"
+    orders_feed drift
+    say "the orders feed's sender renamed a column ('amount' → 'order_amount'); running the pipeline again"
+    trigger flowlytics_demo_pipeline
+    wait_runs flowlytics_demo_pipeline
+    wait_message opened "$before"
+}
+
+open_incidents() {
+    api GET "/flowlytics/api/v1/incidents?state=OPEN" 2>/dev/null | "$PY" -c '
+import json, sys
+incidents = json.load(sys.stdin)["items"]
+for i in incidents:
+    print("    #%s %s: %s" % (i["id"], i["severity"], i["title"][:100]))
+if not incidents:
+    print("    none")' || true
+}
+
+print_messages() {
+    [[ -s "$MESSAGES" ]] || {
+        say "no alert message captured yet (${MESSAGES#"$REPO"/})"
+        return 0
+    }
+    "$PY" -c '
+import json, sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    m = json.loads(line)
+    to = " to " + ", ".join(m["to"]) if m.get("to") else ""
+    print("%s  %s%s: %s" % (m["receivedAt"], m["channel"], to, m.get("title")))
+    for text_line in (m.get("text") or "").splitlines()[:14]:
+        print("    " + text_line)' "$MESSAGES"
+}
+
 # run_state DAG_ID: the Airflow state of the run triggered for it.
 run_state() { api GET "/api/v2/dags/$1/dagRuns/${RUN_ID[$1]}" 2>/dev/null | json_field state 2>/dev/null || echo unknown; }
 
@@ -295,16 +485,22 @@ summary() {
               (saved for admin: GET $BASE/flowlytics/api/v1/workflows/saved with the admin's JWT)
   CI check    .venv/bin/flowlytics impact --url $BASE/flowlytics/ --api-key "\$(cat .demo/read_key)" \\
                   --node '$warehouse' --fail-on critical      (exits 1: a critical consumer)
+  Analytics   $BASE/plugin/flowlytics_analytics   ($HISTORY_DAYS seeded past days + today's real runs)
+  Alerts      $BASE/plugin/flowlytics_alerts      open incidents:
+$(open_incidents)
+              messages: ${MESSAGES#"$REPO"/} (scripts/demo.sh alerts; or http://127.0.0.1:$CAPTURE_PORT/)
+  Recover     scripts/demo.sh recover     (the feed re-sent fixed, the pipeline reruns: one "resolved" message)
   Data files  ${FLOWLYTICS_DEMO_DATA#"$REPO"/}/
   Log         ${LOG#"$REPO"/}     (scripts/demo.sh logs)
   Run again   scripts/demo.sh             (triggers the demo DAGs again)
-  Stop        scripts/demo.sh stop        (or: kill -- -$pgid)
+  Stop        scripts/demo.sh stop        (Airflow and the alert capture)
 
 EOF
 }
 
 start() {
-    local started="" pgid
+    local started="" pgid invoked
+    invoked=$(date +%s)
     ensure_venv
     if pgid="$(running_pgid)"; then
         use_running_port
@@ -315,21 +511,28 @@ start() {
         if port_in_use; then
             die "port $PORT is taken by another program: stop it, or run FLOWLYTICS_DEMO_PORT=$((PORT + 10)) scripts/demo.sh"
         fi
+        start_capture
         launch
         pgid="$(<"$PIDFILE")"
         started=$(date +%s)
     fi
+    start_capture
     wait_healthy "$started"
     login
     wait_dags "$started"
+    seed_history
+    orders_feed restore # the day's feed as agreed (a previous demo may have left the drifted one)
     trigger "${PRODUCER_DAGS[@]}"
     wait_runs "${PRODUCER_DAGS[@]}"
     mark_critical
     save_demo_draft
+    setup_alerts
     trigger "${GATE_DAGS[@]}"
     say "the gated DAGs take about a minute: the payments report's sensor waits 45 s, then times out"
     wait_runs "${GATE_DAGS[@]}"
+    break_pipeline
     summary "$pgid"
+    say "demo ready $(since "$invoked") s after scripts/demo.sh was started"
     if [[ "${FLOWLYTICS_DEMO_FOREGROUND:-0}" == 1 ]]; then
         say "following the log; Ctrl-C stops Airflow"
         tail -n 0 -f "$LOG" &
@@ -341,8 +544,29 @@ start() {
     fi
 }
 
+# The sender re-sends the orders feed with the agreed columns; the pipeline's next run closes the incident.
+recover() {
+    local before
+    running_pgid >/dev/null || die "the demo is not running: scripts/demo.sh"
+    use_running_port
+    configure
+    login
+    before="$(message_count)"
+    orders_feed restore
+    say "the orders feed is re-sent with its agreed columns; running the pipeline again"
+    trigger flowlytics_demo_pipeline
+    wait_runs flowlytics_demo_pipeline
+    wait_message resolved "$before"
+    tail -n "+$((before + 1))" "$MESSAGES" >"$ALERTS/.new" 2>/dev/null || true
+    MESSAGES="$ALERTS/.new" print_messages
+    rm -f "$ALERTS/.new"
+    say "the incident is resolved (Alerts page: $BASE/plugin/flowlytics_alerts); scripts/demo.sh breaks the feed again"
+}
+
 stop() {
     local pgid i
+    use_running_port
+    stop_capture
     if ! pgid="$(running_pgid)"; then
         say "not running"
         rm -f "$PIDFILE" "$PORTFILE"
@@ -373,9 +597,11 @@ status() {
 
 case "${1:-start}" in
 start) start ;;
+recover) recover ;;
+alerts) print_messages ;;
 stop) stop ;;
 status) status ;;
 logs) exec tail -n 100 -f "$LOG" ;;
--h | --help | help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
-*) die "unknown command '$1' (start, stop, status, logs)" ;;
+-h | --help | help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//' ;;
+*) die "unknown command '$1' (start, recover, alerts, stop, status, logs)" ;;
 esac

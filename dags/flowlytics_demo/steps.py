@@ -92,6 +92,27 @@ class StepFailedError(Exception):
         self.checks = checks
 
 
+class FeedSchemaError(StepFailedError):
+    """A source feed arrived without the columns agreed with its sender (schema drift upstream)."""
+
+
+def check_feed_columns(feed: str, table: Table) -> None:
+    """Refuse a feed whose header is not the agreed one: a renamed column would otherwise load as blanks."""
+    expected = [name for name, _ in table.columns]
+    found = list(table.rows[0]) if table.rows else expected
+    missing = [name for name in expected if name not in found]
+    check = Check("columns_match_contract", not missing, None, ", ".join(expected), ", ".join(found))
+    if missing:
+        unexpected = [name for name in found if name not in expected]
+        raise FeedSchemaError(
+            f"Schema drift in {feed}: column {', '.join(repr(n) for n in missing)} is missing"
+            + (f" and {', '.join(repr(n) for n in unexpected)} is new" if unexpected else "")
+            + f" (expected {', '.join(expected)}). The sender changed its export; ask it to re-send the feed "
+            "with the agreed columns (or map the new name in extract_orders), then clear this task.",
+            checks={feed: [check]},
+        )
+
+
 def orders_feed() -> Table:
     rng = random.Random(42)  # noqa: S311 (fixed seed: reproducible demo data, not security)
     rows = []
@@ -139,6 +160,7 @@ def receive_feeds(base: Path) -> dict[str, Table]:
 
 def extract_orders(inputs: Mapping[str, Table]) -> StepResult:
     feed = inputs[ORDERS_FEED]
+    check_feed_columns(ORDERS_FEED, feed)
     return StepResult(outputs={STAGING_ORDERS: feed}, rows_inserted=len(feed.rows))
 
 

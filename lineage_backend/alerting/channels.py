@@ -158,6 +158,8 @@ def _send_apprise(url: str, message: Message) -> str:
     notifier = apprise.Apprise()
     if not notifier.add(url):
         raise DeliveryError("apprise does not recognise this channel's URL; see https://github.com/caronc/apprise/wiki")
-    if not notifier.notify(body=message.text, title=message.title):
+    # The body is plain text: without TEXT apprise takes it for HTML, so an e-mail's text part lost its line
+    # breaks and anything looking like a tag, and its HTML part carried untrusted names and errors as markup.
+    if not notifier.notify(body=message.text, title=message.title, body_format=apprise.NotifyFormat.TEXT):
         raise DeliveryError("the service did not accept the notification (apprise reported a failure)")
     return "accepted"

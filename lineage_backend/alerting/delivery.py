@@ -94,6 +94,18 @@ def incident_document(incident: Incident, rule: AlertRule | None, kind: str, *, 
     }
 
 
+def sla_text(sla: Any) -> str:
+    """`{"latestArrival": "07:00", "maxAgeMinutes": 90}` as "latest arrival 07:00, max age 90 min"."""
+    if not isinstance(sla, dict):
+        return str(sla)
+    parts = []
+    if sla.get("latestArrival"):
+        parts.append(f"latest arrival {sla['latestArrival']}")
+    if sla.get("maxAgeMinutes"):
+        parts.append(f"max age {sla['maxAgeMinutes']} min")
+    return ", ".join(parts) or "set"
+
+
 def render_text(document: dict[str, Any]) -> tuple[str, str]:
     """Title and body for chat and mail: what broke, each failed run, the blast radius, the link."""
     verb = "Resolved" if document["event"] == "resolved" else document["severity"].upper()
@@ -117,8 +129,7 @@ def render_text(document: dict[str, Any]) -> tuple[str, str]:
         )
     for item in items[:20]:
         owners = ", ".join(item.get("owners") or []) or "no owner"
-        sla = item.get("sla")
-        extra = f", SLA {sla}" if sla else ""
+        extra = f", SLA {sla_text(item.get('sla'))}" if item.get("sla") else ""
         lines.append(
             f"  - {item.get('id')} (distance {item.get('distance')}, {item.get('criticality') or 'unset'}, "
             f"{owners}{extra})"

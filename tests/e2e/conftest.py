@@ -30,6 +30,7 @@ from tests.e2e.harness import (
     VIEWER,
     Airflow,
     DemoRuns,
+    MailCapture,
     airflow_env,
     demo_dataset_id,
     flowlytics_dag_run,
@@ -58,7 +59,27 @@ def patient_assertions() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
+def mail_capture() -> Iterator[MailCapture | None]:
+    """An SMTP server capturing what the session's Airflow e-mails (aiosmtpd, from the test extra); None
+    without aiosmtpd, and the tests that read mail then skip (or fail under FLOWLYTICS_REQUIRE_ALL)."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        yield None
+        return
+    capture = MailCapture()
+    port = free_port()
+    controller = Controller(capture, hostname="127.0.0.1", port=port)
+    controller.start()
+    capture.url = f"smtp://127.0.0.1:{port}?from=flowlytics-e2e@localhost"
+    try:
+        yield capture
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow(tmp_path_factory: pytest.TempPathFactory, mail_capture: MailCapture | None) -> Iterator[Airflow]:
     if importlib.util.find_spec("airflow.providers.openlineage") is None:
         skip_or_fail("apache-airflow and its OpenLineage provider are not installed (pip install -e '.[airflow]')")
     executable = Path(sys.executable).parent / "airflow"
@@ -80,6 +101,8 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS"] == "False"
     # A Viewer besides the demo's admin: may read every DAG, edit none.
     env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] += f",{VIEWER}:viewer"
+    if mail_capture is not None:  # alert e-mail goes to the session's SMTP capture
+        env["AIRFLOW__FLOWLYTICS__SMTP_URL"] = mail_capture.url
 
     log_path = root / "airflow.log"
     log_paths.append(log_path)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -281,3 +284,37 @@ def task_log(client: httpx.Client, dag_id: str, run_id: str, task_id: str, try_n
 
     collect(response.json()["content"])
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CapturedMail:
+    mail_from: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+
+
+class MailCapture:
+    """An aiosmtpd handler that keeps every message it receives (the e2e Airflow's `smtp_url` points at it)."""
+
+    def __init__(self) -> None:
+        self._messages: list[CapturedMail] = []
+        self._lock = threading.Lock()
+        self.url = ""  # smtp://127.0.0.1:<port>?from=..., set once it listens
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = message.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
+        mail = CapturedMail(
+            mail_from=str(envelope.mail_from),
+            to=tuple(envelope.rcpt_tos),
+            subject=str(message["Subject"] or ""),
+            text=body.get_content() if body is not None else "",
+        )
+        with self._lock:
+            self._messages.append(mail)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[CapturedMail]:
+        with self._lock:
+            return [m for m in self._messages if address in m.to]

@@ -47,6 +47,28 @@ def test_email_through_smtp_names_the_downstream_consumers(sqlite_database: Data
         assert "job:airflow:reports.t0" in body and "Impact:" in body
 
 
+def test_email_is_plain_text_with_its_lines_and_any_markup_kept_as_text() -> None:
+    """Regression: apprise took the body for HTML, so the text part lost its line breaks and `<...>`, and the
+    HTML part carried names and error messages (untrusted) as markup."""
+    text = (
+        "Runs (1):\n  - job:airflow:<b>sales</b>.t0 FAILED <a href='http://evil.example'>click</a>\n"
+        "Impact: 2 downstream (1 datasets, 1 jobs), 1 critical, 1 with an SLA\n"
+        "  - dataset:warehouse:public.sales (distance 1, critical, team:finance, SLA latest arrival 07:00)"
+    )
+    target = channel_module.ChannelTarget(1, "oncall", "email", None, ["oncall@example.com"], None)
+    with smtp_receiver() as smtp:
+        channel_module.send(target, channel_module.Message("a <i>title</i>", text, {}, "1"), smtp_url=smtp.url)
+        mail = wait_until(lambda: smtp.messages, what="the mail")[0]
+    assert not mail.is_multipart() and mail.get_content_type() == "text/plain", mail.as_string()
+    assert text in mail.get_payload(decode=True).decode().replace("\r\n", "\n"), mail.as_string()
+    assert mail["Subject"] == "a <i>title</i>"
+
+
+def test_sla_in_a_message_reads_as_words() -> None:
+    assert delivery.sla_text({"latestArrival": "07:00", "maxAgeMinutes": None}) == "latest arrival 07:00"
+    assert delivery.sla_text({"latestArrival": "07:00", "maxAgeMinutes": 90}) == "latest arrival 07:00, max age 90 min"
+
+
 def test_apprise_url_and_slack_webhook_deliver_to_local_receivers(sqlite_database: Database) -> None:
     with http_receiver() as apprise_target, http_receiver() as slack, alert_client(sqlite_database) as client:
         target = f"json://127.0.0.1:{apprise_target.port}/notify"
