@@ -255,7 +255,13 @@ def test_alerts_admin_creates_a_channel_tests_it_and_a_rule_and_a_viewer_cannot_
                 [rule] = [r for r in rules if r["name"] == rule_name]
                 [channel] = [c for c in channels if c["name"] == channel_name]
                 routes = admin.get("/flowlytics/api/v1/alerts/owner-routes").json()["routes"]
-            assert rule["condition"] == {"type": "consecutive_failures", "count": 2}
+            assert rule["condition"] == {
+                "type": "consecutive_failures",
+                "count": 2,
+                "metric": None,
+                "minLevel": None,
+                "threshold": None,
+            }
             assert rule["scope"]["dagIds"] == [nowhere] and rule["scope"]["minCriticality"] == "high"
             assert rule["channelIds"] == [channel["id"]] and rule["routeToOwners"] is True
             assert channel["hasSecret"] is True and routes[f"team:ui-{suffix}"] == channel["id"]
