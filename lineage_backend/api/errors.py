@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,9 +22,21 @@ from lineage_backend.errors import FlowlyticsError, NotAuthenticatedError
 log = logging.getLogger(__name__)
 
 
-async def _auth_refusal(request: Request) -> FlowlyticsError | None:
+def _route_across_lines(request: Request) -> Any:
+    """The route a path would match if `{node_id:path}` took control characters too (Starlette's `.*` stops at
+    a newline), so that such a path is refused as that route would refuse it rather than as an unknown path."""
+    path, method = request.url.path, request.method
+    for route in request.app.router.routes:
+        regex = getattr(route, "path_regex", None)
+        methods = getattr(route, "methods", None) or ()
+        if regex is not None and method in methods and re.match(regex.pattern, path, re.DOTALL):
+            return route
+    return None
+
+
+async def _auth_refusal(request: Request, route: Any = None) -> FlowlyticsError | None:
     """The 401/403 that the matched route's scope check would raise for this caller, if any."""
-    route = request.scope.get("route")
+    route = route or request.scope.get("route")
     dependant = getattr(route, "dependant", None)
     for dependency in dependant.dependencies if dependant is not None else ():
         if getattr(dependency.call, "required_scope", None) is None:
@@ -43,12 +57,16 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         """Framework errors (no such path, wrong method, unreadable body) in the same clear form."""
-        refusal = await _auth_refusal(request)
+        unmatched = error.status_code == 404 and "route" not in request.scope
+        near = _route_across_lines(request) if unmatched else None
+        refusal = await _auth_refusal(request, near)
         if refusal is not None:
             return await domain_error(request, refusal)
         detail = str(error.detail)
-        where = f"{request.method} {request.url.path}"
-        if error.status_code == 404 and detail == "Not Found":
+        where = f"{request.method} {request.url.path!r}" if near is not None else f"{request.method} {request.url.path}"
+        if near is not None:
+            detail = f"no such node or run: {where}; ids never contain control characters such as a newline or a tab"
+        elif error.status_code == 404 and detail == "Not Found":
             detail = f"no such path: {where}; the paths are listed at /docs (URL-encode node ids in a path)"
         elif error.status_code == 405:
             allowed = (error.headers or {}).get("Allow", "")

@@ -70,15 +70,28 @@ def require_chromium() -> None:
 @contextmanager
 def headless_chromium() -> Iterator[Any]:
     """The Chromium at CHROMIUM, headless with CHROMIUM_ARGS, as a Playwright Browser; closed on exit.
-    Call require_chromium() first."""
+    Call require_chromium() first. Browsers opened while another is open share one Playwright driver: Playwright
+    refuses a second sync driver in a thread that already runs one (a test's own browser beside a module's)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    if _driver["playwright"] is None:
+        _driver["manager"] = sync_playwright()
+        _driver["playwright"] = _driver["manager"].start()
+    _driver["users"] += 1
+    try:
+        browser = _driver["playwright"].chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:
             browser.close()
+    finally:
+        _driver["users"] -= 1
+        if _driver["users"] == 0:
+            _driver["manager"].__exit__(None, None, None)
+            _driver["playwright"] = _driver["manager"] = None
+
+
+_driver: dict[str, Any] = {"manager": None, "playwright": None, "users": 0}
 
 
 def log_in(page: Any, airflow: Airflow, plugin_path: str, *, user: str = "admin") -> None:

@@ -10,6 +10,7 @@ The parser is also run on its own over the same damage: it either parses or rais
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,11 +22,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from lineage_backend.app import create_app
 from lineage_backend.db import Database
 from lineage_backend.errors import InvalidEventError
 from lineage_backend.ingest.parse import ParsedEvent, parse_event
 from lineage_backend.store.models import RawEvent, Run, metadata
-from tests.conftest import INGEST, READ
+from tests.conftest import INGEST, READ, make_settings
 from tests.lineage_backend.fuzz.mutations import mutated_events
 from tests.lineage_backend.snapshot import snapshot
 
@@ -55,6 +57,14 @@ def corpus_events(corpus_dir: Path) -> list[dict[str, Any]]:
         events.extend(e for e in loaded if isinstance(e, dict) and len(json.dumps(e)) < 200_000)
     assert len(events) > 50, "the corpus should hold well over 50 real events"
     return events
+
+
+@pytest.fixture
+def client(database: Database) -> Iterator[TestClient]:
+    """Ingest's own idempotence: without the alert loop, whose rows (evaluations, anomalies) arrive later, from
+    another thread (tests/lineage_backend/alerting/ covers them)."""
+    with TestClient(create_app(make_settings(alerts_enabled=False), database=database)) as test_client:
+        yield test_client
 
 
 def table_counts(database: Database) -> dict[str, int]:
