@@ -19,6 +19,7 @@ for the README.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -193,10 +194,10 @@ class Browser:
         assert not self.errors, f"page errors: {self.errors}"
 
 
-@pytest.fixture(scope="module")
-def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
+@contextlib.contextmanager
+def _logged_in_browser(airflow: Airflow) -> Iterator[Browser]:
+    """Chromium logged in on the Batch Health page, recording dialogs and page errors."""
     require_chromium()
-
     ARTIFACTS.mkdir(exist_ok=True)
     with headless_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
@@ -211,6 +212,12 @@ def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: state.errors.append(str(error)))
         log_in(page, airflow, "/plugin/flowlytics_batch_health")
+        yield state
+
+
+@pytest.fixture(scope="module")
+def browser(airflow: Airflow, demo_runs: DemoRuns) -> Iterator[Browser]:
+    with _logged_in_browser(airflow) as state:
         yield state
 
 
@@ -525,21 +532,7 @@ def _wait(check: Any, what: str, timeout: float = 60.0) -> Any:
 @pytest.fixture
 def own_browser(airflow: Airflow) -> Iterator[Browser]:
     """A browser of its own, logged in, that does not wait for the demo runs (this test posts its own events)."""
-    require_chromium()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with headless_chromium() as chromium:
-        context = chromium.new_context(viewport={"width": 1440, "height": 1000})
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        state = Browser(page=page, base_url=airflow.base_url)
-
-        def on_dialog(dialog: Any) -> None:
-            state.dialogs.append(f"{dialog.type}: {dialog.message}")
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.on("pageerror", lambda error: state.errors.append(str(error)))
-        log_in(page, airflow, "/plugin/flowlytics_batch_health")
+    with _logged_in_browser(airflow) as state:
         yield state
 
 
