@@ -15,6 +15,8 @@ from urllib.parse import quote, urlsplit
 import httpx
 import orjson
 
+from lineage_backend.alerting.text import mail_subject, one_line
+
 log = logging.getLogger(__name__)
 TIMEOUT_SECONDS = 10.0
 
@@ -86,7 +88,7 @@ def send(channel: ChannelTarget, message: Message, *, smtp_url: str | None) -> s
             raise DeliveryError("no SMTP server: set FLOWLYTICS_SMTP_URL (or [flowlytics] smtp_url)")
         if not channel.addresses:
             raise DeliveryError("the email channel has no addresses")
-        return _send_apprise(smtp_apprise_url(smtp_url, channel.addresses), message)
+        return _send_apprise(smtp_apprise_url(smtp_url, channel.addresses), message, title=mail_subject(message.title))
     if not channel.url:
         raise DeliveryError(f"the {channel.type} channel has no URL")
     return _send_apprise(channel.url, message)
@@ -101,6 +103,13 @@ def _slack_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _slack_preformatted(text: str, limit: int) -> str:
+    """`text` inside a ``` block that it cannot close, at most `limit` characters: a zero-width space between
+    backticks keeps a name's own ``` from ending the block (after which its text would be read as mrkdwn)."""
+    escaped = _slack_escape(text).replace("``", "`\u200b`").replace("``", "`\u200b`")
+    return "```" + _clip(escaped, limit - 6) + "```"
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -109,10 +118,10 @@ def slack_payload(title: str, text: str, link: str | None) -> dict[str, Any]:
     """An incoming-webhook message: `text` (the notification and fallback) and `blocks` (header, the body as
     preformatted text, a button into Airflow)."""
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, SLACK_HEADER_MAX)}},
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(one_line(title), SLACK_HEADER_MAX)}},
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": "```" + _clip(_slack_escape(text), SLACK_SECTION_MAX - 6) + "```"},
+            "text": {"type": "mrkdwn", "text": _slack_preformatted(text, SLACK_SECTION_MAX)},
         },
     ]
     if link and urlsplit(link).scheme in ("http", "https"):
@@ -151,7 +160,7 @@ def _post_json(url: str, body: bytes, headers: dict[str, str]) -> str:
     return f"HTTP {response.status_code}"
 
 
-def _send_apprise(url: str, message: Message) -> str:
+def _send_apprise(url: str, message: Message, *, title: str | None = None) -> str:
     import apprise
 
     logging.getLogger("apprise").setLevel(logging.CRITICAL)  # its messages can quote URLs, and so tokens
@@ -160,6 +169,6 @@ def _send_apprise(url: str, message: Message) -> str:
         raise DeliveryError("apprise does not recognise this channel's URL; see https://github.com/caronc/apprise/wiki")
     # The body is plain text: without TEXT apprise takes it for HTML, so an e-mail's text part lost its line
     # breaks and anything looking like a tag, and its HTML part carried untrusted names and errors as markup.
-    if not notifier.notify(body=message.text, title=message.title, body_format=apprise.NotifyFormat.TEXT):
+    if not notifier.notify(body=message.text, title=title or message.title, body_format=apprise.NotifyFormat.TEXT):
         raise DeliveryError("the service did not accept the notification (apprise reported a failure)")
     return "accepted"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from lineage_backend.alerting.channels import ChannelTarget, DeliveryError, Message, send
 from lineage_backend.alerting.incidents import timeline
+from lineage_backend.alerting.text import clip, one_line
 from lineage_backend.db import Database
 from lineage_backend.store.models import AlertChannel, AlertOutbox, AlertRule, Incident, IncidentOccurrence
 
@@ -106,18 +107,29 @@ def sla_text(sla: Any) -> str:
     return ", ".join(parts) or "set"
 
 
+TITLE_MAX = 250  # characters of a message's title (a subject, a Slack header); the body has every name whole
+ERROR_MAX = 500  # characters of a run's error message in the body
+
+
 def render_text(document: dict[str, Any]) -> tuple[str, str]:
-    """Title and body for chat and mail: what broke, each failed run, the blast radius, the link."""
+    """Title and body for chat and mail: what broke, each failed run, the blast radius, the link.
+
+    Every name (from events, owners, rule names) is put on its line with `one_line`: a name's line break
+    cannot start a line of its own in the message (a forged "Airflow:" link, a fake run) nor a header in a
+    mail's subject; a direction override cannot reorder what follows it."""
     verb = "Resolved" if document["event"] == "resolved" else document["severity"].upper()
-    title = f"[Flowlytics] {verb}: {document['title']}"
-    lines = [f"Incident #{document['incidentId']} ({document['state']}) on {document['subject']}"]
+    title = clip(f"[Flowlytics] {verb}: {one_line(document['title'])}", TITLE_MAX)
+    lines = [f"Incident #{document['incidentId']} ({document['state']}) on {one_line(document['subject'])}"]
     if document["rule"]:
-        lines.append(f"Rule: {document['rule']['name']}")
+        lines.append(f"Rule: {one_line(document['rule']['name'])}")
     runs = document["runs"]
     if runs:
         lines.append(f"Runs ({len(runs)}):")
         lines.extend(
-            f"  - {r['jobNodeId'] or ''} {r['state'] or ''} {r['errorMessage'] or ''}".rstrip() for r in runs[:50]
+            one_line(
+                f"  - {r['jobNodeId'] or ''} {r['state'] or ''} {clip(r['errorMessage'] or '', ERROR_MAX)}"
+            ).rstrip()
+            for r in runs[:50]
         )
     summary = document["impact"]["summary"] or {}
     items = document["impact"]["items"] or []
@@ -131,11 +143,13 @@ def render_text(document: dict[str, Any]) -> tuple[str, str]:
         owners = ", ".join(item.get("owners") or []) or "no owner"
         extra = f", SLA {sla_text(item.get('sla'))}" if item.get("sla") else ""
         lines.append(
-            f"  - {item.get('id')} (distance {item.get('distance')}, {item.get('criticality') or 'unset'}, "
-            f"{owners}{extra})"
+            one_line(
+                f"  - {item.get('id')} (distance {item.get('distance')}, {item.get('criticality') or 'unset'}, "
+                f"{owners}{extra})"
+            )
         )
     if document["url"]:
-        lines.append(f"Airflow: {document['url']}")
+        lines.append(f"Airflow: {one_line(document['url'])}")
     return title, "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -152,12 +153,18 @@ def airflow_link(run: Run, job: Job, base_url: str | None) -> str | None:
     dag_run = (facets.get("airflowDagRun") or {}).get("dagRun") or (facets.get("airflow") or {}).get("dagRun") or {}
     run_id = dag_run.get("run_id") if isinstance(dag_run, dict) else None
     base = base_url.rstrip("/")
+    # Each id is one path segment, percent-encoded: the ids come from events, and a `?`, `#`, `/`, space or
+    # line break in one must not end the path, nor start a line of its own where the link is printed.
     if not run_id:
-        return f"{base}/dags/{job.dag_id}"
+        return f"{base}/dags/{_segment(job.dag_id)}"
     task = (facets.get("airflow") or {}).get("task") or {}
     task_id = task.get("task_id") if isinstance(task, dict) else None
-    link = f"{base}/dags/{job.dag_id}/runs/{run_id}"
-    return f"{link}/tasks/{task_id}" if task_id else link
+    link = f"{base}/dags/{_segment(job.dag_id)}/runs/{_segment(str(run_id))}"
+    return f"{link}/tasks/{_segment(str(task_id))}" if task_id else link
+
+
+def _segment(value: str) -> str:
+    return quote(value, safe=":+@")
 
 
 # --- anomalies -------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from lineage_backend.alerting.channels import ChannelTarget, DeliveryError, Mess
 from lineage_backend.alerting.delivery import render_text
 from lineage_backend.alerting.evaluate import NOT_EVALUATED, RUN_METRICS
 from lineage_backend.alerting.incidents import resolve, timeline
+from lineage_backend.alerting.text import markdown_code, markdown_lines, markdown_text
 from lineage_backend.api.alert_schemas import (
     AnomalyResponse,
     ChannelCreate,
@@ -533,23 +534,29 @@ def export_incident(incident_id: int, fmt: str, *, session: Session, principal: 
     }
     if fmt == "json":
         return orjson.dumps(document, option=orjson.OPT_INDENT_2), "application/json"
-    i = incident
+    return _postmortem_markdown(incident, events).encode(), "text/markdown; charset=utf-8"
+
+
+def _postmortem_markdown(i: IncidentResponse, events: list[TimelineEntry]) -> str:
+    """The postmortem as Markdown. Every name and message is untrusted (events, people, rule names): each goes
+    through markdown_text (or markdown_code for ids), so it renders as the text it is, on its own line: no
+    heading, link, image or HTML of its own. Only notes, written by people, keep their line breaks."""
+    text, code = markdown_text, markdown_code
     lines = [
-        f"# Postmortem: incident #{i.id}: {i.title}",
+        f"# Postmortem: incident #{i.id}: {text(i.title)}",
         "",
-        f"- State: {i.state}; severity: {i.severity}",
-        f"- Subject: `{i.subject}`",
+        f"- State: {i.state}; severity: {text(i.severity)}",
+        f"- Subject: {code(i.subject)}",
         f"- Opened: {i.opened_at.isoformat()}; last seen: {i.last_seen_at.isoformat()}",
         f"- Acknowledged: {_when_who(i.acknowledged_at, i.acknowledged_by)}",
         f"- Resolved: {_when_who(i.resolved_at, i.resolved_by)}",
         f"- Occurrences: {i.occurrences}",
     ]
     if i.link:
-        lines.append(f"- Airflow: {i.link}")
+        lines.append(f"- Airflow: {code(i.link)}")
     lines += ["", "## Runs", ""]
     lines += [
-        f"- {r['at'].isoformat() if hasattr(r['at'], 'isoformat') else r['at']} `{r['jobNodeId']}` "
-        f"{r['state'] or ''} (run {r['runId']})"
+        f"- {text(_iso(r['at']))} {code(r['jobNodeId'] or '')} {text(r['state'] or '')} (run {code(r['runId'] or '')})"
         for r in i.runs
     ] or ["- none"]
     summary = i.impact.summary
@@ -563,19 +570,25 @@ def export_incident(incident_id: int, fmt: str, *, session: Session, principal: 
         "",
     ]
     lines += [
-        f"- `{item.id}` distance {item.distance}, criticality {item.criticality or 'unset'}, "
-        f"owners {', '.join(item.owners) or '-'}"
+        f"- {code(item.id)} distance {item.distance}, criticality {text(item.criticality or 'unset')}, "
+        f"owners {', '.join(text(owner) for owner in item.owners) or '-'}"
         for item in i.impact.items
     ]
     lines += ["", "## Timeline", ""]
     lines += [
-        f"- {e.at.isoformat()} **{e.kind}**{' (' + e.actor + ')' if e.actor else ''}: {e.message}" for e in events
+        f"- {e.at.isoformat()} **{text(e.kind)}**{' (' + text(e.actor) + ')' if e.actor else ''}: "
+        f"{markdown_lines(e.message, '  ') if e.kind == 'note' else text(e.message)}"
+        for e in events
     ]
-    return ("\n".join(lines) + "\n").encode(), "text/markdown; charset=utf-8"
+    return "\n".join(lines) + "\n"
+
+
+def _iso(at: Any) -> str:
+    return at.isoformat() if isinstance(at, datetime) else str(at)
 
 
 def _when_who(at: datetime | None, who: str | None) -> str:
-    return f"{at.isoformat()} by {who}" if at else "-"
+    return f"{at.isoformat()} by {markdown_text(who or '')}" if at else "-"
 
 
 # --- anomalies -------------------------------------------------------------------------------------------------
