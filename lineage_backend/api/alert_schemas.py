@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from lineage_backend.api.schemas import AnomalyMark, ApiModel, CollectionResponse, ImpactItem, ImpactSummary
 
@@ -17,6 +18,77 @@ ConditionType = Literal[
 ]
 Criticality = Literal["low", "medium", "high", "critical"]
 IncidentState = Literal["OPEN", "ACKNOWLEDGED", "RESOLVED"]
+
+# --- what admins and readers type: names, URLs, scope entries, reasons and notes -------------------------------
+#
+# Control characters (line breaks included), the Unicode line separators and the bidirectional controls make
+# no sense in a name, a URL or a one-line reason: they would break the lines of a message or reorder what a
+# reader sees. Scope entries and silence subjects match names from events, which may hold such characters
+# (ingest keeps names as sent), so only NUL is refused there: PostgreSQL cannot store it.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NOTE_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # a note keeps tabs and line breaks
+_SPACE = re.compile(r"\s")
+
+
+def _refuse(pattern: re.Pattern[str], value: str, what: str) -> None:
+    found = pattern.search(value)
+    if found:
+        raise ValueError(f"{what}: U+{ord(found.group()):04X} at character {found.start() + 1}")
+
+
+def _label(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be blank")
+    _refuse(_CONTROL, value, "must be one line, without control characters (line breaks, tabs, direction overrides)")
+    return value
+
+
+def _url(value: str | None) -> str | None:
+    if value:
+        _refuse(_CONTROL, value, "must not contain control characters")
+        _refuse(_SPACE, value, "must not contain spaces (percent-encode them as %20)")
+    return value
+
+
+def _secret(value: str | None) -> str | None:
+    if value:
+        _refuse(_CONTROL, value, "must not contain control characters")
+    return value
+
+
+def _no_nul(value: str | None) -> str | None:
+    if value and "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000); no stored name holds it")
+    return value
+
+
+def _match_text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return _no_nul(value) or value
+
+
+def _one_line(value: str | None) -> str | None:
+    if value:
+        _refuse(_CONTROL, value, "must be one line, without control characters")
+    return value
+
+
+def _note(value: str | None) -> str | None:
+    if value:
+        _refuse(_NOTE_CONTROL, value, "must not contain control characters other than tabs and line breaks")
+    return value
+
+
+# A rule's or channel's name: trimmed, 1-200 characters, one line.
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
+ChannelUrl = Annotated[str | None, Field(max_length=4000), AfterValidator(_url)]
+Secret = Annotated[str | None, Field(max_length=1000), AfterValidator(_secret)]
+EmailAddress = Annotated[str, Field(min_length=3, max_length=254)]
+# A DAG id, namespace, node id, owner or env a rule matches, as events and metadata spell it.
+ScopeEntry = Annotated[str, Field(min_length=1, max_length=2100), AfterValidator(_match_text)]
+ScopeList = Annotated[list[ScopeEntry], Field(max_length=1000)]
 
 
 class AnomalyResponse(ApiModel):
@@ -83,18 +155,18 @@ class BaselineResponse(ApiModel):
 
 
 class ChannelCreate(ApiModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Label
     type: ChannelType
-    url: str | None = Field(default=None, max_length=4000)
-    addresses: list[str] | None = None
-    secret: str | None = Field(default=None, max_length=1000)
+    url: ChannelUrl = None
+    addresses: Annotated[list[EmailAddress], Field(max_length=100)] | None = None
+    secret: Secret = None
 
 
 class ChannelPatch(ApiModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    url: str | None = Field(default=None, max_length=4000)
-    addresses: list[str] | None = None
-    secret: str | None = Field(default=None, max_length=1000)
+    name: Label | None = None
+    url: ChannelUrl = None
+    addresses: Annotated[list[EmailAddress], Field(max_length=100)] | None = None
+    secret: Secret = None
 
 
 class ChannelResponse(ApiModel):
@@ -136,10 +208,20 @@ class Scope(ApiModel):
     env: list[str] = []
 
 
+class ScopeInput(Scope):
+    """A scope as a rule is created or changed: each entry checked (a stored rule is shown as stored)."""
+
+    dag_ids: ScopeList = []
+    namespaces: ScopeList = []
+    node_ids: ScopeList = []
+    owners: ScopeList = []
+    env: ScopeList = []
+
+
 class RuleCreate(ApiModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Label
     condition: Condition
-    scope: Scope = Scope()
+    scope: ScopeInput = ScopeInput()
     channel_ids: list[RowId] = []
     route_to_owners: bool = False
     enabled: bool = True
@@ -147,9 +229,9 @@ class RuleCreate(ApiModel):
 
 
 class RulePatch(ApiModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: Label | None = None
     condition: Condition | None = None
-    scope: Scope | None = None
+    scope: ScopeInput | None = None
     channel_ids: list[RowId] | None = None
     route_to_owners: bool | None = None
     enabled: bool | None = None
@@ -180,9 +262,9 @@ class OwnerRoutes(ApiModel):
 
 class SilenceCreate(ApiModel):
     rule_id: RowId | None = None
-    subject: str | None = None
+    subject: Annotated[str | None, Field(max_length=2100), AfterValidator(_no_nul)] = None  # a node id
     until: datetime | None = None  # None: muted until deleted
-    reason: str | None = None
+    reason: Annotated[str | None, Field(max_length=1000), AfterValidator(_one_line)] = None
 
 
 class SilenceResponse(ApiModel):
@@ -232,7 +314,7 @@ class IncidentCollectionResponse(CollectionResponse[IncidentResponse]):
 
 class IncidentPatch(ApiModel):
     state: Literal["ACKNOWLEDGED", "RESOLVED"] | None = None
-    note: str | None = Field(default=None, max_length=10_000)
+    note: Annotated[str | None, Field(max_length=10_000), AfterValidator(_note)] = None
 
 
 class TimelineEntry(ApiModel):

@@ -56,7 +56,14 @@ from lineage_backend.store.models import (
 
 log = logging.getLogger(__name__)
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# An address apprise and SMTP take as one recipient: no separators (`,` `;` space), brackets or quotes that
+# would make it several addresses or a display name, no control characters.
+_ADDRESS_PART = r"[^@\s,;:<>()\[\]\"\\\x00-\x1f\x7f]+"
+EMAIL = re.compile(f"^{_ADDRESS_PART}@{_ADDRESS_PART}\\.{_ADDRESS_PART}$")
+# A control character, a Unicode line separator or a bidirectional control (see api/alert_schemas.py).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Apprise URL schemes that are no notification service, refused by name for a clear answer.
+NOT_CHANNEL_SCHEMES = ("javascript", "file", "data", "vbscript", "about", "blob")
 
 
 def _now() -> datetime:
@@ -110,6 +117,12 @@ def _check_channel(kind: str, url: str | None, addresses: list[str] | None, secr
     if kind == "apprise":
         import apprise
 
+        scheme = urlsplit(url or "").scheme.lower()
+        if scheme in NOT_CHANNEL_SCHEMES:
+            raise InvalidParameterError(
+                f"url: {scheme}: is no notification service; an apprise channel takes an apprise URL "
+                "(e.g. msteams://..., mailto://..., json://...)"
+            )
         if not url or not apprise.Apprise().add(url):
             raise InvalidParameterError(
                 "url: not an apprise URL it knows (e.g. msteams://..., pagerduty://..., discord://...); "
@@ -335,6 +348,11 @@ def get_owner_routes(*, session: Session) -> OwnerRoutes:
 def put_owner_routes(body: OwnerRoutes, *, session: Session) -> OwnerRoutes:
     if any(not owner.strip() or len(owner) > 250 for owner in body.routes):
         raise InvalidParameterError("routes: every owner must be 1-250 characters")
+    with_control = [owner for owner in body.routes if CONTROL.search(owner)]
+    if with_control:
+        raise InvalidParameterError(
+            f"routes: an owner is one line, without control characters such as a line break: {with_control[:3]}"
+        )
     _check_channels(list(body.routes.values()), session=session)
     session.query(OwnerRoute).delete()
     for owner, channel_id in body.routes.items():
@@ -371,7 +389,7 @@ def create_silence(body: SilenceCreate, *, session: Session, principal: Principa
         raise InvalidParameterError("until must be in the future (or left out to mute until the silence is deleted)")
     silence = AlertSilence(
         rule_id=body.rule_id,
-        subject=body.subject,
+        subject=body.subject or None,  # "" is no subject: stored as "", it matched none and silenced nothing
         until=body.until,
         reason=body.reason,
         created_at=_now(),

@@ -118,6 +118,93 @@ BAD_BODIES = [
         "channelIds",
     ),
     ("DELETE", f"/api/v1/alerts/silences/{2**63}", None, "silence_id"),
+    # Names people type: not blank, not too long, one line (a line break or a direction override in a name
+    # would break or reorder the lines of every message that names it).
+    *[
+        (method, path, {**base, "name": name}, says)
+        for method, path, base in [
+            ("POST", "/api/v1/alerts/channels", {"type": "webhook", "url": "http://127.0.0.1:9/x"}),
+            ("PATCH", "/api/v1/alerts/channels/1", {}),
+            ("POST", "/api/v1/alerts/rules", {"condition": {"type": "run_failed"}}),
+            ("PATCH", "/api/v1/alerts/rules/1", {}),
+        ]
+        for name, says in [
+            ("", "at least 1 character"),
+            ("   ", "must not be blank"),
+            ("x" * 201, "at most 200 characters"),
+            (
+                "on\ncall",
+                "one line, without control characters (line breaks, tabs, direction overrides): U+000A at character 3",
+            ),
+            ("on\rBcc: x", "control characters"),
+            ("tab\there", "control characters"),
+            ("nul\x00", "control characters"),
+            ("rtl\u202eexe.fdp", "direction overrides): U+202E at character 4"),
+            ("line\u2028sep", "control characters"),
+        ]
+    ],
+    # Channel URLs: http(s) for webhooks and Slack, an apprise service otherwise; never javascript:, file:, ...
+    *[
+        ("POST", "/api/v1/alerts/channels", {"name": "x", "type": kind, "url": url}, says)
+        for kind in ("webhook", "slack")
+        for url, says in [
+            ("javascript:alert(1)", "http(s) URL"),
+            ("JaVaScRiPt://h.example/%0aalert(1)", "http(s) URL"),
+            ("file:///etc/passwd", "http(s) URL"),
+            ("data:text/html,<script>alert(1)</script>", "http(s) URL"),
+            ("http://h.example/x\r\nX-Injected: 1", "control characters"),
+            (" http://h.example/x", "must not contain spaces"),
+        ]
+    ],
+    *[
+        ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "apprise", "url": url}, says)
+        for url, says in [
+            ("javascript:alert(1)", "javascript: is no notification service"),
+            ("file:///etc/passwd", "file: is no notification service"),
+            ("data:text/plain,x", "data: is no notification service"),
+            ("json://h.example/x\nmsteams://y", "control characters"),
+            ("json://h.example/a b", "must not contain spaces"),
+        ]
+    ],
+    ("PATCH", "/api/v1/alerts/channels/1", {"url": "javascript:alert(1)\n"}, "control characters"),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "email", "addresses": ["a,b@c.example"]}, "not email"),
+    (
+        "POST",
+        "/api/v1/alerts/channels",
+        {"name": "x", "type": "email", "addresses": ["a@b.example\r\nBcc: evil@evil.example"]},
+        "not email",
+    ),
+    (
+        "POST",
+        "/api/v1/alerts/channels",
+        {"name": "x", "type": "email", "addresses": ["Eve <e@v.example>"]},
+        "not email",
+    ),
+    ("POST", "/api/v1/alerts/channels", {"name": "x", "type": "email", "addresses": ["a@b.c"] * 101}, "at most 100"),
+    (
+        "POST",
+        "/api/v1/alerts/channels",
+        {"name": "x", "type": "webhook", "url": "http://h.example/x", "secret": "s\ne"},
+        "secret: Value error, must not contain control characters",
+    ),
+    # Scope entries match names from events (which may hold line breaks), but are never blank, nor NUL.
+    *[
+        ("POST", "/api/v1/alerts/rules", {"name": "r", "condition": {"type": "run_failed"}, "scope": scope}, says)
+        for scope, says in [
+            ({"dagIds": [""]}, "scope.dagIds.0"),
+            ({"namespaces": ["  "]}, "must not be blank"),
+            ({"owners": ["team\x00"]}, "NUL"),
+            ({"nodeIds": ["x" * 2101]}, "at most 2100"),
+            ({"env": ["prod"] * 1001}, "at most 1000"),
+        ]
+    ],
+    ("PUT", "/api/v1/alerts/owner-routes", {"routes": {"": 1}}, "1-250 characters"),
+    ("PUT", "/api/v1/alerts/owner-routes", {"routes": {"team\nfinance": 1}}, "without control characters"),
+    ("PUT", "/api/v1/alerts/owner-routes", {"routes": {"team\u202e": 1}}, "without control characters"),
+    ("POST", "/api/v1/alerts/silences", {"subject": "job:a:b", "reason": "a\nb"}, "reason: Value error, must be one"),
+    ("POST", "/api/v1/alerts/silences", {"subject": "job:a:b", "reason": "r" * 1001}, "at most 1000"),
+    ("POST", "/api/v1/alerts/silences", {"subject": "job:a:\x00"}, "NUL"),
+    ("PATCH", "/api/v1/incidents/1", {"note": "bell\x07"}, "other than tabs and line breaks"),
 ]
 
 
@@ -172,6 +259,31 @@ def test_crud_round_trip_and_names_are_unique(client: TestClient) -> None:
     assert client.get("/api/v1/alerts/owner-routes", headers=READ).json() == {"routes": {}}
     assert client.delete(f"/api/v1/alerts/rules/{rule['id']}", headers=ADMIN).status_code == 204
     assert client.get("/api/v1/alerts/rules", headers=READ).json()["totalCount"] == 1
+
+
+def test_names_are_trimmed_and_what_is_valid_is_kept(client: TestClient) -> None:
+    """The other side of the 422s above: a hostile but printable name is kept exactly (it is text), a name is
+    trimmed, scope entries and notes keep what events and people wrote, an empty silence subject is none."""
+    hostile = "<img src=x onerror=alert(1)> =cmd|' /C calc'!A0 <!channel> [x](javascript:alert(1)) *b* `c`"
+    channel = client.post(
+        "/api/v1/alerts/channels",
+        json={"name": f"  {hostile}  ", "type": "email", "addresses": ["o'brien@example.com"]},
+        headers=ADMIN,
+    )
+    assert channel.status_code == 201, channel.text
+    assert channel.json()["name"] == hostile
+    rule = client.post(
+        "/api/v1/alerts/rules",
+        json={"name": hostile, "condition": {"type": "run_failed"}, "scope": {"dagIds": ["dag\nwith a break"]}},
+        headers=ADMIN,
+    )
+    assert rule.status_code == 201, rule.text
+    assert rule.json()["name"] == hostile and rule.json()["scope"]["dagIds"] == ["dag\nwith a break"]
+    silence = client.post(
+        "/api/v1/alerts/silences", json={"ruleId": rule.json()["id"], "subject": "", "reason": hostile}, headers=READ
+    )
+    assert silence.status_code == 201, silence.text
+    assert silence.json()["subject"] is None and silence.json()["reason"] == hostile
 
 
 def test_access_says_who_may_edit(client: TestClient) -> None:

@@ -2698,7 +2698,7 @@ export interface components {
              *       "owners": []
              *     }
              */
-            scope: components["schemas"]["Scope-Input"];
+            scope: components["schemas"]["ScopeInput"];
         };
         /** RulePatch */
         RulePatch: {
@@ -2713,7 +2713,7 @@ export interface components {
             name?: string | null;
             /** Routetoowners */
             routeToOwners?: boolean | null;
-            scope?: components["schemas"]["Scope-Input"] | null;
+            scope?: components["schemas"]["ScopeInput"] | null;
         };
         /** RuleResponse */
         RuleResponse: {
@@ -2732,7 +2732,7 @@ export interface components {
             name: string;
             /** Routetoowners */
             routeToOwners: boolean;
-            scope: components["schemas"]["Scope-Output"];
+            scope: components["schemas"]["Scope"];
             /**
              * Updatedat
              * Format: date-time
@@ -2936,7 +2936,7 @@ export interface components {
             updatedAt: string;
         };
         /** Scope */
-        "Scope-Input": {
+        Scope: {
             /**
              * Dagids
              * @default []
@@ -2948,7 +2948,7 @@ export interface components {
              */
             env: string[];
             /** Mincriticality */
-            minCriticality?: ("low" | "medium" | "high" | "critical") | null;
+            minCriticality: ("low" | "medium" | "high" | "critical") | null;
             /**
              * Namespaces
              * @default []
@@ -2965,8 +2965,11 @@ export interface components {
              */
             owners: string[];
         };
-        /** Scope */
-        "Scope-Output": {
+        /**
+         * ScopeInput
+         * @description A scope as a rule is created or changed: each entry checked (a stored rule is shown as stored).
+         */
+        ScopeInput: {
             /**
              * Dagids
              * @default []
@@ -2978,7 +2981,7 @@ export interface components {
              */
             env: string[];
             /** Mincriticality */
-            minCriticality: ("low" | "medium" | "high" | "critical") | null;
+            minCriticality?: ("low" | "medium" | "high" | "critical") | null;
             /**
              * Namespaces
              * @default []
