@@ -47,11 +47,13 @@ from tests.e2e.harness import (
     ARTIFACTS,
     PAYMENTS_REPORT,
     Airflow,
+    MailCapture,
     headless_chromium,
     log_in,
     require_chromium,
     wait_until,
 )
+from tests.lineage_backend.alerting.receivers import HttpReceiver, http_receiver
 
 pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.slow]
 
@@ -103,6 +105,13 @@ EDGE_NOTE = hostile("swpedge")
 TASK = "send_payments_report"  # a task of PAYMENTS_REPORT that the demo never runs
 TASK_JOB = f"{PAYMENTS_REPORT}.{TASK}"
 TASK_ERROR = hostile("swptaskerror")
+# Alerts (issue 12): what admins and readers type is hostile too: channel and rule names, the scope (NS), the
+# owner map's key (OWNER), silences' reasons and subjects, an incident's note.
+CHANNEL = hostile("swpchannel")
+RULE = hostile("swprule")
+MUTED_RULE = hostile("swpmutedrule")
+REASON = f"{hostile('swpreason')} {JS} <!channel>"
+INCIDENT_NOTE = f"{hostile('swpincnote')} [x]({JS}) <!channel> =cmd|' /C calc'!A0 *b* `c`"
 
 
 def job_id(name: str) -> str:
@@ -321,12 +330,65 @@ def newest_batch_start(airflow: Airflow) -> datetime | None:
     return datetime.fromisoformat(started.replace("Z", "+00:00")) if started else None
 
 
-def alert_on_failures(airflow: Airflow) -> None:
-    """A rule (no channel: nothing to deliver) so that the hostile failures open incidents on the Alerts page."""
+@dataclass
+class Alerting:
+    """The sweep's channels (named CHANNEL + their type), rules and the local receivers they deliver to."""
+
+    receiver: HttpReceiver  # webhook (/hook) and Slack (/services/...) requests
+    mail: MailCapture | None  # the session's SMTP capture (None without aiosmtpd)
+    mail_to: str | None  # the e-mail channel's address there
+    channels: dict[str, int]  # type -> id
+    rule: int
+    muted_rule: int
+
+
+def set_up_alerts(airflow: Airflow, receiver: HttpReceiver, mail: MailCapture | None) -> Alerting:
+    """Channels of each kind with hostile names, a rule on the hostile namespace that tells them and the
+    owners (through an owner map whose key is hostile), a second rule muted with a hostile reason, and a
+    snooze of a hostile subject: the Alerts page shows them all, and the failures open incidents whose
+    messages reach the receivers."""
+    mail_to = f"sweep-{uuid.uuid4().hex[:8]}@example.com" if mail is not None else None
+    bodies: dict[str, dict[str, Any]] = {
+        "webhook": {"url": f"{receiver.url}/hook"},
+        "slack": {"url": f"{receiver.url}/services/T0/B0/sweep"},
+        **({"email": {"addresses": [mail_to]}} if mail_to else {}),
+    }
     with airflow.client(airflow.admin_key) as admin:
-        rule = {"name": "sweep failures", "condition": {"type": "run_failed"}, "scope": {"namespaces": [NS]}}
-        response = admin.post(f"{API}/alerts/rules", json=rule)
-        assert response.status_code == 201, response.text
+
+        def created(path: str, body: dict[str, Any]) -> int:
+            response = admin.post(f"{API}{path}", json=body)
+            assert response.status_code == 201, response.text
+            return int(response.json()["id"])
+
+        channels = {
+            kind: created("/alerts/channels", {"name": f"{CHANNEL} {kind}", "type": kind, **body})
+            for kind, body in bodies.items()
+        }
+        rule = created(
+            "/alerts/rules",
+            {
+                "name": RULE,
+                "condition": {"type": "run_failed"},
+                "scope": {"namespaces": [NS]},
+                "channelIds": sorted(channels.values()),
+                "routeToOwners": True,
+            },
+        )
+        muted = created(
+            "/alerts/rules",
+            {
+                "name": MUTED_RULE,
+                "condition": {"type": "duration_above", "threshold": 86400},
+                "scope": {"owners": [OWNER]},
+            },
+        )
+        routes = admin.get(f"{API}/alerts/owner-routes").json()["routes"]  # other tests' routes stay
+        response = admin.put(f"{API}/alerts/owner-routes", json={"routes": {**routes, OWNER: channels["webhook"]}})
+        assert response.status_code == 200, response.text
+        until = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
+        created("/alerts/silences", {"ruleId": muted, "reason": REASON})
+        created("/alerts/silences", {"subject": job_id(AUDIT), "until": until, "reason": REASON})
+    return Alerting(receiver=receiver, mail=mail, mail_to=mail_to, channels=channels, rule=rule, muted_rule=muted)
 
 
 def edit_metadata(airflow: Airflow) -> None:
@@ -420,6 +482,7 @@ class Sweep:
     plain_batch: str  # batch id of the non-Airflow batch
     airflow_batch: str  # batch id of the PAYMENTS_REPORT DAG run
     dag_run_id: str
+    alerting: Alerting | None = None
     pwned: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -725,13 +788,20 @@ def view_dashboard_widget(sweep: Sweep) -> None:
     shows(page.get_by_test_id("flowlytics-batch-title"), ROOT)
 
 
+def _sweep_incident_row(page: Any) -> Any:
+    """The incident of the sweep's rule on the failed hostile job (its title names LOAD)."""
+    return page.locator("[data-testid=flowlytics-incident-row]", has_text="swpload").first
+
+
 def view_alerts(sweep: Sweep) -> None:
-    """The Alerts page (issue 12): incidents whose subject, title and runs come from the hostile events."""
+    """The Alerts page (issue 12): incidents whose subject, title and runs come from the hostile events; a
+    hostile note added through the page; the timeline, which names the rule and the channels; the postmortem
+    downloads (Markdown that renders no markup of a name, JSON that keeps the names exactly)."""
     from playwright.sync_api import expect
 
     page = sweep.page
     sweep.goto("/plugin/flowlytics_alerts")
-    row = page.locator("[data-testid=flowlytics-incident-row]", has_text="swp").first
+    row = _sweep_incident_row(page)
     expect(row).to_be_visible()
     expect(row).to_contain_text(IMG)  # the payload arrived, as text
     sweep.check_page()
@@ -739,7 +809,112 @@ def view_alerts(sweep: Sweep) -> None:
     detail = page.get_by_test_id("flowlytics-incident-detail")
     expect(detail).to_contain_text(IMG)
     expand_details(detail)
-    expect(page.get_by_test_id("flowlytics-timeline")).to_be_visible()
+    timeline = page.get_by_test_id("flowlytics-timeline")
+    expect(timeline).to_be_visible()
+    expect(timeline).to_contain_text(f"Opened by rule {RULE!r}")
+    # Every channel took its message; the timeline names them (hostile names, as text).
+    delivered = timeline.locator("li", has_text=f"opened message delivered via {CHANNEL} webhook")
+    expect(delivered).to_have_count(1, timeout=120_000)
+    shows(timeline, f"{CHANNEL} webhook")
+    sweep.check_page()
+    detail.get_by_test_id("flowlytics-incident-note").fill(INCIDENT_NOTE)
+    detail.get_by_role("button", name="Add note").click()
+    shows(timeline, INCIDENT_NOTE)
+    sweep.check_page()
+    with page.expect_download() as download:
+        detail.get_by_role("link", name="Postmortem (Markdown)").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    (ARTIFACTS / "e2e-security-sweep-postmortem.md").write_text(markdown, encoding="utf-8")
+    assert_inert_markdown(markdown, "swpload", "swpincnote", "swprule")
+    with page.expect_download() as download:
+        detail.get_by_role("link", name="JSON").click()
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert exported["incident"]["subject"] == job_id(ROOT) or job_id(LOAD) in {
+        r["jobNodeId"] for r in exported["incident"]["runs"]
+    }, exported["incident"]
+    assert INCIDENT_NOTE in [e["message"] for e in exported["timeline"] if e["kind"] == "note"]
+    sweep.check_page()
+
+
+def assert_inert_markdown(markdown: str, *texts: str) -> None:
+    """The postmortem as a CommonMark reader renders it: headings and lists of its own only, no HTML, link
+    or image of a name, and the names there as text."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(markdown)
+    tags: list[str] = []
+    words: list[str] = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            tags.append(tag)
+
+        def handle_data(self, data: str) -> None:
+            words.append(data)
+
+    Reader(convert_charrefs=True).feed(html)
+    assert set(tags) <= {"h1", "h2", "p", "ul", "li", "strong", "code", "br"}, (set(tags), html)
+    assert tags.count("h1") == 1 and tags.count("h2") == 3, html
+    shown = "".join(words)
+    assert IMG in shown and SVG in shown, shown
+    for text in texts:
+        assert text in shown, text
+
+
+def view_alerts_admin(sweep: Sweep) -> None:
+    """The Alerts page's admin part: channels, rules, snoozes and mutes, the owner map, each hostile name shown
+    as text (or held in a form field); the rule and channel editors; a channel's "Send test"."""
+    from playwright.sync_api import expect
+
+    assert sweep.alerting is not None
+    page = sweep.page
+    sweep.goto("/plugin/flowlytics_alerts")
+    expect(page.get_by_test_id("flowlytics-alerts-admin")).to_have_attribute("data-can-edit", "true")
+    channel_rows = page.locator("[data-testid=flowlytics-channel-row]").filter(has_text="swpchannel")
+    expect(channel_rows).to_have_count(len(sweep.alerting.channels))
+    for kind in sweep.alerting.channels:
+        shows(channel_rows.filter(has_text=f"{CHANNEL} {kind}"), f"{CHANNEL} {kind}")
+    rule_row = page.locator(f"[data-testid=flowlytics-rule-row][data-rule-id='{sweep.alerting.rule}']")
+    shows(rule_row, RULE, f"namespaces {NS}", f"{CHANNEL} webhook")
+    muted_row = page.locator(f"[data-testid=flowlytics-rule-row][data-rule-id='{sweep.alerting.muted_rule}']")
+    shows(muted_row, MUTED_RULE, f"owners {OWNER}")
+    silences = page.locator("[data-testid=flowlytics-silence]").filter(has_text="swpreason")
+    expect(silences).to_have_count(2)
+    shows(silences.filter(has_text="muted"), f"rule {MUTED_RULE}", f"({REASON})")
+    shows(silences.filter(has_text="snoozed"), f"on {job_id(AUDIT)}", f"({REASON})")
+    silence_rules = page.get_by_test_id("flowlytics-silence-form").locator("select[name=ruleId] option")
+    assert RULE in silence_rules.all_text_contents()
+    owners = page.locator("[data-testid=flowlytics-owner-route]")
+    values = owners.locator("input").evaluate_all("inputs => inputs.map(i => i.value)")
+    assert OWNER in values, values
+    route = owners.nth(values.index(OWNER))
+    expect(route.locator("select option:checked")).to_have_text(f"{CHANNEL} webhook")
+    sweep.check_page()
+    # The editors hold the names in their fields, as values.
+    rule_row.get_by_role("button", name="Edit").click()
+    form = page.get_by_test_id("flowlytics-rule-form")
+    expect(form.locator("input[name=name]")).to_have_value(RULE)
+    expect(form.locator("input[name=namespaces]")).to_have_value(NS)
+    shows(form.get_by_test_id("flowlytics-rule-channels"), f"{CHANNEL} webhook", f"{CHANNEL} slack")
+    sweep.check_page()
+    form.get_by_role("button", name="Cancel").click()
+    webhook_row = page.locator(
+        f"[data-testid=flowlytics-channel-row][data-channel-id='{sweep.alerting.channels['webhook']}']"
+    )
+    webhook_row.get_by_role("button", name="Edit").click()
+    channel_form = page.get_by_test_id("flowlytics-channel-form")
+    expect(channel_form.locator("input[name=name]")).to_have_value(f"{CHANNEL} webhook")
+    sweep.check_page()
+    channel_form.get_by_role("button", name="Cancel").click()
+    # Send test: the receiver gets the test message under the channel's exact name.
+    before = len(sweep.alerting.receiver.requests)
+    webhook_row.get_by_role("button", name="Send test").click()
+    result = webhook_row.get_by_test_id("flowlytics-channel-test-result")
+    expect(result).to_have_attribute("data-delivered", "true")
+    tests = [r.json() for r in sweep.alerting.receiver.requests[before:] if r.path == "/hook"]
+    assert any(t["event"] == "test" and f"{CHANNEL} webhook" in t["title"] for t in tests), tests
 
 
 def view_analytics(sweep: Sweep) -> None:
@@ -778,13 +953,19 @@ VIEWS = [
     View("task-tab", view_task_tab),
     View("dashboard-widget", view_dashboard_widget),
     View("alerts", view_alerts),
+    View("alerts-admin", view_alerts_admin),
     View("analytics", view_analytics),
     # Analytics, Alerts, Workflow drafts (other open issues): one View(...) line each here.
 ]
 
 
 @pytest.fixture(scope="module")
-def sweep(airflow: Airflow) -> Iterator[Sweep]:
+def sweep(airflow: Airflow, mail_capture: MailCapture | None) -> Iterator[Sweep]:
+    with http_receiver() as receiver:
+        yield from _sweep(airflow, receiver, mail_capture)
+
+
+def _sweep(airflow: Airflow, receiver: HttpReceiver, mail_capture: MailCapture | None) -> Iterator[Sweep]:
     require_chromium()
     from playwright.sync_api import expect
 
@@ -797,13 +978,18 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
     newest = newest_batch_start(airflow)
     plain_start = max(now - timedelta(seconds=50), (newest or now) + timedelta(seconds=1))
     plain_batch, plain_events = plain_batch_events(plain_start)  # the newest: in the widget
-    alert_on_failures(airflow)
+    alerting = set_up_alerts(airflow, receiver, mail_capture)
     post_events(airflow, airflow_events + plain_events)
     edit_metadata(airflow)
     with headless_chromium() as chromium:
         context = chromium.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
         state = Sweep(
-            page=None, airflow=airflow, plain_batch=plain_batch, airflow_batch=airflow_batch, dag_run_id=dag_run_id
+            page=None,
+            airflow=airflow,
+            plain_batch=plain_batch,
+            airflow_batch=airflow_batch,
+            dag_run_id=dag_run_id,
+            alerting=alerting,
         )
         context.expose_binding("__flowlyticsSweepPwned", lambda source, url: state.pwned.append(url))
         context.add_init_script(PWNED_TRAP)
@@ -824,6 +1010,41 @@ def sweep(airflow: Airflow) -> Iterator[Sweep]:
         finally:
             expect.set_options(timeout=TIMEOUT_MS)
         print(f"\nsecurity sweep: {len(state.checked)} page states checked, {len(VIEWS)} views")
+
+
+def test_alert_messages_keep_hostile_names_as_text(sweep: Sweep) -> None:
+    """What the real plugin sent for the hostile incident: the webhook's JSON with the names exactly, a Slack
+    payload in which no name is a mention, link or markup, an e-mail whose subject is one line and whose
+    plain-text body shows the names as text."""
+    assert sweep.alerting is not None
+    alerting = sweep.alerting
+
+    def sent(path: str) -> list[Any]:
+        return [r.json() for r in alerting.receiver.requests if r.path == path and r.json().get("event") != "test"]
+
+    hooks = wait_until(
+        "the sweep's webhook message",
+        lambda: [d for d in sent("/hook") if d.get("rule") and d["rule"]["name"] == RULE],
+        120.0,
+    )
+    document = hooks[0]
+    assert document["title"].startswith(f"{LOAD} failed: ") and ERROR in document["title"]
+    assert job_id(LOAD) in {run["jobNodeId"] for run in document["runs"]}
+    assert ERROR in {run["errorMessage"] for run in document["runs"]}
+    slack = wait_until(
+        "the sweep's Slack message", lambda: [p for p in sent("/services/T0/B0/sweep") if "swpload" in p["text"]], 120.0
+    )[0]
+    section = slack["blocks"][1]["text"]["text"]
+    for mrkdwn in (slack["text"], section):
+        assert "<" not in mrkdwn and ">" not in mrkdwn, mrkdwn  # &lt;img ...&gt;: neither a mention nor a link
+        assert "&lt;img src=x onerror=window.__pwned=1&gt;" in mrkdwn
+    assert section.startswith("```") and "```" not in section[3:-3]
+    if alerting.mail is None or alerting.mail_to is None:
+        return
+    mail = wait_until("the sweep's e-mail", lambda: alerting.mail.to(alerting.mail_to), 120.0)[0]  # type: ignore[union-attr,arg-type]
+    assert "\n" not in mail.subject and "\r" not in mail.subject and "swpload" in mail.subject, mail.subject
+    assert IMG in mail.text and ERROR in mail.text, mail.text
+    assert all(not line.startswith(("<", "Bcc:")) for line in mail.text.splitlines()), mail.text
 
 
 def test_the_trap_sees_an_injection(sweep: Sweep) -> None:
