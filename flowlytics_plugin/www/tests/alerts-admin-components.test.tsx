@@ -4,6 +4,7 @@ import type { Channel, Rule, Silence } from "../src/api/alerts";
 import {
   ChannelEditor,
   ChannelsSection,
+  Field,
   FieldError,
   RuleEditor,
   RulesSection,
@@ -107,6 +108,35 @@ describe("FieldError and SilenceList", () => {
       'data-testid="flowlytics-field-error-url"',
     );
     expect(renderToStaticMarkup(<FieldError errors={{ url: "x" }} field="name" />)).toBe("");
+  });
+
+  it("renders one field the same way in each layout: label, control, then its error", () => {
+    const errors = { name: EVIL };
+    const row = renderToStaticMarkup(
+      <Field label="Name" errors={errors} field="name">
+        <input name="name" />
+      </Field>,
+    );
+    expect(row).toMatch(/^<label style="[^"]*grid[^"]*"><span>Name<\/span><span><input name="name"\/><span role="alert"/);
+    expect(row).toContain("&lt;img src=x onerror=window.__pwned=1&gt;"); // the error is text
+    const inline = renderToStaticMarkup(
+      <Field label="Reason" errors={errors} field="reason" layout="inline">
+        <input name="reason" />
+      </Field>,
+    );
+    expect(inline).toBe('<label>Reason <input name="reason"/></label>');
+    const group = renderToStaticMarkup(
+      <Field label="Channels" errors={errors} field="name" group>
+        <label>a</label>
+      </Field>,
+    );
+    expect(group.startsWith("<div ")).toBe(true); // no label inside a label
+    const cell = renderToStaticMarkup(
+      <Field errors={errors} field="name" layout="cell">
+        <input name="owner-0" />
+      </Field>,
+    );
+    expect(cell).toMatch(/^<input name="owner-0"\/><span role="alert" data-testid="flowlytics-field-error-name"/);
   });
 
   it("lists active snoozes and mutes, not ended ones", () => {

@@ -123,15 +123,54 @@ export function FieldError({ errors, field }: { errors: FieldErrors; field: stri
   );
 }
 
-function Field({ label, errors, field, children }: { label: string; errors: FieldErrors; field: string; children: ReactNode }) {
+/**
+ * One form field, the same markup in every form of the page: its label, the control(s), and the field's error
+ * under them. `row` (the editors): label and control side by side; `inline` (a toolbar form): label before the
+ * control; `cell` (a table cell, labelled by its column): the control and its error. `group` for several
+ * controls with labels of their own (a label cannot hold labels).
+ */
+export function Field({
+  label,
+  errors,
+  field,
+  layout = "row",
+  group = false,
+  children,
+}: {
+  label?: string;
+  errors: FieldErrors;
+  field: string;
+  layout?: "row" | "inline" | "cell";
+  group?: boolean;
+  children: ReactNode;
+}) {
+  const error = <FieldError errors={errors} field={field} />;
+  if (layout === "cell") {
+    return (
+      <>
+        {children}
+        {error}
+      </>
+    );
+  }
+  const Wrapper = group ? "div" : "label";
+  if (layout === "inline") {
+    return (
+      <Wrapper>
+        {label}{" "}
+        {children}
+        {error}
+      </Wrapper>
+    );
+  }
   return (
-    <label style={fieldRow}>
+    <Wrapper style={fieldRow}>
       <span>{label}</span>
       <span>
         {children}
-        <FieldError errors={errors} field={field} />
+        {error}
       </span>
-    </label>
+    </Wrapper>
   );
 }
 
@@ -623,8 +662,7 @@ export function RuleEditor({
       <Field label="Env" errors={errors} field="env">
         {text("env", "any, e.g. prod")}
       </Field>
-      <div style={fieldRow}>
-        <span>Channels</span>
+      <Field label="Channels" errors={errors} field="channelIds" group>
         <span data-testid="flowlytics-rule-channels">
           {channels.length === 0 ? <span style={s.muted}>no channels yet</span> : null}
           {channels.map((c) => (
@@ -637,32 +675,25 @@ export function RuleEditor({
               {c.name}
             </label>
           ))}
-          <FieldError errors={errors} field="channelIds" />
         </span>
-      </div>
-      <label style={fieldRow}>
-        <span>Owner routing</span>
-        <span>
-          <input
-            name="routeToOwners"
-            type="checkbox"
-            checked={form.routeToOwners}
-            onChange={(e) => set({ routeToOwners: e.target.checked })}
-          />{" "}
-          also tell the owners of what breaks, through the owner map below
-        </span>
-      </label>
-      <label style={fieldRow}>
-        <span>Enabled</span>
-        <span>
-          <input
-            name="enabled"
-            type="checkbox"
-            checked={form.enabled}
-            onChange={(e) => set({ enabled: e.target.checked })}
-          />
-        </span>
-      </label>
+      </Field>
+      <Field label="Owner routing" errors={errors} field="routeToOwners">
+        <input
+          name="routeToOwners"
+          type="checkbox"
+          checked={form.routeToOwners}
+          onChange={(e) => set({ routeToOwners: e.target.checked })}
+        />{" "}
+        also tell the owners of what breaks, through the owner map below
+      </Field>
+      <Field label="Enabled" errors={errors} field="enabled">
+        <input
+          name="enabled"
+          type="checkbox"
+          checked={form.enabled}
+          onChange={(e) => set({ enabled: e.target.checked })}
+        />
+      </Field>
       <FormError errors={errors} />
       <div style={{ ...s.toolbar, marginBottom: 0 }}>
         <button type="submit" style={busy ? s.buttonDisabled : s.button} disabled={busy}>
@@ -713,8 +744,7 @@ export function SilencesSection({ rules, canSilence }: { rules: Rule[]; canSilen
       <SilenceList silences={silences.data?.items ?? []} rules={rules} canSilence={canSilence} onEnd={end} />
       {canSilence ? (
         <form data-testid="flowlytics-silence-form" style={{ ...s.toolbar, alignItems: "flex-start" }} onSubmit={submit}>
-          <label>
-            Rule{" "}
+          <Field label="Rule" errors={errors} field="ruleId" layout="inline">
             <select
               name="ruleId"
               style={s.select}
@@ -728,10 +758,8 @@ export function SilencesSection({ rules, canSilence }: { rules: Rule[]; canSilen
                 </option>
               ))}
             </select>
-            <FieldError errors={errors} field="ruleId" />
-          </label>
-          <label>
-            Subject{" "}
+          </Field>
+          <Field label="Subject" errors={errors} field="subject" layout="inline">
             <input
               name="subject"
               style={s.select}
@@ -739,10 +767,8 @@ export function SilencesSection({ rules, canSilence }: { rules: Rule[]; canSilen
               placeholder="any, or a node id"
               onChange={(e) => setForm({ ...form, subject: e.target.value })}
             />
-            <FieldError errors={errors} field="subject" />
-          </label>
-          <label>
-            For{" "}
+          </Field>
+          <Field label="For" errors={errors} field="until" layout="inline">
             <select
               name="duration"
               style={s.select}
@@ -755,15 +781,16 @@ export function SilencesSection({ rules, canSilence }: { rules: Rule[]; canSilen
                 </option>
               ))}
             </select>
-            <FieldError errors={errors} field="until" />
-          </label>
-          <input
-            name="reason"
-            style={s.select}
-            value={form.reason}
-            placeholder="reason (optional)"
-            onChange={(e) => setForm({ ...form, reason: e.target.value })}
-          />
+          </Field>
+          <Field label="Reason" errors={errors} field="reason" layout="inline">
+            <input
+              name="reason"
+              style={s.select}
+              value={form.reason}
+              placeholder="optional"
+              onChange={(e) => setForm({ ...form, reason: e.target.value })}
+            />
+          </Field>
           <button type="submit" style={s.button}>
             Silence
           </button>
@@ -856,38 +883,42 @@ export function OwnerRoutesSection({ channels, canEdit }: { channels: Channel[];
           {shown.map((row, index) => (
             <tr key={index} data-testid="flowlytics-owner-route">
               <td style={s.td}>
-                {canEdit ? (
-                  <input
-                    name={`owner-${index}`}
-                    style={input}
-                    value={row.owner}
-                    placeholder="team:finance"
-                    onChange={(e) => edit(index, { owner: e.target.value })}
-                  />
-                ) : (
-                  row.owner
-                )}
-                <FieldError errors={errors} field={`owner-${index}`} />
+                <Field errors={errors} field={`owner-${index}`} layout="cell">
+                  {canEdit ? (
+                    <input
+                      name={`owner-${index}`}
+                      aria-label="Owner"
+                      style={input}
+                      value={row.owner}
+                      placeholder="team:finance"
+                      onChange={(e) => edit(index, { owner: e.target.value })}
+                    />
+                  ) : (
+                    row.owner
+                  )}
+                </Field>
               </td>
               <td style={s.td}>
-                {canEdit ? (
-                  <select
-                    name={`channel-${index}`}
-                    style={input}
-                    value={row.channelId ?? ""}
-                    onChange={(e) => edit(index, { channelId: e.target.value ? Number(e.target.value) : null })}
-                  >
-                    <option value="">choose…</option>
-                    {channels.map((c) => (
-                      <option key={c.id} value={c.id}>
-                        {c.name}
-                      </option>
-                    ))}
-                  </select>
-                ) : (
-                  channelNames(row.channelId === null ? [] : [row.channelId], channels)
-                )}
-                <FieldError errors={errors} field={`channel-${index}`} />
+                <Field errors={errors} field={`channel-${index}`} layout="cell">
+                  {canEdit ? (
+                    <select
+                      name={`channel-${index}`}
+                      aria-label="Channel"
+                      style={input}
+                      value={row.channelId ?? ""}
+                      onChange={(e) => edit(index, { channelId: e.target.value ? Number(e.target.value) : null })}
+                    >
+                      <option value="">choose…</option>
+                      {channels.map((c) => (
+                        <option key={c.id} value={c.id}>
+                          {c.name}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    channelNames(row.channelId === null ? [] : [row.channelId], channels)
+                  )}
+                </Field>
               </td>
               {canEdit ? (
                 <td style={s.td}>
