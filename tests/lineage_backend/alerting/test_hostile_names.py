@@ -32,6 +32,9 @@ MARKUP = (
     "<img src=x onerror=alert(1)> <!channel> <https://evil.example|click> &amp; *bold* _it_ ~s~ "
     "```code``` [x](javascript:alert(1)) ![i](http://evil.example/p.png) =cmd|' /C calc'!A0 \u202eRTL\\"
 )
+# What admins type (rule and channel names, owner-map keys) is refused with a control or direction character
+# (tests/lineage_backend/api/test_alert_routes.py): their names carry every other payload.
+TYPED = MARKUP.replace(" \u202eRTL", "")
 # Line breaks only where events may carry them (a name from an emitter); admins' names refuse them.
 BREAK = "\r\nBcc: evil@evil.example\r\nX-Injected: 1\n# Injected heading\n- [link](javascript:alert(1))"
 DAG_ID = f"swp {MARKUP}{BREAK} " + "L" * 300
@@ -39,8 +42,8 @@ TASK_JOB = f"{DAG_ID}.t0"
 ERROR = f"boom {MARKUP}{BREAK}"
 OUTPUT = f"out {MARKUP}"  # a node id a path can name (no line break: see api/errors.py)
 RUN_ID = f"manual {MARKUP}?x=1#frag{BREAK}"
-OWNER = f"team {MARKUP}"
-RULE_NAME = f"rule {MARKUP}"
+OWNER = f"team {TYPED}"
+RULE_NAME = f"rule {TYPED}"
 NOTE = f"looked at it {MARKUP}{BREAK}\n\n    indented code?\n<script>alert(1)</script>"
 
 
@@ -98,10 +101,10 @@ def delivered(tmp_path_factory: pytest.TempPathFactory, _sqlite_template: Path) 
     ):
         post = lambda body: _created(client.post("/api/v1/alerts/channels", json=body, headers=ADMIN))  # noqa: E731
         ids = [
-            post({"name": f"hook {MARKUP}", "type": "webhook", "url": f"{hook.url}/h"}),
-            post({"name": f"slack {MARKUP}", "type": "slack", "url": f"{slack.url}/services/T/B/X"}),
-            post({"name": f"mail {MARKUP}", "type": "email", "addresses": ["oncall@example.com"]}),
-            post({"name": f"apprise {MARKUP}", "type": "apprise", "url": f"json://127.0.0.1:{apprise_target.port}/n"}),
+            post({"name": f"hook {TYPED}", "type": "webhook", "url": f"{hook.url}/h"}),
+            post({"name": f"slack {TYPED}", "type": "slack", "url": f"{slack.url}/services/T/B/X"}),
+            post({"name": f"mail {TYPED}", "type": "email", "addresses": ["oncall@example.com"]}),
+            post({"name": f"apprise {TYPED}", "type": "apprise", "url": f"json://127.0.0.1:{apprise_target.port}/n"}),
         ]
         rule = {"name": RULE_NAME, "condition": {"type": "run_failed"}, "channelIds": ids, "routeToOwners": True}
         rule_id = _created(client.post("/api/v1/alerts/rules", json=rule, headers=ADMIN))
