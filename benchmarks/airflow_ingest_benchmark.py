@@ -435,11 +435,12 @@ def report(throughput: list[Throughput], probes: list[Probe], args: argparse.Nam
     lines += ["", "Targets:"]
     for t in throughput:
         if t.where == "airflow api-server":
-            ok = t.cpu_ms_per_event <= TARGET_CPU_MS_PER_EVENT
+            # The event's whole cost: the window's CPU and what the alert loop deferred to after it.
+            total = t.cpu_ms_per_event + t.deferred_cpu_ms_per_event
+            ok = total <= TARGET_CPU_MS_PER_EVENT
             lines.append(
-                f"- CPU per event in the API server, {t.mode}: {t.cpu_ms_per_event:.2f} ms "
-                f"(net of idle {t.net_cpu_ms_per_event:.2f}; deferred after the window "
-                f"+{t.deferred_cpu_ms_per_event:.2f}) "
+                f"- CPU per event in the API server, {t.mode}: {total:.2f} ms = {t.cpu_ms_per_event:.2f} in the "
+                f"window (net of idle {t.net_cpu_ms_per_event:.2f}) + {t.deferred_cpu_ms_per_event:.2f} deferred "
                 f"(<= {TARGET_CPU_MS_PER_EVENT}): {'MET' if ok else 'NOT MET'}"
             )
     idle = [p for p in probes if p.ingest_rate is None]
