@@ -15,8 +15,10 @@ has something to list. Then:
    uvicorn workers included: utime + stime from /proc/<pid>/stat over the measuring window). The same for
    `flowlytics serve` with the same number of workers on its own database of the same kind.
 2. **Airflow's own API under ingest**: `GET /api/v2/dags` (as the UI's DAG list calls it, with a JWT) back
-   to back with a short pause, without ingest, then while one client posts single events at a fixed rate
-   (default 100 events/s, open loop), then without ingest again: p50/p95 of each phase.
+   to back with a short pause, without ingest; then while events are posted at a fixed rate (default 100
+   events/s, open loop over `--rate-connections` concurrent connections) as single posts; then at the same rate
+   delivered as batches of `--rate-batch-size` (default 10: 10 batches of 10 per second, as an emitter that
+   buffers would send them); then without ingest again: p50/p95 of each phase.
 
 Alerts and rollups are on (the defaults), as shipped. The machine is shared: the load average and the CPU
 share of other processes are printed with the figures.
@@ -76,6 +78,9 @@ def airflow_env(home: Path, port: int, db_url: str, workdir: Path) -> dict[str, 
     env = dict(item.split("=", 1) for item in dump.decode().split("\0") if "=" in item)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = db_url
+    if db_url.startswith("postgresql+psycopg:"):
+        # Airflow derives its async URL as postgresql+asyncpg, which is not installed; psycopg 3 is async too.
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = db_url
     # The plugin's code from this checkout (the shared virtualenv's editable install may point elsewhere).
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), str(BENCH_DIR), os.environ.get("PYTHONPATH")]))
     return env
@@ -176,6 +181,15 @@ class Throughput:
     lost_or_refused: int
     idle_cpu_ms_per_s: float = 0.0  # what the server burns without ingest (its loops, Airflow's own tasks)
     duration: float = 0.0
+    # After the window: the CPU the server spent until quiet again (the alert loop's deferred judging of the
+    # window's completed runs, and what the clients had in flight), and how long that took.
+    deferred_cpu_ms: float = 0.0
+    deferred_seconds: float = 0.0
+
+    @property
+    def deferred_cpu_ms_per_event(self) -> float:
+        net = self.deferred_cpu_ms - self.idle_cpu_ms_per_s * self.deferred_seconds
+        return max(0.0, net) / self.window_events if self.window_events else float("nan")
 
     @property
     def cpu_ms_per_event(self) -> float:
@@ -186,6 +200,29 @@ class Throughput:
         """CPU per event less the server's idle CPU over the same window."""
         net = self.server_cpu_ms - self.idle_cpu_ms_per_s * self.duration
         return net / self.window_events if self.window_events else float("nan")
+
+
+QUIET_CPU_MS_PER_S = 50.0  # a server below this (5 % of a core) has no deferred work left
+SETTLE_MAX_SECONDS = 240.0
+
+
+@dataclass
+class Settled:
+    seconds: float
+    cpu_ms: float  # the server's CPU while it settled
+
+
+def settle(server_pid: int, max_seconds: float = SETTLE_MAX_SECONDS) -> Settled:
+    """Wait until the server is quiet: the alert loop judges completed runs within a CPU budget while ingest
+    goes on and works off the backlog when ingest stops, so a phase that follows another would otherwise
+    pay for (and be slowed by) the work its predecessor deferred."""
+    began, ticks0 = time.monotonic(), tree_ticks([server_pid])
+    while time.monotonic() - began < max_seconds:
+        before = tree_ticks([server_pid])
+        time.sleep(1.0)
+        if (tree_ticks([server_pid]) - before) * TICK_MS <= QUIET_CPU_MS_PER_S:
+            break
+    return Settled(time.monotonic() - began, (tree_ticks([server_pid]) - ticks0) * TICK_MS)
 
 
 def idle_cpu(server_pid: int, seconds: float) -> float:
@@ -200,6 +237,7 @@ def measure_throughput(
 ) -> Throughput:
     """The ingest_benchmark clients against `url`; the server tree's CPU sampled over the same window (and,
     before, over an idle window of the same length)."""
+    settle(server_pid)
     idle = idle_cpu(server_pid, args.duration)
     crowd = Clients(url, mode, clients, args.warmup, args.duration, seed, args.batch_size, 1)
     cpu: dict[str, float] = {}
@@ -219,6 +257,7 @@ def measure_throughput(
     sampler.start()
     measured = crowd.measure([])
     sampler.join(timeout=args.duration + 30)
+    deferred = settle(server_pid)
     return Throughput(
         where=where,
         mode=mode,
@@ -232,32 +271,66 @@ def measure_throughput(
         lost_or_refused=measured["posted"] - measured["acked"],
         idle_cpu_ms_per_s=idle,
         duration=args.duration,
+        deferred_cpu_ms=deferred.cpu_ms,
+        deferred_seconds=deferred.seconds,
     )
 
 
-def paced_main(url: str, rate: float, seed: int, go: Any, stop: Any, results: Any) -> None:
-    """Open loop: single events at `rate` per second (each on its schedule, late ones sent at once)."""
+def paced_main(
+    url: str, rate: float, batch_size: int, connections: int, seed: int, go: Any, stop: Any, results: Any
+) -> None:
+    """Open loop: `rate` events per second, as single posts (`batch_size` 1) or as batches of `batch_size`
+    (rate / batch_size requests per second), each request on its schedule over `connections` keep-alive
+    connections (an emitter's many task processes post at the same time; a late request goes at once)."""
     import httpx
+    import orjson
     from benchlib import EventStream
 
     stream = EventStream(seed=seed).events()
     headers = {"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"}
-    sent = acked = 0
-    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
-        body = next(stream).encode()
-        go.wait()
-        start = time.monotonic()
-        while not stop.is_set():
-            due = start + sent / rate
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-            with contextlib.suppress(httpx.HTTPError):
-                acked += client.post("/api/v1/lineage", content=body).is_success
-            sent += 1
-            body = next(stream).encode()
-        elapsed = time.monotonic() - start
-    results.put({"sent": sent, "acked": acked, "rate": sent / elapsed if elapsed else 0.0})
+    path = "/api/v1/lineage" if batch_size == 1 else "/api/v1/lineage/batch"
+    interval = batch_size / rate
+    lock = threading.Lock()
+    counts = {"slots": 0, "sent": 0, "acked": 0}
+    started: list[float] = []
+
+    def next_request() -> tuple[float, bytes]:
+        with lock:
+            slot = counts["slots"]
+            counts["slots"] += 1
+            events = [next(stream) for _ in range(batch_size)]
+        body = events[0] if batch_size == 1 else "[" + ",".join(events) + "]"
+        return started[0] + slot * interval, body.encode()
+
+    def sender() -> None:
+        with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+            go.wait()
+            while not stop.is_set():
+                due, body = next_request()
+                pause = due - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+                if stop.is_set():
+                    break
+                acked = 0
+                with contextlib.suppress(httpx.HTTPError):
+                    response = client.post(path, content=body)
+                    if response.is_success:
+                        acked = 1 if batch_size == 1 else orjson.loads(response.content)["summary"]["successful"]
+                with lock:
+                    counts["sent"] += batch_size
+                    counts["acked"] += acked
+
+    threads = [threading.Thread(target=sender, daemon=True) for _ in range(connections)]
+    go.wait()
+    started.append(time.monotonic())
+    for thread in threads:
+        thread.start()
+    stop.wait()
+    for thread in threads:
+        thread.join(timeout=120)
+    elapsed = time.monotonic() - started[0]
+    results.put({"sent": counts["sent"], "acked": counts["acked"], "rate": counts["sent"] / elapsed})
 
 
 @dataclass
@@ -268,11 +341,17 @@ class Probe:
     p95_ms: float
     dags: int
     ingest_rate: float | None = None
+    settled_s: float = 0.0  # waited for the server to be quiet before this phase
 
 
-def probe_dags(base_url: str, token: str, seconds: float, phase: str, pause: float = 0.05) -> Probe:
-    """`GET /api/v2/dags` back to back (with a short pause) for `seconds`."""
+def probe_dags(
+    base_url: str, token: str, seconds: float, phase: str, pause: float = 0.05, *, server_pid: int | None = None
+) -> Probe:
+    """`GET /api/v2/dags` back to back (with a short pause) for `seconds` (after the server is quiet, when
+    its pid is given)."""
     import httpx
+
+    settled = settle(server_pid).seconds if server_pid is not None else 0.0
 
     latencies: list[float] = []
     dags = 0
@@ -287,23 +366,37 @@ def probe_dags(base_url: str, token: str, seconds: float, phase: str, pause: flo
             dags = int(response.json().get("total_entries", 0))
             time.sleep(pause)
     latencies.sort()
-    return Probe(phase, len(latencies), percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000, dags)
+    p50, p95 = percentile(latencies, 50) * 1000, percentile(latencies, 95) * 1000
+    return Probe(phase, len(latencies), p50, p95, dags, settled_s=settled)
 
 
-def probe_under_ingest(base_url: str, token: str, args: argparse.Namespace) -> Probe:
+def probe_under_ingest(base_url: str, token: str, args: argparse.Namespace, batch_size: int, server_pid: int) -> Probe:
+    settled = settle(server_pid).seconds
     ctx = mp.get_context("spawn")
     go, stop, results = ctx.Event(), ctx.Event(), ctx.Queue()
     proc = ctx.Process(
-        target=paced_main, args=(base_url + "/flowlytics", args.rate, 977, go, stop, results), daemon=True
+        target=paced_main,
+        args=(
+            base_url + "/flowlytics",
+            args.rate,
+            batch_size,
+            args.rate_connections,
+            977 + batch_size,
+            go,
+            stop,
+            results,
+        ),
+        daemon=True,
     )
     proc.start()
     go.set()
     time.sleep(2.0)  # the rate established before measuring
-    probe = probe_dags(base_url, token, args.probe_seconds, f"ingest at {args.rate:.0f} events/s")
+    what = "single posts" if batch_size == 1 else f"batches of {batch_size}"
+    probe = probe_dags(base_url, token, args.probe_seconds, f"ingest at {args.rate:.0f} events/s, {what}")
     stop.set()
-    report = results.get(timeout=120)
+    report = results.get(timeout=180)
     proc.join(timeout=30)
-    probe.ingest_rate = report["rate"]
+    probe.ingest_rate, probe.settled_s = report["rate"], settled
     if report["acked"] != report["sent"]:
         probe.phase += f" ({report['sent'] - report['acked']} refused)"
     return probe
@@ -319,40 +412,46 @@ def report(throughput: list[Throughput], probes: list[Probe], args: argparse.Nam
         f"load average (1, 5, 15 min): {' / '.join(load)}",
         "",
         "| server | mode | clients | events/s | p50 ms | p95 ms | server CPU-ms per event | idle CPU-ms/s "
-        "| net CPU-ms per event | others' CPU | refused |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| net CPU-ms per event | deferred CPU-ms per event (s to settle) | others' CPU | refused |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for t in throughput:
         lines.append(
             f"| {t.where} | {t.mode} | {t.clients} | {t.events_per_s:,.0f} | {t.p50_ms:.1f} | {t.p95_ms:.1f} "
             f"| {t.cpu_ms_per_event:.2f} | {t.idle_cpu_ms_per_s:.0f} | {t.net_cpu_ms_per_event:.2f} "
-            f"| {t.others_cpu:.0%} | {t.lost_or_refused} |"
+            f"| {t.deferred_cpu_ms_per_event:.2f} ({t.deferred_seconds:.0f}) | {t.others_cpu:.0%} "
+            f"| {t.lost_or_refused} |"
         )
     lines += [
         "",
-        "| GET /api/v2/dags | requests | DAGs listed | p50 ms | p95 ms | ingest achieved |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| GET /api/v2/dags | requests | DAGs listed | p50 ms | p95 ms | ingest achieved | settled first, s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for p in probes:
         rate = f"{p.ingest_rate:.0f} events/s" if p.ingest_rate is not None else "-"
-        lines.append(f"| {p.phase} | {p.requests} | {p.dags} | {p.p50_ms:.1f} | {p.p95_ms:.1f} | {rate} |")
+        lines.append(
+            f"| {p.phase} | {p.requests} | {p.dags} | {p.p50_ms:.1f} | {p.p95_ms:.1f} | {rate} | {p.settled_s:.0f} |"
+        )
     lines += ["", "Targets:"]
     for t in throughput:
         if t.where == "airflow api-server":
-            ok = t.cpu_ms_per_event <= TARGET_CPU_MS_PER_EVENT
+            # The event's whole cost: the window's CPU and what the alert loop deferred to after it.
+            total = t.cpu_ms_per_event + t.deferred_cpu_ms_per_event
+            ok = total <= TARGET_CPU_MS_PER_EVENT
             lines.append(
-                f"- CPU per event in the API server, {t.mode}: {t.cpu_ms_per_event:.2f} ms "
-                f"(net of idle {t.net_cpu_ms_per_event:.2f}) "
+                f"- CPU per event in the API server, {t.mode}: {total:.2f} ms = {t.cpu_ms_per_event:.2f} in the "
+                f"window (net of idle {t.net_cpu_ms_per_event:.2f}) + {t.deferred_cpu_ms_per_event:.2f} deferred "
                 f"(<= {TARGET_CPU_MS_PER_EVENT}): {'MET' if ok else 'NOT MET'}"
             )
     idle = [p for p in probes if p.ingest_rate is None]
     loaded = [p for p in probes if p.ingest_rate is not None]
-    if idle and loaded:
-        base = sum(p.p95_ms for p in idle) / len(idle)
-        rise = loaded[0].p95_ms / base - 1 if base else float("nan")
+    base = sum(p.p95_ms for p in idle) / len(idle) if idle else float("nan")
+    for probe in loaded:
+        rise = probe.p95_ms / base - 1 if base else float("nan")
+        achieved = probe.ingest_rate or 0.0
         lines.append(
-            f"- /api/v2/dags p95 under ingest: {rise:+.0%} against the mean of the idle phases "
-            f"(<= +{TARGET_DAGS_P95_RISE:.0%}): {'MET' if rise <= TARGET_DAGS_P95_RISE else 'NOT MET'}"
+            f"- /api/v2/dags p95, {probe.phase} ({achieved:.0f} achieved): {rise:+.0%} against the mean of the idle "
+            f"phases (<= +{TARGET_DAGS_P95_RISE:.0%}): {'MET' if rise <= TARGET_DAGS_P95_RISE else 'NOT MET'}"
         )
     return "\n".join(lines)
 
@@ -367,6 +466,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="measuring window per throughput cell, s")
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--rate", type=float, default=100.0, help="events/s posted while /api/v2/dags is probed")
+    parser.add_argument(
+        "--rate-batch-size",
+        type=int,
+        default=10,
+        help="also deliver the --rate as batches of this many events (1: single posts only)",
+    )
+    parser.add_argument(
+        "--rate-connections", type=int, default=8, help="connections the paced ingest posts over, concurrently"
+    )
     parser.add_argument("--probe-seconds", type=float, default=20.0, help="length of each /api/v2/dags phase")
     parser.add_argument("--skip-standalone", action="store_true", help="measure only inside Airflow")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
@@ -399,9 +507,15 @@ def main(argv: list[str] | None = None) -> int:
         with AirflowApiServer(env, port, args.workers, log_path) as airflow:
             token = airflow_token(airflow.base_url, home)
             # Airflow's own API first, on an idle server, then under ingest, then idle again.
-            probes.append(probe_dags(airflow.base_url, token, args.probe_seconds, "no ingest (before)"))
-            probes.append(probe_under_ingest(airflow.base_url, token, args))
-            probes.append(probe_dags(airflow.base_url, token, args.probe_seconds, "no ingest (after)"))
+            # Each phase after the server is quiet again (the alert loop's deferred work done).
+            probes.append(
+                probe_dags(airflow.base_url, token, args.probe_seconds, "no ingest (before)", server_pid=airflow.pid)
+            )
+            for batch_size in dict.fromkeys((1, args.rate_batch_size)):
+                probes.append(probe_under_ingest(airflow.base_url, token, args, batch_size, airflow.pid))
+            probes.append(
+                probe_dags(airflow.base_url, token, args.probe_seconds, "no ingest (after)", server_pid=airflow.pid)
+            )
             for probe in probes:
                 print(f"/api/v2/dags {probe.phase}: p50 {probe.p50_ms:.1f} ms p95 {probe.p95_ms:.1f} ms", flush=True)
             for index, mode in enumerate(modes):

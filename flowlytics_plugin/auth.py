@@ -27,6 +27,13 @@ def _known_dag_ids() -> set[str]:
         return set(session.execute(query).scalars())
 
 
+def user_access(auth_manager: Any, user: Any) -> tuple[bool, frozenset[str], bool]:
+    """What `dag_access` says, and whether the user may edit DAGs: the auth manager's calls of one request
+    in one trip to the thread pool (they read the metadata database)."""
+    reads_every_dag, dag_ids = dag_access(auth_manager, user)
+    return reads_every_dag, dag_ids, bool(auth_manager.is_authorized_dag(method="PUT", user=user))
+
+
 def dag_access(auth_manager: Any, user: Any) -> tuple[bool, frozenset[str]]:
     """Whether the user may read every DAG, and the DAG ids of this Airflow they may read.
 
@@ -57,10 +64,10 @@ class AirflowUserAuthenticator:
             log.debug("not an Airflow token: %s", error)
             return None
         # The auth manager decides which DAGs this user may read; the rule is services/visibility.py.
-        reads_every_dag, dag_ids = await run_in_threadpool(dag_access, auth_manager, user)
+        reads_every_dag, dag_ids, edits_dags = await run_in_threadpool(user_access, auth_manager, user)
         scopes = {READ}
         # Editing lineage metadata (owners, SLA, criticality) is for those who may edit DAGs.
-        if await run_in_threadpool(auth_manager.is_authorized_dag, method="PUT", user=user):
+        if edits_dags:
             scopes.add(ADMIN)
         return dag_reader(
             f"airflow:{user.get_name()}",
