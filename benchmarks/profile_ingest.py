@@ -160,6 +160,19 @@ class Parts:
             setattr(module, attribute, self.wrap(label, getattr(module, attribute)))
 
 
+def table_stats(database: Any) -> dict[str, tuple[int, int, int]]:
+    """Cumulative inserts, updates and HOT updates per table; backends report theirs when idle (≤ 10 s)."""
+    from sqlalchemy import text
+
+    time.sleep(11)
+    rows = database.read(
+        lambda session: session.execute(
+            text("SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables")
+        ).all()
+    )
+    return {name: (int(ins), int(upd), int(hot)) for name, ins, upd, hot in rows}
+
+
 def baseline_cost(database: Any, docs: list[Any], args: argparse.Namespace, postmaster: list[int]) -> None:
     """What the baseline app does per post, in this process: decode, re-encode, insert the raw JSON, commit."""
     from baseline_app import CREATE_SQL, bench_raw
@@ -224,6 +237,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", action="store_true", help="also profile with cProfile (slows it down)")
     parser.add_argument("--parts", action="store_true", help="also time each step of a request (see PARTS)")
     parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() after the warm-up, as a server's graph-index warm-up does (graph/index.py _settle_heap): "
+        "full collections then skip the imported modules' objects",
+    )
+    parser.add_argument(
+        "--table-stats",
+        action="store_true",
+        help="PostgreSQL: rows inserted and updated per event in each table (pg_stat_user_tables; waits 11 s twice)",
+    )
+    parser.add_argument(
         "--baseline",
         action="store_true",
         help="also run the same events through the raw-insert baseline's unit of work (baseline_app.py, no HTTP)",
@@ -285,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
                     )
 
         ingest(warm)
+        if args.gc_freeze:
+            import gc
+
+            gc.collect()
+            gc.freeze()
 
         began = time.perf_counter()
         for doc in docs:
@@ -319,12 +348,22 @@ def main(argv: list[str] | None = None) -> int:
         postmaster = [pid for pid in [pg.postmaster_pid() if pg is not None else None] if pid]
         ticks = os.sysconf("SC_CLK_TCK")
         server0, cpu0 = tree_ticks(postmaster), time.process_time()
+        tables_before = table_stats(database) if args.table_stats and pg is not None else {}
         parts.active = args.parts
         began = time.perf_counter()
         ingest(docs[:half])
         total = time.perf_counter() - began
         cpu = time.process_time() - cpu0
         parts.active = False
+        if tables_before:
+            tables_after = table_stats(database)
+            print(f"\n{'table':28} {'inserted':>9} {'updated':>8} {'of which HOT':>12}  (rows per event)")
+            for name, (ins, upd, hot) in sorted(tables_after.items()):
+                ins0, upd0, hot0 = tables_before.get(name, (0, 0, 0))
+                if ins - ins0 or upd - upd0:
+                    print(
+                        f"{name:28} {(ins - ins0) / half:9.2f} {(upd - upd0) / half:8.2f} {(hot - hot0) / half:12.2f}"
+                    )
         server_cpu = (tree_ticks(postmaster) - server0) / ticks
         count = half
         print(
