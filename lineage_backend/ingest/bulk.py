@@ -7,14 +7,18 @@ order-independent rules of `projection`, and written back with one executemany p
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, select, tuple_, update
+import orjson
+from sqlalchemy import JSON, Table, and_, bindparam, case, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from lineage_backend.analytics.cost import CostRates
 from lineage_backend.ingest.id_cache import (
@@ -48,6 +52,7 @@ from lineage_backend.store.models import (
     RunDataset,
 )
 from lineage_backend.store.sql import insert_for
+from lineage_backend.store.types import UtcDateTime
 
 CHUNK = 400  # rows per multi-row statement: well under SQLite's bound-parameter limit
 
@@ -141,8 +146,8 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
     _write_edges(events, jobs, datasets, session=session)
     run_events = [e for e in events if e.kind == "RunEvent"]
     if run_events:
-        runs = _merge_runs(run_events, jobs, session=session)
-        _merge_run_datasets(run_events, datasets, session=session)
+        runs, created = _merge_runs(run_events, jobs, session=session)
+        _merge_run_datasets(run_events, datasets, created, session=session)
         if not rollups:
             return
         # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
@@ -251,29 +256,16 @@ def _merge_jobs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             job_type = facets.get("jobType") or {}
             changes.append(
                 {
-                    "b_id": job_id,
-                    "b_facets": facets,
-                    "b_times": times,
-                    "b_dag_id": new_dag_id,
-                    "b_type": short(job_type.get("jobType")),
-                    "b_integration": short(job_type.get("integration")),
-                    "b_updated": now,
+                    "id": job_id,
+                    "facets": facets,
+                    "facet_times": times,
+                    "dag_id": new_dag_id,
+                    "job_type": short(job_type.get("jobType")),
+                    "integration": short(job_type.get("integration")),
+                    "updated_at": now,
                 }
             )
-    if changes:
-        session.execute(
-            update(JOB)
-            .where(JOB.c.id == bindparam("b_id"))
-            .values(
-                facets=bindparam("b_facets"),
-                facet_times=bindparam("b_times"),
-                dag_id=bindparam("b_dag_id"),
-                job_type=bindparam("b_type"),
-                integration=bindparam("b_integration"),
-                updated_at=bindparam("b_updated"),
-            ),
-            changes,
-        )
+    _set_update(JOB, "id", changes, session=session)
     return dag_ids
 
 
@@ -317,16 +309,8 @@ def _merge_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, sess
                 facets, times, merged = merge_facets(facets, times, new, moment)
                 changed |= merged
             if changed:
-                changes.append({"b_id": dataset_id, "b_facets": facets, "b_times": times, "b_updated": now})
-        if changes:
-            session.execute(
-                update(DATASET)
-                .where(DATASET.c.id == bindparam("b_id"))
-                .values(
-                    facets=bindparam("b_facets"), facet_times=bindparam("b_times"), updated_at=bindparam("b_updated")
-                ),
-                changes,
-            )
+                changes.append({"id": dataset_id, "facets": facets, "facet_times": times, "updated_at": now})
+        _set_update(DATASET, "id", changes, session=session)
     ordered = [symlinks[key] for key in sorted(symlinks)]
     for chunk in _chunks(ordered):
         session.execute(
@@ -444,8 +428,10 @@ RUN_COLUMNS = (
 )
 
 
-def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session) -> dict[str, dict[str, Any]]:
-    """Merge the events into their runs; returns the runs' merged columns."""
+def _merge_runs(
+    events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    """Merge the events into their runs; returns the runs' merged columns, and the runs this request created."""
     # Placeholders for parents and roots known only from a child's facet, so links hold before they report.
     placeholders: dict[str, dict[str, Any]] = {}
     parent_jobs: dict[int, int] = {}
@@ -485,26 +471,21 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
             [{"b_job": job, "b_parent": parent} for job, parent in sorted(parent_jobs.items())],
         )
 
+    # A row this request inserted is ours (locked, invisible to others) and holds what we inserted: no read.
     columns = [RUN.c[name] for name in RUN_COLUMNS]
-    rows = _locked_rows(RUN, by_run, columns, RUN.c.run_uuid, session=session)
-    runs = {uuid: dict(zip(RUN_COLUMNS, rows[uuid][1:], strict=True)) for uuid in by_run}
+    rows = _locked_rows(RUN, [uuid for uuid in by_run if uuid not in created], columns, RUN.c.run_uuid, session=session)
+    runs = {
+        uuid: _as_inserted(new_rows[uuid]) if uuid in created else dict(zip(RUN_COLUMNS, rows[uuid][1:], strict=True))
+        for uuid in by_run
+    }
     before = {uuid: dict(run) for uuid, run in runs.items()}
     for uuid, run_events in by_run.items():
         for event in run_events:
             _apply_event(runs[uuid], event, jobs)
     _place_in_batches(runs, session=session)
 
-    changes = []
-    for uuid, run in runs.items():
-        if run != before[uuid]:
-            changes.append({"b_uuid": uuid, **{f"b_{k}": v for k, v in run.items()}})
-    if changes:
-        session.execute(
-            update(RUN)
-            .where(RUN.c.run_uuid == bindparam("b_uuid"))
-            .values(**{name: bindparam(f"b_{name}") for name in RUN_COLUMNS}),
-            changes,
-        )
+    changes = [{"run_uuid": uuid, **run} for uuid, run in runs.items() if run != before[uuid]]
+    _set_update(RUN, "run_uuid", changes, session=session)
     # A former batch top that gained a parent: the runs that pointed at it move along. A row created by
     # this request has no such runs yet (a concurrent child waits on its unique key until we commit).
     for uuid, run in sorted(runs.items()):
@@ -514,7 +495,12 @@ def _merge_runs(events: list[ParsedEvent], jobs: dict[Key, int], *, session: Ses
                 .where(RUN.c.batch_run_uuid == uuid, RUN.c.run_uuid != uuid)
                 .values(batch_run_uuid=run["batch_run_uuid"])
             )
-    return runs
+    return runs, created
+
+
+def _as_inserted(row: dict[str, Any]) -> dict[str, Any]:
+    """The merged columns of a run row as `_new_run` inserted it (the others are NULL)."""
+    return {name: row.get(name) for name in RUN_COLUMNS}
 
 
 def _new_run(run_uuid: str, job_id: int, batch: str | None) -> dict[str, Any]:
@@ -605,7 +591,9 @@ def _place_in_batches(runs: dict[str, dict[str, Any]], *, session: Session) -> N
             break
 
 
-def _merge_run_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, session: Session) -> None:
+def _merge_run_datasets(
+    events: list[ParsedEvent], datasets: dict[Key, int], created_runs: set[str], *, session: Session
+) -> None:
     links: dict[tuple[str, int, str], list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for event in events:
         moment = time_key(event.event_time)
@@ -616,7 +604,29 @@ def _merge_run_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, 
                 )
     if not links:
         return
-    ordered = sorted(links)
+    # A run created by this request has no run-dataset rows yet (they reference it, and others cannot see
+    # it before we commit): its rows go in once, merged, without a lock or an update.
+    new_rows = []
+    for key in sorted(key for key in links if key[0] in created_runs):
+        facets, times = _merged(links[key], {}, {})
+        rows_count, size, files = dataset_statistics(key[2], facets)
+        new_rows.append(
+            {
+                "run_uuid": key[0],
+                "dataset_id": key[1],
+                "direction": key[2],
+                "facets": facets,
+                "facet_times": times,
+                "row_count": rows_count,
+                "bytes": size,
+                "file_count": files,
+            }
+        )
+    for chunk in _chunks(new_rows):
+        session.execute(insert_for(session, RUN_DATASET), list(chunk))
+    ordered = sorted(key for key in links if key[0] not in created_runs)
+    if not ordered:
+        return
     for chunk in _chunks(ordered):
         rows = [{"run_uuid": r, "dataset_id": d, "direction": x, "facets": {}, "facet_times": {}} for r, d, x in chunk]
         session.execute(
@@ -657,27 +667,102 @@ def _merge_run_datasets(events: list[ParsedEvent], datasets: dict[Key, int], *, 
             rows_count, size, files = dataset_statistics(key[2], facets)
             changes.append(
                 {
-                    "b_id": row_id,
-                    "b_facets": facets,
-                    "b_times": times,
-                    "b_rows": rows_count,
-                    "b_bytes": size,
-                    "b_files": files,
+                    "id": row_id,
+                    "facets": facets,
+                    "facet_times": times,
+                    "row_count": rows_count,
+                    "bytes": size,
+                    "file_count": files,
                 }
             )
-    if changes:
-        session.execute(
-            update(RUN_DATASET)
-            .where(RUN_DATASET.c.id == bindparam("b_id"))
-            .values(
-                facets=bindparam("b_facets"),
-                facet_times=bindparam("b_times"),
-                row_count=bindparam("b_rows"),
-                bytes=bindparam("b_bytes"),
-                file_count=bindparam("b_files"),
-            ),
-            changes,
-        )
+    _set_update(RUN_DATASET, "id", changes, session=session)
+
+
+def _merged(
+    incoming: list[tuple[str, dict[str, Any]]], facets: dict[str, Any], times: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    for moment, new in incoming:
+        facets, times, _ = merge_facets(facets, times, new, moment)
+    return facets, times
+
+
+def _set_update(table: Table, key: str, rows: list[dict[str, Any]], *, session: Session) -> None:
+    """Write many rows' new values (every row already locked by this transaction, so the order of the writes
+    does not matter). On PostgreSQL one statement, `UPDATE … FROM jsonb_to_recordset(one JSON parameter)`:
+    an executemany costs a server execution and a driver round of parameter dumping per row, this one of
+    each. On SQLite (no round trips; `json_extract` would parse each row's JSON once per column) the
+    driver's executemany, with the JSON written by orjson instead of SQLAlchemy's per-value `json.dumps`."""
+    if not rows:
+        return
+    dialect_name = session.get_bind().dialect.name
+    columns = tuple(rows[0])
+    times = [name for name in columns if isinstance(table.c[name].type, UtcDateTime)]
+    statement = _set_update_statement(table, key, columns, dialect_name)
+    if dialect_name == "postgresql":
+        if times:
+            rows = [{**row, **{name: _naive_utc(row[name]) for name in times}} for row in rows]
+        session.execute(_text(statement), {"rows": orjson.dumps(rows).decode()})
+        return
+    order = [name for name in columns if name != key] + [key]
+    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
+    session.connection().exec_driver_sql(
+        statement,
+        [
+            tuple(
+                orjson.dumps(row[name]).decode()
+                if name in as_json
+                else _sqlite_time(row[name])
+                if name in times
+                else row[name]
+                for name in order
+            )
+            for row in rows
+        ],
+    )
+
+
+_SET_UPDATES: dict[tuple[str, str, tuple[str, ...], str], str] = {}
+
+
+@functools.cache
+def _text(statement: str) -> TextClause:
+    return text(statement)
+
+
+def _set_update_statement(table: Table, key: str, columns: tuple[str, ...], dialect_name: str) -> str:
+    cache_key = (table.name, key, columns, dialect_name)
+    statement = _SET_UPDATES.get(cache_key)
+    if statement is None:
+        if dialect_name == "postgresql":
+            types = ", ".join(f"{name} {table.c[name].type.compile(dialect=postgresql.dialect())}" for name in columns)
+            assigned = ", ".join(f"{name} = v.{name}" for name in columns if name != key)
+            statement = (
+                f"UPDATE {table.name} SET {assigned} FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v({types}) "
+                f"WHERE {table.name}.{key} = v.{key}"
+            )
+        else:  # the driver's own paramstyle: columns in `_set_update`'s order, the key last
+            assigned = ", ".join(f"{name} = ?" for name in columns if name != key)
+            statement = f"UPDATE {table.name} SET {assigned} WHERE {key} = ?"
+        _SET_UPDATES[cache_key] = statement
+    return statement
+
+
+def _naive_utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is None:
+        return moment
+    return moment.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def _sqlite_time(moment: datetime | None) -> str | None:
+    """The text SQLAlchemy stores for a SQLite DATETIME (compared as text: the format must match)."""
+    naive = _naive_utc(moment)
+    if naive is None:
+        return None
+    # Not strftime: its %Y writes year 300 as "300" (SQLAlchemy writes "0300").
+    return (
+        f"{naive.year:04d}-{naive.month:02d}-{naive.day:02d} "
+        f"{naive.hour:02d}:{naive.minute:02d}:{naive.second:02d}.{naive.microsecond:06d}"
+    )
 
 
 def _min(a: datetime | None, b: datetime) -> datetime:
