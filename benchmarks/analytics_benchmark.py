@@ -179,6 +179,7 @@ def measure(base: str, database: Database, requests: int) -> list[dict[str, Any]
 def generate(db: str, url: str, nodes: int, total_runs: int) -> dict[str, Any]:
     """Load the synthetic graph and runs into the empty database at `url` and count them into the rollups with
     the product's own `rebuild_rollups` (timed)."""
+    commit = current_commit()  # the code that generates (this process imported it at its start)
     database = Database.from_url(url)
     try:
         graph = synthetic.generate(nodes)
@@ -196,7 +197,7 @@ def generate(db: str, url: str, nodes: int, total_runs: int) -> dict[str, Any]:
         "load_s": report.seconds,
         "rebuild_s": rebuild_seconds,
         "counted": counted,
-        "commit": current_commit(),
+        "commit": commit,
         "load_average": os.getloadavg()[0],
     }
 
