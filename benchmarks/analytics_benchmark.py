@@ -2,6 +2,9 @@
 against the naive GROUP BY over the runs table in the same database and the same run.
 
     .venv/bin/python benchmarks/analytics_benchmark.py [--runs 1000000] [--nodes 23000] [--db postgresql,sqlite]
+    # generation apart from measuring (generate under nice, measure later, again and again):
+    nice -n 10 .venv/bin/python benchmarks/analytics_benchmark.py --db sqlite --keep-db DIR --generate-only
+    .venv/bin/python benchmarks/analytics_benchmark.py --db sqlite --keep-db DIR
 
 Per database: generates the synthetic graph and runs (benchmarks/synthetic.py, loaded straight into the
 tables), counts them into the rollups with `rebuild_rollups` (what `flowlytics analytics rebuild` and the
@@ -18,6 +21,7 @@ Targets: p95 <= 300 ms through the API, >= 10x faster than the baseline, p95 dur
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -172,50 +176,86 @@ def measure(base: str, database: Database, requests: int) -> list[dict[str, Any]
     return results
 
 
+def generate(db: str, url: str, nodes: int, total_runs: int) -> dict[str, Any]:
+    """Load the synthetic graph and runs into the empty database at `url` and count them into the rollups with
+    the product's own `rebuild_rollups` (timed)."""
+    commit = current_commit()  # the code that generates (this process imported it at its start)
+    database = Database.from_url(url)
+    try:
+        graph = synthetic.generate(nodes)
+        report = synthetic.load(graph, url, total_runs)
+        began = time.perf_counter()
+        counted = database.run(lambda session: rebuild_rollups(session=session, cost_rates=CostRates()))
+        rebuild_seconds = time.perf_counter() - began
+        with database.engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    finally:
+        database.engine.dispose()
+    return {
+        "jobs": report.jobs,
+        "runs": report.runs,
+        "load_s": report.seconds,
+        "rebuild_s": rebuild_seconds,
+        "counted": counted,
+        "commit": commit,
+        "load_average": os.getloadavg()[0],
+    }
+
+
+def stored_info(database: Database) -> dict[str, Any]:
+    """What a database loaded by an earlier run holds (its load and rebuild times are not known here)."""
+    return database.read(
+        lambda s: {
+            "jobs": s.execute(text("SELECT count(*) FROM flowlytics_job")).scalar_one(),
+            "runs": s.execute(text("SELECT count(*) FROM flowlytics_run")).scalar_one(),
+            "load_s": math.nan,
+            "rebuild_s": math.nan,
+            "counted": s.execute(text("SELECT count(*) FROM flowlytics_run_fact")).scalar_one(),
+        }
+    )
+
+
 def run_cell(
-    db: str, nodes: int, total_runs: int, requests: int, keep: Path | None = None, db_url: str | None = None
+    db: str,
+    nodes: int,
+    total_runs: int,
+    requests: int,
+    keep_db: Path | None = None,
+    db_url: str | None = None,
+    generate_only: bool = False,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Generate, load and count a database (unless `db_url` names one this script loaded before, e.g. with
-    `--keep`), then measure it."""
+    """Generate, load and count a database, then measure it (unless `generate_only`). `keep_db`: the database
+    lives in this folder (SQLite: `bench.db`; PostgreSQL: a cluster in `pg/`) and is kept; a folder that holds
+    one generated before (its `<db>.generated.json`) is measured again as it is. `db_url`: measure a database
+    this script loaded before, served by someone else."""
     cluster = None
     workdir = Path(tempfile.mkdtemp(prefix="flowlytics-analytics-bench-"))
+    marker = keep_db / f"{db}.generated.json" if keep_db is not None else None
+    if keep_db is not None:
+        keep_db.mkdir(parents=True, exist_ok=True)
     if db_url is not None:
         url = db_url
     elif db == "postgresql":
-        cluster = PostgresCluster().start()
+        cluster = PostgresCluster(workdir=keep_db / "pg" if keep_db is not None else None).start()
         url = cluster.url()
     else:
-        target = keep or workdir
-        target.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{target / 'bench.db'}"
+        url = f"sqlite:///{(keep_db or workdir).resolve() / 'bench.db'}"
     try:
-        database = Database.from_url(url)
-        if db_url is None:
-            graph = synthetic.generate(nodes)
-            report = synthetic.load(graph, url, total_runs)
-            began = time.perf_counter()
-            counted = database.run(lambda session: rebuild_rollups(session=session, cost_rates=CostRates()))
-            rebuild_seconds = time.perf_counter() - began
-            with database.engine.begin() as connection:
-                connection.exec_driver_sql("ANALYZE")
-            info = {
-                "jobs": report.jobs,
-                "runs": report.runs,
-                "load_s": report.seconds,
-                "rebuild_s": rebuild_seconds,
-                "counted": counted,
-            }
+        if marker is not None and marker.exists():
+            info = json.loads(marker.read_text()) | {"kept": str(keep_db)}
+            print(f"{db}: measuring the database generated before in {keep_db}", flush=True)
+        elif db_url is None:
+            if keep_db is not None and (keep_db / "bench.db").exists() and db == "sqlite":
+                raise SystemExit(f"{keep_db / 'bench.db'} exists without its marker: an unfinished generation?")
+            info = generate(db, url, nodes, total_runs)
+            if marker is not None:
+                marker.write_text(json.dumps(info, indent=1))
         else:
-            info = database.read(
-                lambda s: {
-                    "jobs": s.execute(text("SELECT count(*) FROM flowlytics_job")).scalar_one(),
-                    "runs": s.execute(text("SELECT count(*) FROM flowlytics_run")).scalar_one(),
-                    "load_s": math.nan,
-                    "rebuild_s": math.nan,
-                    "counted": s.execute(text("SELECT count(*) FROM flowlytics_run_fact")).scalar_one(),
-                }
-            )
+            info = stored_info(Database.from_url(url))
         print(f"{db}: {info}", flush=True)
+        if generate_only:
+            return info, []
+        database = Database.from_url(url)
         port = free_port()
         env = {**os.environ, "FLOWLYTICS_READ_API_KEYS": KEY}
         argv = [sys.executable, "-m", "lineage_backend.cli", "serve", "--db-url", url, "--port", str(port)]
@@ -227,25 +267,60 @@ def run_cell(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def current_commit() -> str:
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    ).stdout.strip()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=1_000_000)
     parser.add_argument("--nodes", type=int, default=23_000, help="jobs + datasets (23,000 give ~10k jobs)")
     parser.add_argument("--db", default="postgresql,sqlite")
     parser.add_argument("--requests", type=int, default=60)
-    parser.add_argument("--keep", type=Path, help="SQLite: keep the loaded database in this directory")
+    parser.add_argument(
+        "--keep-db",
+        type=Path,
+        help="keep the generated database in this folder (one --db per folder); a folder that holds one is "
+        "measured again without generating",
+    )
+    parser.add_argument("--generate-only", action="store_true", help="generate and count, do not measure")
     parser.add_argument("--db-url", help="measure a database this script loaded before (one --db), skip loading")
     args = parser.parse_args()
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
-    ).stdout.strip()
-    print(f"commit {commit}, {args.runs:,} runs, {args.requests} requests per query", flush=True)
+    dbs = args.db.split(",")
+    if (args.db_url or args.keep_db) and len(dbs) != 1:
+        parser.error("--db-url and --keep-db take one --db")
+    if args.generate_only and not args.keep_db:
+        parser.error("--generate-only needs --keep-db (else the database is thrown away)")
+    print(
+        f"commit {current_commit()}, {args.runs:,} runs, {args.requests} requests per query, "
+        f"load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
     rows = []
-    for db in args.db.split(","):
-        info, results = run_cell(db, args.nodes, args.runs, args.requests, keep=args.keep, db_url=args.db_url)
+    for db in dbs:
+        info, results = run_cell(
+            db,
+            args.nodes,
+            args.runs,
+            args.requests,
+            keep_db=args.keep_db,
+            db_url=args.db_url,
+            generate_only=args.generate_only,
+        )
+        if args.generate_only:
+            print(
+                f"{db}: {info['jobs']:,} jobs, {info['runs']:,} runs loaded in {info['load_s']:.0f} s; rollups "
+                f"rebuilt from {info['counted']:,} runs in {info['rebuild_s']:.0f} s (load average "
+                f"{info['load_average']:.1f} at the end); kept in {args.keep_db}"
+            )
+            continue
         for result in results:
             rows.append((db, info, result))
             print(f"{db}: {result}", flush=True)
+    if not rows:
+        return 0
     print(
         "\n| database | query | runs in range | rollup rows read | API p50 / p95 ms | naive p50 / p95 ms "
         "| speed-up (p95) | p95 duration error max / median | counts equal | load average |"
@@ -262,6 +337,7 @@ def main() -> int:
         print(
             f"{db}: {info['jobs']:,} jobs, {info['runs']:,} runs loaded in {info['load_s']:.0f} s; "
             f"rollups rebuilt from {info['counted']:,} runs in {info['rebuild_s']:.0f} s"
+            + (f" (generated at commit {info['commit']}, kept in {info['kept']})" if "kept" in info else "")
         )
     return 0
 

@@ -413,11 +413,16 @@ class EventStream:
 
 
 class PostgresCluster:
-    """A throwaway PostgreSQL cluster on loopback with default (durable) settings, owned by this run."""
+    """A PostgreSQL cluster on loopback with default (durable) settings, owned by this run: throwaway, or kept
+    in `workdir` (created on the first start, started again as it is later; `stop` then leaves it)."""
 
-    def __init__(self, bin_dir: Path | None = None, extra: tuple[str, ...] = ()) -> None:
+    def __init__(self, bin_dir: Path | None = None, extra: tuple[str, ...] = (), workdir: Path | None = None) -> None:
         self.bin_dir = bin_dir or find_pg_bin()
-        self.workdir = Path(tempfile.mkdtemp(prefix="flowlytics-bench-pg-"))
+        self.kept = workdir is not None
+        if workdir is None:
+            workdir = Path(tempfile.mkdtemp(prefix="flowlytics-bench-pg-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.workdir = workdir.resolve()
         self.data = self.workdir / "data"
         self.port = free_port()
         self.extra = extra
@@ -427,6 +432,8 @@ class PostgresCluster:
             self.as_postgres = ["runuser", "-u", "postgres", "--"]
 
     def start(self) -> PostgresCluster:
+        if self.kept and (self.data / "PG_VERSION").exists():
+            return self._start_server()
         subprocess.run(
             [
                 *self.as_postgres,
@@ -443,6 +450,9 @@ class PostgresCluster:
             capture_output=True,
             timeout=120,
         )
+        return self._start_server()
+
+    def _start_server(self) -> PostgresCluster:
         # The database name in each log line lets the benchmark count deadlocks per cell.
         options = (
             f"-p {self.port} -k {self.workdir} -c listen_addresses=127.0.0.1 -c max_connections=200"
@@ -502,7 +512,8 @@ class PostgresCluster:
         )
         if keep_log_in is not None and (self.workdir / "log").exists():
             shutil.copy(self.workdir / "log", keep_log_in / "postgresql.log")
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def _proc_stat(pid: int | str) -> list[str] | None:
