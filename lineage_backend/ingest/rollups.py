@@ -1,10 +1,14 @@
-"""Rollup maintenance inside the ingest transaction.
+"""Rollup maintenance, deferred and batched.
 
-After a request's events are merged into runs, each touched run's facts are derived afresh and compared
-with the facts stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old
-contribution is subtracted and the new one added. Runs are locked by the projection before this runs and
-rollup rows are locked in key order, so concurrent requests neither double-count nor deadlock; replays and
-shuffled deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
+Ingestion only marks the runs it changed (`flowlytics_run.rollup_pending`, set in the UPDATE it writes
+anyway). `flush_pending_rollups` claims marked runs (a background thread of every API process, and every
+analytics read first: the read barrier), derives each run's facts afresh and compares them with the facts
+stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old contribution is
+subtracted and the new one added. Claimed run rows stay locked until the recount commits (PostgreSQL:
+`FOR UPDATE SKIP LOCKED`, so flushers of several workers and replicas take disjoint runs; SQLite has one
+writer), and rollup rows are locked in key order, so nothing is counted twice and nothing deadlocks. An
+ingest that touches a run being recounted waits for that commit and marks it again. Replays and shuffled
+deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, literal_column, or_, select
+from sqlalchemy import Boolean, Table, and_, delete, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -182,6 +186,50 @@ def update_rollups(
     apply_deltas(deltas, session=session)
 
 
+FLUSH_LIMIT = 500  # runs per recount transaction: a few statements each, a few hundred ms of CPU at most
+
+
+# `WHERE rollup_pending` as the partial index ix_flowlytics_run_rollup_pending states it: SQLite uses a partial
+# index only when the query holds the index's WHERE term as written (SQLAlchemy would write `= 1` there).
+PENDING = literal_column("flowlytics_run.rollup_pending", Boolean)
+
+
+def any_pending(*, session: Session, run_uuids: Collection[str] | None = None) -> bool:
+    """Whether some run awaits its recount (one index probe): the read barrier's cheap check."""
+    query = select(RUN.c.run_uuid).where(PENDING)
+    if run_uuids is not None:
+        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
+    return session.execute(query.limit(1)).first() is not None
+
+
+def flush_pending_rollups(
+    *,
+    session: Session,
+    cost_rates: CostRates,
+    limit: int = FLUSH_LIMIT,
+    wait: bool = False,
+    run_uuids: Collection[str] | None = None,
+) -> int:
+    """Recount up to `limit` marked runs into the rollups and clear their marks; never commits. Returns
+    how many runs were claimed (fewer than `limit`: none was left, as far as this transaction could see).
+
+    `wait`: on PostgreSQL, wait for runs that another transaction holds (a concurrent flush, an ingest)
+    instead of skipping them: the read barrier needs those counted (or known to be counted) before it
+    reads. `run_uuids`: only these runs (a read about one run). Runs that retention deleted in the
+    meantime lost their mark with their row: what they counted stays in the rollups."""
+    query = select(*(RUN.c[name] for name in RUN_FIELDS)).where(PENDING)
+    if run_uuids is not None:
+        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
+    query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait)
+    runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in session.execute(query)}
+    if not runs:
+        return 0
+    update_rollups(runs, session=session, cost_rates=cost_rates)
+    for chunk in _chunks(sorted(runs)):
+        session.execute(update(RUN).where(RUN.c.run_uuid.in_(chunk)).values(rollup_pending=False))
+    return len(runs)
+
+
 def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
     for key, figures in contributions(fact).items():
         target = deltas.get(key)
@@ -255,10 +303,16 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
         session.execute(statement, rows)
 
 
-def rebuild_rollups(*, session: Session, cost_rates: CostRates, chunk_size: int = 5000) -> int:
+def rebuild_rollups(
+    *, session: Session, cost_rates: CostRates, chunk_size: int = 5000, clear_marks: bool = True
+) -> int:
     """Recount every stored run from scratch (after a migration, or a change of the rate card). Rollups of
-    runs that retention deleted are kept: only the buckets of stored runs are recounted."""
+    runs that retention deleted are kept: only the buckets of stored runs are recounted. Pending marks are
+    cleared first (every run is recounted here); a run an ingest marks meanwhile is recounted again later.
+    `clear_marks=False`: for migrations before 0008, whose runs have no marks yet."""
     count = 0
+    if clear_marks:
+        session.execute(update(RUN).where(PENDING).values(rollup_pending=False))
     session.execute(delete(FACT))
     # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
     after: tuple[Any, str] | None = None
