@@ -137,17 +137,8 @@ def derive_facts(
     return facts
 
 
-def update_rollups(
-    runs: Mapping[str, Mapping[str, Any]],
-    *,
-    session: Session,
-    cost_rates: CostRates,
-    known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
-    io_unchanged: Collection[str] = (),
-) -> None:
-    """Recount the given (already merged, locked) runs; never commits. `io_unchanged`: runs whose events in
-    this request carried no inputs or outputs (their run-dataset rows are as at their last count, so the
-    figures of their stored fact are reused instead of read again)."""
+def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates) -> None:
+    """Recount the given runs (column dicts by run_uuid, their rows locked by the caller); never commits."""
     if not runs:
         return
     old_facts: dict[str, RunFact] = {}
@@ -159,14 +150,7 @@ def update_rollups(
             .with_for_update()
         ):
             old_facts[row.run_uuid] = RunFact(**row._asdict())
-    known_io = {}
-    for uuid in io_unchanged:
-        old = old_facts.get(uuid)
-        # dq_errors adds failed assertions (run-dataset rows) and the run's own count (its facets, which may
-        # have changed): only a zero tells both parts apart (neither is negative).
-        if old is not None and old.dq_errors == 0:
-            known_io[uuid] = {"rows_read": old.rows_read, "rows_written": old.rows_written, "failed_assertions": 0}
-    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates, known_jobs=known_jobs, known_io=known_io)
+    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates)
     deltas: dict[RollupKey, dict[str, Any]] = {}
     upserts, removed = [], []
     for uuid in sorted(runs):

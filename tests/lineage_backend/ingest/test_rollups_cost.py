@@ -1,5 +1,5 @@
 """The switch and the shortcuts that keep the rollups' ingest cost low: with `analytics_rollups` off nothing
-is counted (and a rebuild catches up); a run's stored row and DQ figures are reused only when exact."""
+is counted (and a rebuild catches up); a run whose later events carry no datasets keeps its rows and DQ figures."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def test_an_event_without_inputs_or_outputs_keeps_the_runs_row_and_dq_figures(
     database: Database, failed_assertions: int
 ) -> None:
     """START carries the datasets (rows and assertions), COMPLETE none: the fact keeps what START counted, one
-    request at a time (the reuse path) as in a rebuild from the stored rows."""
+    request at a time (a recount after each) as in a rebuild from the stored rows."""
     run_id = str(uuid.uuid4())
     start = run_event(
         "START",
