@@ -29,6 +29,7 @@ from lineage_backend.analytics.facts import (
     RunFact,
     contributions,
     derive_fact,
+    dq_failed_rows,
 )
 from lineage_backend.analytics.sketch import add_into
 from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
@@ -54,7 +55,18 @@ KEY_COLUMNS = (
     "state",
 )
 FACT_COLUMNS = tuple(f.name for f in fields(RunFact))
-RUN_FIELDS = ("run_uuid", "job_id", "state", "started_at", "ended_at", "first_event_at", "is_root", "env_tag", "facets")
+RUN_FIELDS = (
+    "run_uuid",
+    "job_id",
+    "state",
+    "started_at",
+    "ended_at",
+    "first_event_at",
+    "is_root",
+    "env_tag",
+    "facets",
+    "batch_run_uuid",
+)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -86,6 +98,43 @@ def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[s
                 entry["rows_read" if direction == "IN" else "rows_written"] += int(rows)
             entry["failed_assertions"] += _assertions_failed(assertions)
     return stats
+
+
+def batch_totals(tops: Sequence[str], *, session: Session) -> dict[str, dict[str, int]]:
+    """Rows read and written and DQ errors of each batch (by its top run) over its descendant runs, as Batch
+    Health totals a batch: every descendant (a Spark run under an Airflow task too), an Airflow task's latest
+    try only. Batches without descendants are left out (a lone run's figures are its own)."""
+    latest: dict[str, dict[Any, tuple[tuple[int, str], str, int]]] = defaultdict(dict)
+    instance = RUN.c.facets[("airflow", "taskInstance")]
+    for chunk in _chunks(sorted(tops)):
+        for top, uuid, job_id, sort_time, task, custom in session.execute(
+            select(
+                RUN.c.batch_run_uuid,
+                RUN.c.run_uuid,
+                RUN.c.job_id,
+                RUN.c.sort_time,
+                instance,
+                RUN.c.facets["flowlytics_stats"],
+            ).where(RUN.c.batch_run_uuid.in_(chunk), RUN.c.run_uuid != RUN.c.batch_run_uuid, RUN.c.state.is_not(None))
+        ):
+            try_number = task.get("try_number") if isinstance(task, dict) else None
+            try_number = try_number if isinstance(try_number, int) else 0
+            key = job_id if try_number else uuid
+            rank = (try_number, sort_time.isoformat() if sort_time is not None else "")
+            current = latest[top].get(key)
+            if current is None or rank > current[0]:
+                latest[top][key] = (rank, uuid, dq_failed_rows(custom if isinstance(custom, dict) else {}))
+    io = _io_stats([uuid for tries in latest.values() for _, uuid, _ in tries.values()], session=session)
+    totals = {}
+    for top, tries in latest.items():
+        entry = {"rows_read": 0, "rows_written": 0, "dq_errors": 0}
+        for _, uuid, custom_dq in tries.values():
+            stats = io.get(uuid, {})
+            entry["rows_read"] += stats.get("rows_read", 0)
+            entry["rows_written"] += stats.get("rows_written", 0)
+            entry["dq_errors"] += stats.get("failed_assertions", 0) + custom_dq
+        totals[top] = entry
+    return totals
 
 
 def _jobs(
@@ -121,6 +170,8 @@ def derive_facts(
     known_io = known_io or {}
     io: dict[str, Mapping[str, int]] = dict(known_io)
     io.update(_io_stats([uuid for uuid in runs if uuid not in known_io], session=session))
+    # DAG runs count their tasks' rows and DQ errors (a DAG run reads and writes nothing itself).
+    io.update(batch_totals([uuid for uuid, run in runs.items() if _is_top(uuid, run)], session=session))
     facts = {}
     for uuid, run in runs.items():
         namespace, name, dag_id = jobs[int(run["job_id"])]
@@ -135,6 +186,10 @@ def derive_facts(
         if fact is not None:
             facts[uuid] = fact
     return facts
+
+
+def _is_top(uuid: str, run: Mapping[str, Any]) -> bool:
+    return bool(run.get("is_root")) and run.get("batch_run_uuid") in (None, uuid)
 
 
 def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates) -> None:
@@ -208,9 +263,30 @@ def flush_pending_rollups(
     runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in session.execute(query)}
     if not runs:
         return 0
-    update_rollups(runs, session=session, cost_rates=cost_rates)
-    for chunk in _chunks(sorted(runs)):
-        session.execute(update(RUN).where(RUN.c.run_uuid.in_(chunk)).values(rollup_pending=False))
+    # A task's figures are part of its DAG run's: the batch tops of the claimed runs are recounted too, under
+    # their lock. Skipped when another transaction holds one (no waiting in a circle): its runs stay marked
+    # and come back next pass. The barrier waits instead (PostgreSQL resolves a rare deadlock by a retry).
+    tops = {run["batch_run_uuid"] for uuid, run in runs.items() if run["batch_run_uuid"] not in (None, uuid)}
+    held: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(tops - set(runs))):
+        rows = session.execute(
+            select(*(RUN.c[name] for name in RUN_FIELDS))
+            .where(RUN.c.run_uuid.in_(chunk))
+            .order_by(RUN.c.run_uuid)
+            .with_for_update(skip_locked=not wait)
+        )
+        held.update({row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows})
+    unreached = tops - set(runs) - set(held)
+    update_rollups({**runs, **held}, session=session, cost_rates=cost_rates)
+    # A top that was gone (retention) is not waited for: only tops held by someone else keep marks.
+    if unreached and not wait:
+        existing: set[str] = set()
+        for chunk in _chunks(sorted(unreached)):
+            existing.update(session.execute(select(RUN.c.run_uuid).where(RUN.c.run_uuid.in_(chunk))).scalars())
+        unreached &= existing
+    done = [uuid for uuid, run in runs.items() if run["batch_run_uuid"] not in unreached] + sorted(held)
+    for chunk in _chunks(sorted(done)):
+        session.execute(update(RUN).where(RUN.c.run_uuid.in_(chunk), PENDING).values(rollup_pending=False))
     return len(runs)
 
 

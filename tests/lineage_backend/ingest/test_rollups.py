@@ -134,6 +134,12 @@ def naive(events: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]
     expected: dict[tuple[Any, ...], dict[str, Any]] = defaultdict(
         lambda: {"runs": 0, "durations": [], "rows_read": 0, "rows_written": 0, "dq": 0}
     )
+    # A DAG run's rows and DQ errors are its tasks' (each task has one try here), as Batch Health totals them.
+    for dag_run_id, dag_run in runs.items():
+        tasks = [run for run in runs.values() if run["parent"] == dag_run_id]
+        if tasks:
+            for figure in ("rows_in", "rows_out", "dq"):
+                dag_run[figure] = sum(task[figure] for task in tasks)
     for run in runs.values():
         start = min(run["times"])
         state = run["final"][0] if run["final"] else "RUNNING"
