@@ -29,6 +29,7 @@ def create_plugin_app() -> FastAPI:
     # database keeps several API servers and workers from doing anything twice).
     if app.state.settings.alerts_enabled:
         app.state.alerts.start()
+    app.state.rollups.start()  # the rollup recount likewise (not when analytics_rollups is off)
     if BUNDLE_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=BUNDLE_DIR), name="static")
     return app

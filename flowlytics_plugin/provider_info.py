@@ -99,6 +99,14 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "false",
                         "default": "true",
                     },
+                    "rollup_flush_seconds": {
+                        "description": "How often each API process recounts the runs ingestion marked into the "
+                        "rollups (analytics reads recount what is still marked first, so they stay exact).",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": None,
+                        "default": "1",
+                    },
                     "db_url": {
                         "description": "Database for Flowlytics' tables; empty means Airflow's metadata DB.",
                         "version_added": "0.1.0",

@@ -33,6 +33,7 @@ from lineage_backend.auth import ApiKeyAuthenticator, Authenticator
 from lineage_backend.config import Settings
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
+from lineage_backend.ingest.rollup_worker import RollupMaintainer
 from lineage_backend.services import graph as graph_service
 
 
@@ -52,12 +53,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # The alert loop runs in every worker and replica; the database keeps them from doing anything twice.
+        # So does the rollup recount: runs are claimed under a lock, each counted once.
         engine: AlertEngine = app.state.alerts
+        rollups: RollupMaintainer = app.state.rollups
         if settings.alerts_enabled:
             engine.start()
+        rollups.start()  # not when the rollups are off (analytics_rollups)
         try:
             yield
         finally:
+            rollups.stop()
             engine.stop()
 
     app = FastAPI(
@@ -71,6 +76,12 @@ def create_app(
     app.state.authenticators = [ApiKeyAuthenticator(settings), *authenticators]
     app.state.graph_index = GraphIndex(database, prepare=graph_service.prepare_node_json)
     app.state.alerts = AlertEngine(database, app.state.graph_index, engine_settings(settings))
+    app.state.rollups = RollupMaintainer(
+        database,
+        cost_rates=settings.cost_rates,
+        enabled=settings.analytics_rollups,
+        interval_seconds=settings.rollup_flush_seconds,
+    )
     install_error_handlers(app)
     app.add_middleware(DrainUnreadBody)  # every early answer (401, 413, ...) readable by a client still sending
     # Airflow assets for workflow drafts: the plugin sets a function here (lineage_backend never imports airflow).

@@ -71,6 +71,13 @@ def resolve_env(key: str, env_by_namespace: Mapping[str, str]) -> str:
     return env_by_namespace.get(value, value)
 
 
+def dq_failed_rows(custom: Mapping[str, Any]) -> int:
+    """Rows that failed data quality by the run's `flowlytics_stats` facet (`dqFailedRows`, else `rowsInvalid`),
+    as Batch Health counts them; never negative."""
+    value = next((int(custom[k]) for k in ("dqFailedRows", "rowsInvalid") if isinstance(custom.get(k), int)), 0)
+    return max(value, 0)
+
+
 @dataclass(frozen=True)
 class RunFact:
     run_uuid: str
@@ -105,7 +112,9 @@ def derive_fact(
     io: Mapping[str, int],
     cost_rates: CostRates,
 ) -> RunFact | None:
-    """The fact of a stored run (a dict of run columns), or None while it has no event of its own."""
+    """The fact of a stored run (a dict of run columns), or None while it has no event of its own. `io`: rows
+    read and written and failed assertions of its inputs and outputs; for a DAG run (a batch top with
+    descendants), its batch's totals, with `dq_errors` (see ingest.rollups.batch_totals)."""
     state = run.get("state")
     moment = run.get("started_at") or run.get("first_event_at")
     if state is None or moment is None:
@@ -116,8 +125,7 @@ def derive_fact(
     if state in FINAL_STATES and ended is not None:
         duration = max((ended - (started or ended)).total_seconds(), 0.0) if started else None
     custom = _dict(facets.get("flowlytics_stats"))
-    dq_custom = next((int(custom[k]) for k in ("dqFailedRows", "rowsInvalid") if isinstance(custom.get(k), int)), 0)
-    dq_custom = max(dq_custom, 0)  # never negative: ingest relies on a zero total meaning zero of each part
+    dq_custom = dq_failed_rows(custom)
     cost = run_cost(
         cost_rates,
         namespace=job_namespace,
@@ -142,7 +150,8 @@ def derive_fact(
         duration_seconds=duration,
         rows_read=int(io.get("rows_read", 0)),
         rows_written=int(io.get("rows_written", 0)),
-        dq_errors=int(io.get("failed_assertions", 0)) + dq_custom,
+        # A DAG run's figures are its tasks' (io["dq_errors"]: the batch's total, its own facets left out).
+        dq_errors=int(io["dq_errors"]) if "dq_errors" in io else int(io.get("failed_assertions", 0)) + dq_custom,
         cost_estimated=cost.estimated,
         cost_billed=cost.billed,
     )

@@ -69,3 +69,9 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 IngestPrincipal = Annotated[Principal, Depends(require(INGEST))]
 ReadPrincipal = Annotated[Principal, Depends(require(READ))]
 AdminPrincipal = Annotated[Principal, Depends(require(ADMIN))]
+
+
+def rollups_current(request: Request, _principal: ReadPrincipal) -> None:
+    """The read barrier of the run analytics: runs that ingestion marked are recounted into the rollups before
+    the read (after the caller is authenticated). A plain `def`: it may write, FastAPI runs it in a thread."""
+    request.app.state.rollups.catch_up()

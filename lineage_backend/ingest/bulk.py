@@ -40,7 +40,6 @@ from lineage_backend.ingest.projection import (
     state_rank,
     time_key,
 )
-from lineage_backend.ingest.rollups import update_rollups
 from lineage_backend.store.models import (
     ColumnEdge,
     Dataset,
@@ -81,8 +80,9 @@ def store_events(
     cost_rates: CostRates | None = None,
     rollups: bool = True,
 ) -> list[IngestOutcome]:
-    """Append the events to the raw log and project the new ones (rollups included unless turned off:
-    `[flowlytics] analytics_rollups`). Never commits."""
+    """Append the events to the raw log and project the new ones; the runs they changed are marked for their
+    rollup recount unless the rollups are off (`[flowlytics] analytics_rollups`). Never commits.
+    `cost_rates` is not used any more (the recount applies the rate card); callers still pass it."""
     fresh = _append_raw(events, session=session, received_at=received_at)
     outcomes, seen = [], set()
     for event in events:
@@ -90,7 +90,7 @@ def store_events(
         seen.add(event.event_hash)
     new_events = list({e.event_hash: e for e in events if e.event_hash in fresh}.values())
     if new_events:
-        _project(new_events, session=session, cost_rates=cost_rates or CostRates(), rollups=rollups)
+        _project(new_events, session=session, rollups=rollups)
     return outcomes
 
 
@@ -126,7 +126,7 @@ class _Plan:
     dataset_keys: set[Key] = field(default_factory=set)
 
 
-def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRates, rollups: bool = True) -> None:
+def _project(events: list[ParsedEvent], *, session: Session, rollups: bool = True) -> None:
     plan = _Plan()
     for event in events:
         if event.job_namespace and event.job_name:
@@ -141,19 +141,14 @@ def _project(events: list[ParsedEvent], *, session: Session, cost_rates: CostRat
     jobs = _ensure(JOB, plan.job_keys, session=session)
     datasets = _ensure(DATASET, plan.dataset_keys, session=session)
 
-    job_dags = _merge_jobs(events, jobs, session=session)
+    _merge_jobs(events, jobs, session=session)
     _merge_datasets(events, datasets, session=session)
     _write_edges(events, jobs, datasets, session=session)
     run_events = [e for e in events if e.kind == "RunEvent"]
     if run_events:
-        runs, created = _merge_runs(run_events, jobs, session=session)
+        # The rollups are recounted later (ingest.rollups.flush_pending_rollups): here the runs are only marked.
+        _, created = _merge_runs(run_events, jobs, session=session, mark_rollups=rollups)
         _merge_run_datasets(run_events, datasets, created, session=session)
-        if not rollups:
-            return
-        # Same transaction, after the runs' rows are locked: rollups move exactly when a run's facts do.
-        known = {job_id: (ns, name, job_dags[job_id]) for (ns, name), job_id in jobs.items() if job_id in job_dags}
-        with_io = {e.run_uuid for e in run_events if e.inputs or e.outputs}
-        update_rollups(runs, session=session, cost_rates=cost_rates, known_jobs=known, io_unchanged=set(runs) - with_io)
 
 
 def _ensure(table: Table, keys: set[Key], *, session: Session) -> dict[Key, int]:
@@ -429,9 +424,11 @@ RUN_COLUMNS = (
 
 
 def _merge_runs(
-    events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session
+    events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session, mark_rollups: bool = True
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Merge the events into their runs; returns the runs' merged columns, and the runs this request created."""
+    """Merge the events into their runs and mark them for their rollup recount (`mark_rollups`; in the same
+    UPDATE: every run here changes, its event count at least); returns the runs' merged columns, and the runs
+    this request created."""
     # Placeholders for parents and roots known only from a child's facet, so links hold before they report.
     placeholders: dict[str, dict[str, Any]] = {}
     parent_jobs: dict[int, int] = {}
@@ -484,7 +481,8 @@ def _merge_runs(
             _apply_event(runs[uuid], event, jobs)
     _place_in_batches(runs, session=session)
 
-    changes = [{"run_uuid": uuid, **run} for uuid, run in runs.items() if run != before[uuid]]
+    marks = {"rollup_pending": True} if mark_rollups else {}
+    changes = [{"run_uuid": uuid, **run, **marks} for uuid, run in runs.items() if run != before[uuid]]
     _set_update(RUN, "run_uuid", changes, session=session)
     # A former batch top that gained a parent: the runs that pointed at it move along. A row created by
     # this request has no such runs yet (a concurrent child waits on its unique key until we commit).

@@ -1,10 +1,14 @@
-"""Rollup maintenance inside the ingest transaction.
+"""Rollup maintenance, deferred and batched.
 
-After a request's events are merged into runs, each touched run's facts are derived afresh and compared
-with the facts stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old
-contribution is subtracted and the new one added. Runs are locked by the projection before this runs and
-rollup rows are locked in key order, so concurrent requests neither double-count nor deadlock; replays and
-shuffled deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
+Ingestion only marks the runs it changed (`flowlytics_run.rollup_pending`, set in the UPDATE it writes
+anyway). `flush_pending_rollups` claims marked runs (a background thread of every API process, and every
+analytics read first: the read barrier), derives each run's facts afresh and compares them with the facts
+stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old contribution is
+subtracted and the new one added. Claimed run rows stay locked until the recount commits (PostgreSQL:
+`FOR UPDATE SKIP LOCKED`, so flushers of several workers and replicas take disjoint runs; SQLite has one
+writer), and rollup rows are locked in key order, so nothing is counted twice and nothing deadlocks. An
+ingest that touches a run being recounted waits for that commit and marks it again. Replays and shuffled
+deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, literal_column, or_, select
+from sqlalchemy import Boolean, Table, and_, delete, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -25,6 +29,7 @@ from lineage_backend.analytics.facts import (
     RunFact,
     contributions,
     derive_fact,
+    dq_failed_rows,
 )
 from lineage_backend.analytics.sketch import add_into
 from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
@@ -50,7 +55,18 @@ KEY_COLUMNS = (
     "state",
 )
 FACT_COLUMNS = tuple(f.name for f in fields(RunFact))
-RUN_FIELDS = ("run_uuid", "job_id", "state", "started_at", "ended_at", "first_event_at", "is_root", "env_tag", "facets")
+RUN_FIELDS = (
+    "run_uuid",
+    "job_id",
+    "state",
+    "started_at",
+    "ended_at",
+    "first_event_at",
+    "is_root",
+    "env_tag",
+    "facets",
+    "batch_run_uuid",
+)
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -82,6 +98,43 @@ def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[s
                 entry["rows_read" if direction == "IN" else "rows_written"] += int(rows)
             entry["failed_assertions"] += _assertions_failed(assertions)
     return stats
+
+
+def batch_totals(tops: Sequence[str], *, session: Session) -> dict[str, dict[str, int]]:
+    """Rows read and written and DQ errors of each batch (by its top run) over its descendant runs, as Batch
+    Health totals a batch: every descendant (a Spark run under an Airflow task too), an Airflow task's latest
+    try only. Batches without descendants are left out (a lone run's figures are its own)."""
+    latest: dict[str, dict[Any, tuple[tuple[int, str], str, int]]] = defaultdict(dict)
+    instance = RUN.c.facets[("airflow", "taskInstance")]
+    for chunk in _chunks(sorted(tops)):
+        for top, uuid, job_id, sort_time, task, custom in session.execute(
+            select(
+                RUN.c.batch_run_uuid,
+                RUN.c.run_uuid,
+                RUN.c.job_id,
+                RUN.c.sort_time,
+                instance,
+                RUN.c.facets["flowlytics_stats"],
+            ).where(RUN.c.batch_run_uuid.in_(chunk), RUN.c.run_uuid != RUN.c.batch_run_uuid, RUN.c.state.is_not(None))
+        ):
+            try_number = task.get("try_number") if isinstance(task, dict) else None
+            try_number = try_number if isinstance(try_number, int) else 0
+            key = job_id if try_number else uuid
+            rank = (try_number, sort_time.isoformat() if sort_time is not None else "")
+            current = latest[top].get(key)
+            if current is None or rank > current[0]:
+                latest[top][key] = (rank, uuid, dq_failed_rows(custom if isinstance(custom, dict) else {}))
+    io = _io_stats([uuid for tries in latest.values() for _, uuid, _ in tries.values()], session=session)
+    totals = {}
+    for top, tries in latest.items():
+        entry = {"rows_read": 0, "rows_written": 0, "dq_errors": 0}
+        for _, uuid, custom_dq in tries.values():
+            stats = io.get(uuid, {})
+            entry["rows_read"] += stats.get("rows_read", 0)
+            entry["rows_written"] += stats.get("rows_written", 0)
+            entry["dq_errors"] += stats.get("failed_assertions", 0) + custom_dq
+        totals[top] = entry
+    return totals
 
 
 def _jobs(
@@ -117,6 +170,8 @@ def derive_facts(
     known_io = known_io or {}
     io: dict[str, Mapping[str, int]] = dict(known_io)
     io.update(_io_stats([uuid for uuid in runs if uuid not in known_io], session=session))
+    # DAG runs count their tasks' rows and DQ errors (a DAG run reads and writes nothing itself).
+    io.update(batch_totals([uuid for uuid, run in runs.items() if _is_top(uuid, run)], session=session))
     facts = {}
     for uuid, run in runs.items():
         namespace, name, dag_id = jobs[int(run["job_id"])]
@@ -133,17 +188,12 @@ def derive_facts(
     return facts
 
 
-def update_rollups(
-    runs: Mapping[str, Mapping[str, Any]],
-    *,
-    session: Session,
-    cost_rates: CostRates,
-    known_jobs: Mapping[int, tuple[str, str, str | None]] | None = None,
-    io_unchanged: Collection[str] = (),
-) -> None:
-    """Recount the given (already merged, locked) runs; never commits. `io_unchanged`: runs whose events in
-    this request carried no inputs or outputs (their run-dataset rows are as at their last count, so the
-    figures of their stored fact are reused instead of read again)."""
+def _is_top(uuid: str, run: Mapping[str, Any]) -> bool:
+    return bool(run.get("is_root")) and run.get("batch_run_uuid") in (None, uuid)
+
+
+def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates) -> None:
+    """Recount the given runs (column dicts by run_uuid, their rows locked by the caller); never commits."""
     if not runs:
         return
     old_facts: dict[str, RunFact] = {}
@@ -155,14 +205,7 @@ def update_rollups(
             .with_for_update()
         ):
             old_facts[row.run_uuid] = RunFact(**row._asdict())
-    known_io = {}
-    for uuid in io_unchanged:
-        old = old_facts.get(uuid)
-        # dq_errors adds failed assertions (run-dataset rows) and the run's own count (its facets, which may
-        # have changed): only a zero tells both parts apart (neither is negative).
-        if old is not None and old.dq_errors == 0:
-            known_io[uuid] = {"rows_read": old.rows_read, "rows_written": old.rows_written, "failed_assertions": 0}
-    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates, known_jobs=known_jobs, known_io=known_io)
+    new_facts = derive_facts(runs, session=session, cost_rates=cost_rates)
     deltas: dict[RollupKey, dict[str, Any]] = {}
     upserts, removed = [], []
     for uuid in sorted(runs):
@@ -180,6 +223,71 @@ def update_rollups(
         session.execute(delete(FACT).where(FACT.c.run_uuid.in_(removed)))
     _upsert_facts(upserts, session=session)
     apply_deltas(deltas, session=session)
+
+
+FLUSH_LIMIT = 500  # runs per recount transaction: a few statements each, a few hundred ms of CPU at most
+
+
+# `WHERE rollup_pending` as the partial index ix_flowlytics_run_rollup_pending states it: SQLite uses a partial
+# index only when the query holds the index's WHERE term as written (SQLAlchemy would write `= 1` there).
+PENDING = literal_column("flowlytics_run.rollup_pending", Boolean)
+
+
+def any_pending(*, session: Session, run_uuids: Collection[str] | None = None) -> bool:
+    """Whether some run awaits its recount (one index probe): the read barrier's cheap check."""
+    query = select(RUN.c.run_uuid).where(PENDING)
+    if run_uuids is not None:
+        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
+    return session.execute(query.limit(1)).first() is not None
+
+
+def flush_pending_rollups(
+    *,
+    session: Session,
+    cost_rates: CostRates,
+    limit: int = FLUSH_LIMIT,
+    wait: bool = False,
+    run_uuids: Collection[str] | None = None,
+) -> int:
+    """Recount up to `limit` marked runs into the rollups and clear their marks; never commits. Returns
+    how many runs were claimed (fewer than `limit`: none was left, as far as this transaction could see).
+
+    `wait`: on PostgreSQL, wait for runs that another transaction holds (a concurrent flush, an ingest)
+    instead of skipping them: the read barrier needs those counted (or known to be counted) before it
+    reads. `run_uuids`: only these runs (a read about one run). Runs that retention deleted in the
+    meantime lost their mark with their row: what they counted stays in the rollups."""
+    query = select(*(RUN.c[name] for name in RUN_FIELDS)).where(PENDING)
+    if run_uuids is not None:
+        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
+    query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait)
+    runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in session.execute(query)}
+    if not runs:
+        return 0
+    # A task's figures are part of its DAG run's: the batch tops of the claimed runs are recounted too, under
+    # their lock. Skipped when another transaction holds one (no waiting in a circle): its runs stay marked
+    # and come back next pass. The barrier waits instead (PostgreSQL resolves a rare deadlock by a retry).
+    tops = {run["batch_run_uuid"] for uuid, run in runs.items() if run["batch_run_uuid"] not in (None, uuid)}
+    held: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(sorted(tops - set(runs))):
+        rows = session.execute(
+            select(*(RUN.c[name] for name in RUN_FIELDS))
+            .where(RUN.c.run_uuid.in_(chunk))
+            .order_by(RUN.c.run_uuid)
+            .with_for_update(skip_locked=not wait)
+        )
+        held.update({row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows})
+    unreached = tops - set(runs) - set(held)
+    update_rollups({**runs, **held}, session=session, cost_rates=cost_rates)
+    # A top that was gone (retention) is not waited for: only tops held by someone else keep marks.
+    if unreached and not wait:
+        existing: set[str] = set()
+        for chunk in _chunks(sorted(unreached)):
+            existing.update(session.execute(select(RUN.c.run_uuid).where(RUN.c.run_uuid.in_(chunk))).scalars())
+        unreached &= existing
+    done = [uuid for uuid, run in runs.items() if run["batch_run_uuid"] not in unreached] + sorted(held)
+    for chunk in _chunks(sorted(done)):
+        session.execute(update(RUN).where(RUN.c.run_uuid.in_(chunk), PENDING).values(rollup_pending=False))
+    return len(runs)
 
 
 def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
@@ -255,10 +363,16 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
         session.execute(statement, rows)
 
 
-def rebuild_rollups(*, session: Session, cost_rates: CostRates, chunk_size: int = 5000) -> int:
+def rebuild_rollups(
+    *, session: Session, cost_rates: CostRates, chunk_size: int = 5000, clear_marks: bool = True
+) -> int:
     """Recount every stored run from scratch (after a migration, or a change of the rate card). Rollups of
-    runs that retention deleted are kept: only the buckets of stored runs are recounted."""
+    runs that retention deleted are kept: only the buckets of stored runs are recounted. Pending marks are
+    cleared first (every run is recounted here); a run an ingest marks meanwhile is recounted again later.
+    `clear_marks=False`: for migrations before 0008, whose runs have no marks yet."""
     count = 0
+    if clear_marks:
+        session.execute(update(RUN).where(PENDING).values(rollup_pending=False))
     session.execute(delete(FACT))
     # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
     after: tuple[Any, str] | None = None

@@ -1,7 +1,8 @@
 """Retention: delete old runs and raw events in small transactions, so ingestion never waits long.
 
 Lineage (jobs, datasets, edges), people's metadata, the audit log and the run-analytics rollups are kept
-(a deleted run's facts go with it; what it counted into the rollups stays).
+(a deleted run's facts go with it; what it counted into the rollups stays). A run still marked for its
+rollup recount loses the mark with its row: nothing is subtracted, what it counted last stays.
 """
 
 from __future__ import annotations
@@ -35,11 +36,19 @@ class CleanReport:
 
 
 def _delete_runs_chunk(cutoff: datetime, size: int, *, session: Session) -> int:
-    ids = session.execute(select(Run.run_uuid).where(Run.sort_time < cutoff).limit(size)).scalars().all()
+    # The runs are locked first, in run_uuid order as ingestion and the rollup recount lock them (no
+    # deadlock); their facts go after them (a recount holding a run writes its fact before it lets go).
+    ids = (
+        session.execute(
+            select(Run.run_uuid).where(Run.sort_time < cutoff).order_by(Run.run_uuid).limit(size).with_for_update()
+        )
+        .scalars()
+        .all()
+    )
     if ids:
         session.execute(delete(RunDataset).where(RunDataset.run_uuid.in_(ids)))
-        session.execute(delete(RunFact).where(RunFact.run_uuid.in_(ids)))
         session.execute(delete(Run).where(Run.run_uuid.in_(ids)))
+        session.execute(delete(RunFact).where(RunFact.run_uuid.in_(ids)))
     return len(ids)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from lineage_backend.analytics.buckets import Granularity
-from lineage_backend.api.deps import DatabaseDep, ReadPrincipal, SettingsDep
+from lineage_backend.api.deps import DatabaseDep, ReadPrincipal, SettingsDep, rollups_current
 from lineage_backend.api.responses import json_document
 from lineage_backend.api.schemas import (
     CostOverviewResponse,
@@ -22,7 +22,8 @@ from lineage_backend.api.schemas import (
 )
 from lineage_backend.services import analytics
 
-router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
+# Every route reads the rollups or the facts: what ingestion marked is recounted first (exact answers).
+router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], dependencies=[Depends(rollups_current)])
 
 From = Annotated[datetime | None, Query(alias="from", description="ISO-8601 UTC; default: 30 days before 'to'")]
 To = Annotated[datetime | None, Query(alias="to", description="ISO-8601 UTC, exclusive; default: end of today")]

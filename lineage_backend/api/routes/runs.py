@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
 from lineage_backend.api.deps import MAX_OFFSET, DatabaseDep, ReadPrincipal, SettingsDep
 from lineage_backend.api.schemas import RunCollectionResponse, RunResponse
@@ -38,7 +38,12 @@ def runs(
 
 @router.get("/{run_id}", response_model=RunResponse, summary="One run with its inputs, outputs and facets")
 def run(
-    principal: ReadPrincipal, database: DatabaseDep, settings: SettingsDep, run_id: Annotated[str, Path()]
+    request: Request,
+    principal: ReadPrincipal,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    run_id: Annotated[str, Path()],
 ) -> RunResponse:
     currency = settings.cost_rates.currency
+    request.app.state.rollups.catch_up_run(run_id)  # its cost comes from its fact: counted first
     return database.read(lambda session: get_run(run_id, session=session, principal=principal, currency=currency))

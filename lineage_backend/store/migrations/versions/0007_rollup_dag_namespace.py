@@ -144,7 +144,9 @@ def _backfill_stored_runs() -> None:
     from lineage_backend.ingest.rollups import rebuild_rollups
 
     session = Session(bind=op.get_bind())
-    rebuild_rollups(session=session, cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")))
+    rebuild_rollups(
+        session=session, cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")), clear_marks=False
+    )
     session.flush()
 
 
