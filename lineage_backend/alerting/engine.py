@@ -22,11 +22,12 @@ from sqlalchemy.orm import Session
 from lineage_backend.alerting.delivery import deliver_due
 from lineage_backend.alerting.evaluate import (
     EvaluationSettings,
+    MetricsCache,
     PreparedRun,
-    apply_run,
-    enabled_rules,
+    apply_prepared,
     evaluate_absences,
     evaluate_run,
+    node_metadata_of,
     preload,
     prepare_run,
     run_metrics,
@@ -37,12 +38,12 @@ from lineage_backend.alerting.incidents import AlertContext
 from lineage_backend.anomaly.detector import AnomalyConfig
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
-from lineage_backend.store.models import AlertOutbox, AlertRule
+from lineage_backend.store.models import AlertOutbox, AlertRule, Run
 
 log = logging.getLogger(__name__)
 TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
 MAX_QUEUED = 100_000  # run ids per queue
-IDLE_SECONDS = 1.0  # no body ingested for this long: completed runs are judged without a CPU budget
+IDLE_SECONDS = 1.0  # no body ingested for this long: completed runs are judged without a budget
 
 
 @dataclass(frozen=True)
@@ -51,10 +52,12 @@ class EngineSettings:
     # After ingestion wakes the loop, wait this long for more runs: a burst of single-event posts is then
     # evaluated in one pass (a few reads and one write transaction) instead of one pass per event.
     coalesce_seconds: float = 0.2
-    # Runs that COMPLETED (anomalies, duration/DQ rules) are judged with at most this share of one CPU, so that
-    # sustained ingest keeps its throughput (the backlog is worked off when ingest slows down). Failed and
-    # aborted runs are never held back: a FAIL is known at once. None: no limit.
-    completed_cpu_share: float | None = 0.05
+    # Runs that COMPLETED (anomalies, duration/DQ rules) are judged in at most this share of wall time while
+    # ingest goes on, so that sustained ingest keeps its throughput (the backlog is worked off when ingest
+    # slows down). Busy time, not this thread's CPU: it also bounds what the database does for the loop
+    # (PostgreSQL's backends) and the loop's waits for the GIL and the write lock. Failed and aborted runs are
+    # never held back: a FAIL is known at once. None: no limit.
+    completed_busy_share: float | None = 0.05
     sweep_seconds: float = 30.0
     clock_seconds: float = 30.0  # SLA deadlines: noticed within this (plus a tick) of passing
     freshness_seconds: float = 300.0  # stale datasets: a scan of recent writes, so less often
@@ -87,27 +90,33 @@ class AlertEngine:
         self.settings = settings
         self.context = AlertContext(index=index, group_wait=settings.group_wait)
         self.worker = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()  # completed runs: judged within a CPU budget
+        self._queue: queue.SimpleQueue[str] = queue.SimpleQueue()  # completed runs: judged within a budget
         self._urgent: queue.SimpleQueue[str] = queue.SimpleQueue()  # failed and aborted runs: at once
-        self._credit = 0.0  # CPU seconds the loop may still spend on completed runs
+        self._credit = 0.0  # busy seconds the loop may still spend on completed runs
         self._credit_at: float | None = None
         self._observed_at = float("-inf")  # when ingestion last handed over a body (monotonic)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_sweep = self._last_clock = self._last_freshness = 0.0
+        self._metrics = MetricsCache()  # runs' metrics for baselines
+        # Anomalies judged and not written yet ((run, metric) → direction): the runs judged after them, before
+        # the write, must not take them into their baselines either.
+        self._unwritten: dict[tuple[str, str], str] = {}
 
     # Called by ingestion after its commit: never blocks, never raises.
     def observe(self, document: Any) -> None:
         try:
             self._observed_at = time.monotonic()
-            for run_id, urgent in terminal_runs(document):
+            found = terminal_runs(document)
+            for run_id, urgent in found:
                 target = self._urgent if urgent else self._queue
                 # Bounded: a process whose loop is off (alerts_enabled = false) or far behind must not grow
                 # without end; a run left out is found by a running loop's sweep (terminal, not evaluated).
                 if target.qsize() < MAX_QUEUED:
                     target.put(run_id)
-            self._wake.set()
+            if found:  # a body with no terminal event gives the loop nothing to do: no pass for it
+                self._wake.set()
         except Exception:
             log.exception("could not queue runs for alert evaluation")
 
@@ -151,9 +160,9 @@ class AlertEngine:
         self.deliver()
 
     def _accrue(self, monotonic_now: float) -> float | None:
-        """The CPU seconds this pass may spend on completed runs while ingest goes on (credit accrues with wall
+        """The busy seconds this pass may spend on completed runs while ingest goes on (credit accrues with wall
         time, capped at 1 s); None when ingest has been idle for IDLE_SECONDS."""
-        share = self.settings.completed_cpu_share
+        share = self.settings.completed_busy_share
         if share is None or monotonic_now - self._observed_at > IDLE_SECONDS:
             self._credit, self._credit_at = 0.0, None
             return None  # no ingest going on: nothing to protect, the backlog goes at full speed
@@ -162,26 +171,27 @@ class AlertEngine:
         self._credit_at = monotonic_now
         return self._credit
 
-    def evaluate_queued(self, chunk: int = 200, write_chunk: int = 20, *, budget: float | None = None) -> int:
+    def evaluate_queued(self, chunk: int = 200, write_chunk: int = 500, *, budget: float | None = None) -> int:
         """Evaluate what ingestion queued: failed and aborted runs first and all of them, then completed runs,
-        within `budget` CPU seconds of this thread when given (None: all). Baselines are read without a write
-        lock, then results written a few runs per transaction (SQLite has one writer: short write transactions
-        keep ingestion flowing), each run in a savepoint so one bad run spoils nothing. A run that fails here is
-        retried by the sweep."""
+        within `budget` busy seconds (wall clock) when given (None: all). Baselines are read and runs judged
+        without a write lock; then the results of up to `write_chunk` runs are written in one short transaction
+        (SQLite has one writer, shared with ingestion: its lock is held for a few statements, not for the
+        judging; and one commit for many runs). A run that fails here is retried by the sweep."""
         done = self._evaluate_from(self._urgent, chunk, write_chunk)
         if budget is None:
             return done + self._evaluate_from(self._queue, chunk, write_chunk)
-        began = time.thread_time()
-        # Small chunks, so that a pass stops close to its budget.
-        done += self._evaluate_from(self._queue, write_chunk, write_chunk, until=began + budget)
-        self._credit -= time.thread_time() - began  # an overrun is paid back from the next passes' credit
+        began = time.perf_counter()
+        # Small read chunks, so that a pass stops close to its budget; still one write for the pass.
+        done += self._evaluate_from(self._queue, 20, write_chunk, until=began + budget)
+        self._credit -= time.perf_counter() - began  # an overrun is paid back from the next passes' credit
         return done
 
     def _evaluate_from(
         self, source: queue.SimpleQueue[str], chunk: int, write_chunk: int, *, until: float | None = None
     ) -> int:
         done = 0
-        while until is None or time.thread_time() < until:
+        ready: list[PreparedRun] = []
+        while until is None or time.perf_counter() < until:
             run_ids: list[str] = []
             while len(run_ids) < chunk:
                 try:
@@ -189,22 +199,44 @@ class AlertEngine:
                 except queue.Empty:
                     break
             if not run_ids:
-                return done
+                break
             try:
-                prepared = self.database.read(lambda session, ids=run_ids: self._prepare(ids, session=session))  # type: ignore[misc]
-                for start in range(0, len(prepared), write_chunk):
-                    part = prepared[start : start + write_chunk]
-                    done += self.database.run(lambda session, part=part: self._apply(part, session=session))  # type: ignore[misc]
+                ready += self.database.read(lambda session, ids=run_ids: self._prepare(ids, session=session))  # type: ignore[misc]
             except Exception:
-                log.exception("evaluating %s runs for alerts failed; the sweep will retry them", len(run_ids))
-        return done
+                log.exception("reading %s runs for alerts failed; the sweep will retry them", len(run_ids))
+            if len(ready) >= write_chunk:
+                done += self._write(ready)
+                ready = []
+        return done + self._write(ready)
+
+    def _write(self, prepared: list[PreparedRun]) -> int:
+        if not prepared:
+            return 0
+        try:
+            return self.database.run(
+                lambda session: apply_prepared(
+                    prepared, session=session, context=self.context, settings=self.settings.evaluation
+                )
+            )
+        except Exception:
+            log.exception("writing %s runs' alert evaluations failed; the sweep will retry them", len(prepared))
+            return 0
+        finally:
+            for item in prepared:
+                for verdict in item.verdicts:
+                    self._unwritten.pop((item.run_uuid, verdict.metric), None)
 
     def _prepare(self, run_ids: list[str], *, session: Session) -> list[PreparedRun]:
         found = []
-        held = preload(list(dict.fromkeys(run_ids)), session=session)  # noqa: F841  (kept referenced: see preload)
-        pending = unevaluated_of(list(dict.fromkeys(run_ids)), session=session)
+        unique = list(dict.fromkeys(run_ids))
+        held = preload(unique, session=session)  # noqa: F841  (kept referenced: see preload)
+        pending = unevaluated_of(unique, session=session)
         metrics = run_metrics(pending, session=session)  # the judged runs' own metrics, in two queries for all
+        stored = node_metadata_of(pending, session=session)  # their jobs' and DAGs' metadata, one query
         for run_id in pending:
+            run = session.get(Run, run_id)
+            if run is not None:  # judged now: its metrics serve the next runs' baselines
+                self._metrics.put(run_id, run.event_count, dict(metrics.get(run_id, {})))
             try:
                 prepared = prepare_run(
                     run_id,
@@ -212,27 +244,19 @@ class AlertEngine:
                     settings=self.settings.evaluation,
                     checked=True,
                     metrics=metrics.get(run_id, {}),
+                    stored=stored,
+                    cache=self._metrics,
+                    unwritten=self._unwritten,
                 )
             except Exception:
                 log.exception("reading run %s for alerts failed", run_id)
                 continue
             if prepared is not None:
                 found.append(prepared)
+                for verdict in prepared.verdicts:
+                    if verdict.is_anomaly:
+                        self._unwritten[(run_id, verdict.metric)] = verdict.direction  # type: ignore[assignment]
         return found
-
-    def _apply(self, prepared: list[PreparedRun], *, session: Session) -> int:
-        done = 0
-        rules = enabled_rules(session=session)  # once per transaction, not per run
-        held = preload([item.run_uuid for item in prepared], session=session)  # noqa: F841  (see preload)
-        for item in prepared:
-            try:
-                with session.begin_nested():
-                    done += apply_run(
-                        item, session=session, context=self.context, settings=self.settings.evaluation, rules=rules
-                    )
-            except Exception:
-                log.exception("evaluating run %s for alerts failed", item.run_uuid)
-        return done
 
     def evaluate(self, run_id: str) -> bool:
         try:
@@ -246,9 +270,14 @@ class AlertEngine:
             return False
 
     def sweep(self, since: timedelta = timedelta(days=1)) -> int:
+        """Runs no process evaluated (one died before it could): read and judged first, then written in one
+        short transaction, as queued runs are."""
         horizon = datetime.now(timezone.utc) - since
         missed = self.database.read(lambda session: unevaluated_runs(session=session, since=horizon))
-        return sum(self.evaluate(run_id) for run_id in missed)
+        found: queue.SimpleQueue[str] = queue.SimpleQueue()
+        for run_id in missed:
+            found.put(run_id)
+        return self._evaluate_from(found, 200, 500)
 
     def check_absences(self, *, freshness: bool = True, now: datetime | None = None) -> int:
         """SLA and freshness checks, only while a rule asks for them (a read first: no write transaction, which

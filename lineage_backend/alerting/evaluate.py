@@ -4,14 +4,15 @@ in. Also the clock's absences (SLA missed, stale datasets). Helpers take a keywo
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.alerting.incidents import AlertContext, Finding, clear, raise_finding
@@ -108,6 +109,56 @@ def run_metrics(run_uuids: list[str], *, session: Session) -> dict[str, dict[str
     return found
 
 
+class MetricsCache:
+    """The metrics of runs by (run, event count), so that each baseline does not read its runs again. A run's
+    metrics change only when one of its own events is ingested (its times, `flowlytics_stats` and its
+    run-dataset rows are written from its events only), and each of its events increments its event count: a
+    hit is exact whichever process ingested the run. Bounded: the oldest entries go first."""
+
+    def __init__(self, size: int = 100_000) -> None:
+        self.size = size
+        self._items: dict[str, tuple[int, dict[str, float]]] = {}
+        self._lock = threading.Lock()  # the loop's thread, and a caller's (tests, `flowlytics` commands)
+
+    def get(self, run_uuid: str, version: int) -> dict[str, float] | None:
+        item = self._items.get(run_uuid)
+        return item[1] if item is not None and item[0] == version else None
+
+    def put(self, run_uuid: str, version: int, metrics: dict[str, float]) -> None:
+        with self._lock:
+            self._items.pop(run_uuid, None)
+            while len(self._items) >= self.size:
+                del self._items[next(iter(self._items))]
+            self._items[run_uuid] = (version, metrics)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def cached_run_metrics(
+    versions: dict[str, int], *, session: Session, cache: MetricsCache | None
+) -> dict[str, dict[str, float]]:
+    """`run_metrics` of these runs (run uuid → its event count as just read), from `cache` where it has them.
+    Data read after its version can only be newer, so a stored entry never passes for a newer version."""
+    if cache is None:
+        return run_metrics(list(versions), session=session)
+    found: dict[str, dict[str, float]] = {}
+    missing = []
+    for run_uuid, version in versions.items():
+        hit = cache.get(run_uuid, version)
+        if hit is None:
+            missing.append(run_uuid)
+        else:
+            found[run_uuid] = hit
+    if missing:
+        read = run_metrics(missing, session=session)
+        for run_uuid in missing:
+            metrics = dict(read.get(run_uuid, {}))
+            cache.put(run_uuid, versions[run_uuid], metrics)
+            found[run_uuid] = metrics
+    return found
+
+
 def _metadata(node_ids: list[str], *, session: Session) -> dict[str, NodeMetadata]:
     return {
         m.node_id: m for m in session.execute(select(NodeMetadata).where(NodeMetadata.node_id.in_(node_ids))).scalars()
@@ -115,8 +166,14 @@ def _metadata(node_ids: list[str], *, session: Session) -> dict[str, NodeMetadat
 
 
 def load_facts(
-    run: Run, *, session: Session, settings: EvaluationSettings, metrics: dict[str, float] | None = None
+    run: Run,
+    *,
+    session: Session,
+    settings: EvaluationSettings,
+    metrics: dict[str, float] | None = None,
+    stored: dict[str, NodeMetadata] | None = None,
 ) -> RunFacts:
+    """`stored`: the node metadata of the run's job and DAG, when the caller read it for several runs."""
     job = session.get(Job, run.job_id)
     assert job is not None
     subject_job, is_root = job, run.batch_run_uuid in (None, run.run_uuid)
@@ -125,7 +182,8 @@ def load_facts(
         if root is not None:
             subject_job = session.get(Job, root.job_id) or job
     ids = [job_node_id(job.namespace, job.name), job_node_id(subject_job.namespace, subject_job.name)]
-    stored = _metadata(ids, session=session)
+    if stored is None:
+        stored = _metadata(ids, session=session)
     owners: list[str] = []
     criticality = None
     for node_id, node in zip(ids, (job, subject_job), strict=True):
@@ -170,14 +228,23 @@ def _segment(value: str) -> str:
 # --- anomalies -------------------------------------------------------------------------------------------------
 
 
-def judge_run(facts: RunFacts, *, session: Session, settings: EvaluationSettings) -> list[Verdict]:
-    """Judge a completed run's metrics against the job's previous completed runs (reads only)."""
+def judge_run(
+    facts: RunFacts,
+    *,
+    session: Session,
+    settings: EvaluationSettings,
+    cache: MetricsCache | None = None,
+    unwritten: Mapping[tuple[str, str], str] | None = None,
+) -> list[Verdict]:
+    """Judge a completed run's metrics against the job's previous completed runs (reads only; `cache`: the
+    previous runs' metrics as a long-lived caller read them before; `unwritten`: anomalies the caller found
+    and has not written yet, (run, metric) → direction, which keep out of the baseline as stored ones do)."""
     run = facts.run
     if run.state != "COMPLETED" or not facts.metrics:
         return []
     config = settings.anomaly.with_overrides(facts.anomaly_overrides)
     previous = session.execute(
-        select(Run.run_uuid, Run.sort_time)
+        select(Run.run_uuid, Run.sort_time, Run.event_count)
         .where(
             Run.job_id == run.job_id,
             Run.state == "COMPLETED",
@@ -187,44 +254,76 @@ def judge_run(facts: RunFacts, *, session: Session, settings: EvaluationSettings
         .order_by(Run.sort_time.desc())
         .limit(HISTORY_RUNS)
     ).all()
-    previous = list(reversed(previous))
-    values = run_metrics([r for r, _ in previous], session=session)
+    history = [(run_uuid, at) for run_uuid, at, _ in reversed(previous)]
+    values = cached_run_metrics({r: count for r, _, count in previous}, session=session, cache=cache)
     flags: dict[tuple[str | None, str], str] = {}
-    if previous:
+    if history:
         for run_uuid, metric, direction in session.execute(
             select(Anomaly.run_uuid, Anomaly.metric, Anomaly.direction).where(
-                Anomaly.run_uuid.in_([r for r, _ in previous]), Anomaly.marked_normal_at.is_(None)
+                Anomaly.run_uuid.in_([r for r, _ in history]), Anomaly.marked_normal_at.is_(None)
             )
         ):
             flags[(run_uuid, metric)] = direction
+        if unwritten:
+            for run_uuid, _ in history:
+                for metric in RUN_METRICS:
+                    if (run_uuid, metric) in unwritten:
+                        flags[(run_uuid, metric)] = unwritten[(run_uuid, metric)]
     verdicts = []
     for metric in RUN_METRICS:
         if metric not in config.metrics or metric not in facts.metrics:
             continue
-        history = [
+        points = [
             Point(values[r][metric], at, anomalous=(r, metric) in flags, direction=flags.get((r, metric)))  # type: ignore[arg-type]
-            for r, at in previous
+            for r, at in history
             if metric in values.get(r, {}) and at is not None
         ]
-        verdict = judge(metric, facts.metrics[metric], run.sort_time or run.ended_at, history, config)  # type: ignore[arg-type]
+        verdict = judge(metric, facts.metrics[metric], run.sort_time or run.ended_at, points, config)  # type: ignore[arg-type]
         verdicts.append(verdict)
     return verdicts
 
 
-def store_run_anomalies(facts: RunFacts, verdicts: list[Verdict], *, session: Session) -> None:
+def run_anomaly_rows(facts: RunFacts, verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    """The `flowlytics_anomaly` rows of a run's anomalous verdicts (keyed per run and metric)."""
     run = facts.run
     subject = job_node_id(facts.job.namespace, facts.job.name)
-    for verdict in verdicts:
-        if verdict.is_anomaly:
-            _store_anomaly(
-                f"{run.run_uuid}|{verdict.metric}",
-                run.run_uuid,
-                subject,
-                facts.job.dag_id,
-                verdict,
-                run.ended_at or run.sort_time or datetime.now().astimezone(),
-                session=session,
-            )
+    at = run.ended_at or run.sort_time or datetime.now().astimezone()
+    return [
+        _anomaly_row(f"{run.run_uuid}|{v.metric}", run.run_uuid, subject, facts.job.dag_id, v, at)
+        for v in verdicts
+        if v.is_anomaly
+    ]
+
+
+def store_run_anomalies(facts: RunFacts, verdicts: list[Verdict], *, session: Session) -> None:
+    _insert_anomalies(run_anomaly_rows(facts, verdicts), session=session)
+
+
+def _insert_anomalies(rows: Sequence[dict[str, Any]], *, session: Session) -> None:
+    if rows:
+        statement = insert_for(session, Anomaly.__table__).on_conflict_do_nothing(index_elements=["key"])
+        session.execute(statement, list(rows))
+
+
+def _anomaly_row(
+    key: str, run_uuid: str | None, subject: str, dag_id: str | None, verdict: Verdict, at: datetime
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "run_uuid": run_uuid,
+        "subject": subject,
+        "dag_id": dag_id,
+        "metric": verdict.metric,
+        "value": verdict.value,
+        "expected_low": verdict.expected_low,
+        "expected_high": verdict.expected_high,
+        "median": verdict.median,
+        "score": verdict.score,
+        "direction": verdict.direction,
+        "level": verdict.level,
+        "event_time": at,
+        "detected_at": datetime.now(at.tzinfo),
+    }
 
 
 def _store_anomaly(
@@ -237,26 +336,7 @@ def _store_anomaly(
     *,
     session: Session,
 ) -> None:
-    statement = insert_for(session, Anomaly.__table__).on_conflict_do_nothing(index_elements=["key"])
-    session.execute(
-        statement,
-        {
-            "key": key,
-            "run_uuid": run_uuid,
-            "subject": subject,
-            "dag_id": dag_id,
-            "metric": verdict.metric,
-            "value": verdict.value,
-            "expected_low": verdict.expected_low,
-            "expected_high": verdict.expected_high,
-            "median": verdict.median,
-            "score": verdict.score,
-            "direction": verdict.direction,
-            "level": verdict.level,
-            "event_time": at,
-            "detected_at": datetime.now(at.tzinfo),
-        },
-    )
+    _insert_anomalies([_anomaly_row(key, run_uuid, subject, dag_id, verdict, at)], session=session)
 
 
 # --- rules -----------------------------------------------------------------------------------------------------
@@ -433,7 +513,8 @@ def replace_subject(finding: Finding, job: Job) -> Finding:
 
 @dataclass(frozen=True)
 class PreparedRun:
-    """What evaluating a run needs, read without holding a write lock (the heavy part: baselines)."""
+    """What evaluating a run needs, read without holding a write lock (the heavy part: baselines), and what it
+    writes (`anomaly_rows`), so that the write transaction only writes."""
 
     run_uuid: str
     state: str
@@ -444,6 +525,8 @@ class PreparedRun:
     criticality: str | None
     env: str
     verdicts: list[Verdict]
+    anomaly_rows: tuple[dict[str, Any], ...] = ()
+    ended: datetime | None = None  # the run's end (else its last event): replays raise no incident
 
 
 def prepare_run(
@@ -453,16 +536,20 @@ def prepare_run(
     settings: EvaluationSettings,
     checked: bool = False,
     metrics: dict[str, float] | None = None,
+    stored: dict[str, NodeMetadata] | None = None,
+    cache: MetricsCache | None = None,
+    unwritten: Mapping[tuple[str, str], str] | None = None,
 ) -> PreparedRun | None:
     """Read-only: None when the run is not terminal or was evaluated already (`checked`: the caller knows it is
-    terminal and unevaluated, see `unevaluated_of`)."""
+    terminal and unevaluated, see `unevaluated_of`; `stored`, `cache`, `unwritten`: see `load_facts`,
+    `judge_run`)."""
     run = session.get(Run, run_uuid)
     if run is None or run.state not in TERMINAL_STATES:
         return None
     if not checked and session.get(AlertEvaluation, run_uuid) is not None:
         return None
-    facts = load_facts(run, session=session, settings=settings, metrics=metrics)
-    verdicts = judge_run(facts, session=session, settings=settings)
+    facts = load_facts(run, session=session, settings=settings, metrics=metrics, stored=stored)
+    verdicts = judge_run(facts, session=session, settings=settings, cache=cache, unwritten=unwritten)
     return PreparedRun(
         run_uuid,
         run.state,
@@ -473,7 +560,27 @@ def prepare_run(
         facts.criticality,
         facts.env,
         verdicts,
+        tuple(run_anomaly_rows(facts, verdicts)),
+        run.ended_at or run.last_event_at,
     )
+
+
+def node_metadata_of(run_uuids: Sequence[str], *, session: Session) -> dict[str, NodeMetadata]:
+    """The stored node metadata of these runs' jobs and DAGs (loaded already, see `preload`): one query."""
+    ids: set[str] = set()
+    for run_uuid in run_uuids:
+        run = session.get(Run, run_uuid)
+        if run is None:
+            continue
+        for owner in (run, session.get(Run, run.batch_run_uuid) if run.batch_run_uuid else None):
+            job = session.get(Job, owner.job_id) if owner is not None else None
+            if job is not None:
+                ids.add(job_node_id(job.namespace, job.name))
+    found: dict[str, NodeMetadata] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 500):
+        found.update(_metadata(ordered[start : start + 500], session=session))
+    return found
 
 
 def preload(run_uuids: Sequence[str], *, session: Session) -> list[Any]:
@@ -531,6 +638,41 @@ def apply_run(
     result = session.execute(statement, {"run_uuid": run.run_uuid, "state": run.state, "evaluated_at": now})
     if not result.rowcount:  # type: ignore[attr-defined]
         return False  # another worker or an earlier pass did it
+    _insert_anomalies(prepared.anomaly_rows, session=session)
+    if _replayed(prepared, settings, now):
+        return True  # history being replayed: nobody is to be paged about it
+    _apply_rules(
+        prepared,
+        _run_rules(enabled_rules(session=session) if rules is None else rules),
+        session=session,
+        context=context,
+        settings=settings,
+    )
+    return True
+
+
+def _run_rules(rules: Sequence[AlertRule]) -> list[AlertRule]:
+    """The rules a terminal run is evaluated against (absences and cost are the clock's or not evaluated)."""
+    return [rule for rule in rules if (rule.condition or {}).get("type") not in (*NOT_EVALUATED, "sla_missed")]
+
+
+def _replayed(prepared: PreparedRun, settings: EvaluationSettings, now: datetime) -> bool:
+    ended = prepared.ended
+    return settings.max_event_age is not None and ended is not None and now - ended > settings.max_event_age
+
+
+def _apply_rules(
+    prepared: PreparedRun,
+    rules: Sequence[AlertRule],
+    *,
+    session: Session,
+    context: AlertContext,
+    settings: EvaluationSettings,
+) -> None:
+    if not rules:
+        return
+    run = session.get(Run, prepared.run_uuid)
+    assert run is not None
     job = session.get(Job, run.job_id)
     subject_job = session.get(Job, prepared.subject_job_id) or job
     assert job is not None and subject_job is not None
@@ -545,14 +687,8 @@ def apply_run(
         prepared.env,
         None,
     )
-    store_run_anomalies(facts, prepared.verdicts, session=session)
-    ended = run.ended_at or run.last_event_at
-    if settings.max_event_age is not None and ended is not None and now - ended > settings.max_event_age:
-        return True  # history being replayed: nobody is to be paged about it
-    for rule in enabled_rules(session=session) if rules is None else rules:
-        if (rule.condition or {}).get("type") in (*NOT_EVALUATED, "sla_missed"):
-            continue
-        if not in_scope(
+    for rule in rules:
+        if in_scope(
             rule.scope or {},
             job=job,
             subject_job=subject_job,
@@ -560,9 +696,53 @@ def apply_run(
             criticality=facts.criticality,
             env=facts.env,
         ):
-            continue
-        evaluate_rule(rule, facts, prepared.verdicts, session=session, context=context, settings=settings)
-    return True
+            evaluate_rule(rule, facts, prepared.verdicts, session=session, context=context, settings=settings)
+
+
+def apply_prepared(
+    prepared: Sequence[PreparedRun], *, session: Session, context: AlertContext, settings: EvaluationSettings
+) -> int:
+    """Write the results of many runs in one transaction: a few statements for all of them (their current
+    states, the claims, their anomalies), then the rules, only when there are any. Nothing is read or judged
+    here that could be before (baselines and verdicts are in `prepared`): the write lock, which SQLite's one
+    writer shares with ingestion, is held briefly. Each run's rules run in a savepoint; a run whose rules fail
+    gives its claim back, so that the sweep retries it. Returns the runs evaluated."""
+    items = {item.run_uuid: item for item in prepared}
+    if not items:
+        return 0
+    uuids = list(items)
+    states: dict[str, str | None] = {}
+    for start in range(0, len(uuids), 500):
+        chunk = uuids[start : start + 500]
+        states.update(session.execute(select(Run.run_uuid, Run.state).where(Run.run_uuid.in_(chunk))).tuples().all())
+    # A run whose state changed since it was read is left: its new terminal event queued it again.
+    current = [item for item in items.values() if states.get(item.run_uuid) == item.state]
+    if not current:
+        return 0
+    now = datetime.now().astimezone()
+    table = AlertEvaluation.__table__
+    claim = insert_for(session, table).on_conflict_do_nothing(index_elements=["run_uuid"]).returning(table.c.run_uuid)
+    claimed = set(
+        session.execute(
+            claim, [{"run_uuid": item.run_uuid, "state": item.state, "evaluated_at": now} for item in current]
+        ).scalars()
+    )  # the others: another worker or an earlier pass did them
+    mine = [item for item in current if item.run_uuid in claimed]
+    _insert_anomalies([row for item in mine for row in item.anomaly_rows], session=session)
+    rules = _run_rules(enabled_rules(session=session))
+    paged = [item for item in mine if not _replayed(item, settings, now)] if rules else []
+    failed = 0
+    if paged:
+        held = preload([item.run_uuid for item in paged], session=session)  # noqa: F841  (see preload)
+        for item in paged:
+            try:
+                with session.begin_nested():
+                    _apply_rules(item, rules, session=session, context=context, settings=settings)
+            except Exception:
+                log.exception("evaluating run %s for alerts failed; the sweep will retry it", item.run_uuid)
+                session.execute(delete(AlertEvaluation).where(AlertEvaluation.run_uuid == item.run_uuid))
+                failed += 1
+    return len(mine) - failed
 
 
 def evaluate_run(run_uuid: str, *, session: Session, context: AlertContext, settings: EvaluationSettings) -> bool:

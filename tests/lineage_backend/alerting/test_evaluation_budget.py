@@ -1,4 +1,4 @@
-"""The alert loop's CPU budget for completed runs: failed runs are evaluated at once whatever the budget;
+"""The alert loop's budget (busy time) for completed runs: failed runs are evaluated at once whatever the budget;
 completed runs wait while ingest goes on and the budget is spent, and go at full speed once ingest is idle."""
 
 from __future__ import annotations
