@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+import orjson
+
 RELATIVE_ACCURACY = 0.01
 GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
 _LOG_GAMMA = math.log(GAMMA)
@@ -57,6 +59,24 @@ def merged(sketches: Iterable[Mapping[str, int] | None]) -> Sketch:
     for sketch in sketches:
         if sketch:
             add_into(total, sketch)
+    return total
+
+
+def merged_counts(sketches: Sequence[str | Mapping[str, int]]) -> Sketch:
+    """The sum of sketches given as dicts or as their JSON text (how the rollups are read): the texts are
+    decoded in one call, and the counts added without dropping empty buckets (`quantiles` skips them).
+    The plain loop is the fastest merge CPython has (Counter.update and map/zip tricks measured slower)."""
+    texts = [sketch for sketch in sketches if isinstance(sketch, str)]
+    decoded: list[Mapping[str, int]] = orjson.loads("[" + ",".join(texts) + "]") if texts else []
+    if len(texts) < len(sketches):
+        decoded.extend(sketch for sketch in sketches if not isinstance(sketch, str))
+    if not decoded:
+        return {}
+    total = dict(decoded[0])
+    get = total.get
+    for sketch in decoded[1:]:
+        for key, count in sketch.items():
+            total[key] = get(key, 0) + count
     return total
 
 

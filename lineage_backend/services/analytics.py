@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Literal
 
-import orjson
 from sqlalchemy import Text, and_, cast, func, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from lineage_backend.analytics.critical_path import (
 )
 from lineage_backend.analytics.facts import resolve_env
 from lineage_backend.analytics.fingerprint import fingerprint
-from lineage_backend.analytics.sketch import Sketch, exact_quantile, quantiles
+from lineage_backend.analytics.sketch import exact_quantile, merged_counts, quantiles
 from lineage_backend.auth import Principal
 from lineage_backend.errors import InvalidParameterError, NotFoundError
 from lineage_backend.ingest.parse import normalise_run_id
@@ -76,7 +75,9 @@ class Figures:
     by_state: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     duration_count: int = 0
     duration_sum: float = 0.0
-    sketch: Sketch = field(default_factory=dict)
+    # The rows' duration sketches, merged only when a point is asked for (`merged_counts`): as JSON texts
+    # they are decoded in one call, and the merge is the largest part of what a range of rollup rows costs.
+    sketches: list[str | Mapping[str, int]] = field(default_factory=list)
     rows_read: int = 0
     rows_written: int = 0
     dq_errors: int = 0
@@ -88,14 +89,8 @@ class Figures:
         self.by_state[row.state] += row.runs
         self.duration_count += row.duration_count
         self.duration_sum += row.duration_sum
-        # Counts added without dropping empty buckets (`quantiles` skips them): this loop is most of what a
-        # month of rollup rows costs to answer.
-        counts = row.sketch
-        if isinstance(counts, str):  # read as text (`_SKETCH_TEXT`): orjson decodes it several times faster
-            counts = orjson.loads(counts)
-        sketch = self.sketch
-        for key, count in (counts or {}).items():
-            sketch[key] = sketch.get(key, 0) + count
+        if row.sketch:
+            self.sketches.append(row.sketch)
         self.rows_read += row.rows_read
         self.rows_written += row.rows_written
         self.dq_errors += row.dq_errors
@@ -105,7 +100,7 @@ class Figures:
     def point(self) -> dict[str, Any]:
         succeeded, failed, aborted = (self.by_state.get(s, 0) for s in ("COMPLETED", "FAILED", "ABORTED"))
         finished = succeeded + failed + aborted
-        p50, p95 = quantiles(self.sketch, (0.5, 0.95))
+        p50, p95 = quantiles(merged_counts(self.sketches), (0.5, 0.95))
         return {
             "total": self.total,
             "succeeded": succeeded,
@@ -170,7 +165,7 @@ def _sees_dag(principal: Principal, dag_id: str, *, session: Session) -> bool:
 
 
 # The sketch as the database's JSON text: the drivers' JSON decoding (stdlib json) was a large part of a
-# month's answer; `Figures.add_row` decodes it with orjson (the sketches hold only string keys and ints).
+# month's answer; `merged_counts` decodes it with orjson (the sketches hold only string keys and ints).
 _SKETCH_TEXT = cast(RunRollup.sketch, Text).label("sketch")
 
 

@@ -18,7 +18,15 @@ from lineage_backend.analytics.cost import (
 )
 from lineage_backend.analytics.critical_path import TaskAttempt, critical_path, graph_upstream, lineage_upstream
 from lineage_backend.analytics.fingerprint import exception_type, fingerprint
-from lineage_backend.analytics.sketch import add_into, exact_quantile, merged, quantile, sketch_of
+from lineage_backend.analytics.sketch import (
+    add_into,
+    exact_quantile,
+    merged,
+    merged_counts,
+    quantile,
+    quantiles,
+    sketch_of,
+)
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday
@@ -50,6 +58,30 @@ def test_sketches_merge_and_subtract_bucket_by_bucket() -> None:
     assert total == sketch_of(a)
     assert quantile({}, 0.5) is None
     assert quantile(sketch_of([0.0, 0.0, 5.0]), 0.5) == 0.0
+
+
+def test_sketches_read_as_json_text_merge_like_dicts_and_leave_their_inputs_alone() -> None:
+    rng = random.Random(7)
+    parts = [[rng.lognormvariate(3, 2) for _ in range(rng.randint(0, 40))] + [0.0] * (i % 2) for i in range(9)]
+    sketches = [sketch_of(values) for values in parts]
+    first = dict(sketches[0])
+    # Rollup rows come as JSON text (PostgreSQL and SQLite) and fact rows as dicts; "{}" is an empty row.
+    mixed: list[str | dict[str, int]] = [
+        sketches[0],
+        *(json.dumps(sketch) for sketch in sketches[1:5]),
+        "{}",
+        *sketches[5:],
+    ]
+    total = merged_counts(mixed)
+    everything = [value for values in parts for value in values]
+    assert total == sketch_of(everything)
+    assert sketches[0] == first
+    assert quantiles(total, (0.5, 0.95)) == [quantile(sketch_of(everything), q) for q in (0.5, 0.95)]
+    # A run's contribution taken back leaves an empty bucket behind: counted as nothing.
+    withdrawn = merged_counts(['{"3": 2, "5": 1}', {"3": -2}])
+    assert withdrawn == {"3": 0, "5": 1}
+    assert quantiles(withdrawn, (0.5,)) == [quantile({"5": 1}, 0.5)]
+    assert merged_counts([]) == {} and quantiles(merged_counts(["{}"]), (0.5,)) == [None]
 
 
 # --- buckets ------------------------------------------------------------------------------------------
