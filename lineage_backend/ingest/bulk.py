@@ -203,12 +203,18 @@ def _select_ids(table: Table, keys: list[Key], *, session: Session) -> dict[Key,
 def _locked_rows(
     table: Table, ids: Iterable[Any], columns: Sequence[Any], key_column: Any, *, session: Session
 ) -> dict[Any, Any]:
-    """Rows locked for update in key order, so concurrent requests queue instead of deadlocking."""
+    """Rows locked for update in key order, so concurrent requests queue instead of deadlocking. FOR NO KEY
+    UPDATE on PostgreSQL (keys never change): a row another transaction only references through a foreign key
+    (a new run of this job, the alert loop's evaluation of this run) holds KEY SHARE, which FOR UPDATE would
+    wait for."""
     ordered = sorted(set(ids))
     found = {}
     for chunk in _chunks(ordered):
         rows = session.execute(
-            select(key_column, *columns).where(key_column.in_(chunk)).order_by(key_column).with_for_update()
+            select(key_column, *columns)
+            .where(key_column.in_(chunk))
+            .order_by(key_column)
+            .with_for_update(key_share=True)
         )
         for row in rows:
             found[row[0]] = row
@@ -650,7 +656,7 @@ def _merge_run_datasets(
             )
             .where(key_columns.in_(list(chunk)))
             .order_by(RUN_DATASET.c.run_uuid, RUN_DATASET.c.dataset_id, RUN_DATASET.c.direction)
-            .with_for_update()
+            .with_for_update(key_share=True)
         )
         for run_uuid, dataset_id, direction, row_id, stored_facets, stored_times in locked:
             current[(run_uuid, dataset_id, direction)] = (row_id, stored_facets or {}, stored_times or {})

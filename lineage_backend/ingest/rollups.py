@@ -259,7 +259,7 @@ def flush_pending_rollups(
     query = select(*(RUN.c[name] for name in RUN_FIELDS)).where(PENDING)
     if run_uuids is not None:
         query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
-    query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait)
+    query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait, key_share=True)
     runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in session.execute(query)}
     if not runs:
         return 0
@@ -273,7 +273,7 @@ def flush_pending_rollups(
             select(*(RUN.c[name] for name in RUN_FIELDS))
             .where(RUN.c.run_uuid.in_(chunk))
             .order_by(RUN.c.run_uuid)
-            .with_for_update(skip_locked=not wait)
+            .with_for_update(skip_locked=not wait, key_share=True)
         )
         held.update({row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows})
     unreached = tops - set(runs) - set(held)
