@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,6 +163,29 @@ def airflow_token(base_url: str, home: Path) -> str:
     )
     response.raise_for_status()
     return str(response.json()["access_token"])
+
+
+@contextlib.contextmanager
+def started_airflow(workdir: Path, pg: PostgresCluster | None, workers: int) -> Iterator[tuple[AirflowApiServer, str]]:
+    """A ready `airflow api-server` with the plugin, and the admin's JWT: its home, password file and metadata
+    database (a new one on `pg`, else SQLite in the home) under `workdir`, migrated and the demo DAGs
+    serialised; stopped on exit (the caller owns `workdir` and `pg`)."""
+    home = workdir / "airflow-home"
+    home.mkdir()
+    (workdir / "demo-data").mkdir()
+    (home / "simple_auth_manager_passwords.json.generated").write_text(json.dumps({"admin": secrets.token_urlsafe(12)}))
+    if pg is not None:
+        pg.execute("CREATE DATABASE airflow_bench")
+        airflow_db = pg.url("airflow_bench")
+    else:
+        airflow_db = f"sqlite:///{home / 'airflow.db'}"
+    port = free_port()
+    env = airflow_env(home, port, airflow_db, workdir)
+    log_path = workdir / "airflow.log"
+    print("migrating Airflow's database and serialising the demo DAGs ...", flush=True)
+    prepare_airflow(env, log_path)
+    with AirflowApiServer(env, port, workers, log_path) as airflow:
+        yield airflow, airflow_token(airflow.base_url, home)
 
 
 # ------------------------------------------------------------------------------------------- measurements
@@ -488,24 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     probes: list[Probe] = []
     loads: list[tuple[float, float, float]] = [os.getloadavg()]
     try:
-        home = workdir / "airflow-home"
-        home.mkdir()
-        (workdir / "demo-data").mkdir()
-        (home / "simple_auth_manager_passwords.json.generated").write_text(
-            json.dumps({"admin": secrets.token_urlsafe(12)})
-        )
-        if pg is not None:
-            pg.execute("CREATE DATABASE airflow_bench")
-            airflow_db = pg.url("airflow_bench")
-        else:
-            airflow_db = f"sqlite:///{home / 'airflow.db'}"
-        port = free_port()
-        env = airflow_env(home, port, airflow_db, workdir)
-        log_path = workdir / "airflow.log"
-        print("migrating Airflow's database and serialising the demo DAGs ...", flush=True)
-        prepare_airflow(env, log_path)
-        with AirflowApiServer(env, port, args.workers, log_path) as airflow:
-            token = airflow_token(airflow.base_url, home)
+        with started_airflow(workdir, pg, args.workers) as (airflow, token):
             # Airflow's own API first, on an idle server, then under ingest, then idle again.
             # Each phase after the server is quiet again (the alert loop's deferred work done).
             probes.append(

@@ -29,7 +29,6 @@ import argparse
 import collections
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -41,15 +40,8 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
-from airflow_ingest_benchmark import (  # noqa: E402
-    TICK_MS,
-    AirflowApiServer,
-    airflow_env,
-    airflow_token,
-    idle_cpu,
-    prepare_airflow,
-)
-from benchlib import EventStream, PostgresCluster, free_port, tree_ticks  # noqa: E402
+from airflow_ingest_benchmark import TICK_MS, idle_cpu, started_airflow  # noqa: E402
+from benchlib import EventStream, PostgresCluster, tree_ticks  # noqa: E402
 from benchlib import _proc_stat as proc_stat  # noqa: E402
 from ingest_benchmark import API_KEY, Databases, Server  # noqa: E402
 
@@ -178,24 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     costs: list[RouteCost] = []
     loads = [os.getloadavg()]
     try:
-        home = workdir / "airflow-home"
-        home.mkdir()
-        (workdir / "demo-data").mkdir()
-        (home / "simple_auth_manager_passwords.json.generated").write_text(
-            json.dumps({"admin": secrets.token_urlsafe(12)})
-        )
-        if pg is not None:
-            pg.execute("CREATE DATABASE airflow_bench")
-            airflow_db = pg.url("airflow_bench")
-        else:
-            airflow_db = f"sqlite:///{home / 'airflow.db'}"
-        port = free_port()
-        env = airflow_env(home, port, airflow_db, workdir)
-        log_path = workdir / "airflow.log"
-        print("migrating Airflow's database and serialising the demo DAGs ...", flush=True)
-        prepare_airflow(env, log_path)
-        with AirflowApiServer(env, port, args.workers, log_path) as airflow:
-            token = airflow_token(airflow.base_url, home)
+        with started_airflow(workdir, pg, args.workers) as (airflow, token):
             for route in routes:
                 cost = run_route(airflow.base_url, airflow.pid, route, args.seconds, token)
                 cost.server = "airflow api-server"
