@@ -53,6 +53,7 @@ from tests.e2e.harness import (
     require_chromium,
     wait_until,
 )
+from tests.lineage_backend.alerting.html_reader import assert_postmortem_outline, read_html
 from tests.lineage_backend.alerting.receivers import HttpReceiver, http_receiver
 
 pytestmark = [pytest.mark.airflow, pytest.mark.browser, pytest.mark.slow]
@@ -839,25 +840,11 @@ def view_alerts(sweep: Sweep) -> None:
 def assert_inert_markdown(markdown: str, *texts: str) -> None:
     """The postmortem as a CommonMark reader renders it: headings and lists of its own only, no HTML, link
     or image of a name, and the names there as text."""
-    from html.parser import HTMLParser
-
     from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark").enable("table").enable("strikethrough").render(markdown)
-    tags: list[str] = []
-    words: list[str] = []
-
-    class Reader(HTMLParser):
-        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-            tags.append(tag)
-
-        def handle_data(self, data: str) -> None:
-            words.append(data)
-
-    Reader(convert_charrefs=True).feed(html)
-    assert set(tags) <= {"h1", "h2", "p", "ul", "li", "strong", "code", "br"}, (set(tags), html)
-    assert tags.count("h1") == 1 and tags.count("h2") == 3, html
-    shown = "".join(words)
+    tags, shown = read_html(html)
+    assert_postmortem_outline(tags, html)
     assert IMG in shown and SVG in shown, shown
     for text in texts:
         assert text in shown, text
