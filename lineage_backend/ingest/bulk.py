@@ -20,7 +20,6 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
-from lineage_backend.analytics.cost import CostRates
 from lineage_backend.ingest.id_cache import (
     StaleIdCacheError,
     cache_for,
@@ -77,12 +76,11 @@ def store_events(
     *,
     session: Session,
     received_at: datetime,
-    cost_rates: CostRates | None = None,
     rollups: bool = True,
 ) -> list[IngestOutcome]:
     """Append the events to the raw log and project the new ones; the runs they changed are marked for their
-    rollup recount unless the rollups are off (`[flowlytics] analytics_rollups`). Never commits.
-    `cost_rates` is not used any more (the recount applies the rate card); callers still pass it."""
+    rollup recount (which applies the rate card) unless the rollups are off (`[flowlytics] analytics_rollups`).
+    Never commits."""
     fresh = _append_raw(events, session=session, received_at=received_at)
     outcomes, seen = [], set()
     for event in events:

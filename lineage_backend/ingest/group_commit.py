@@ -21,7 +21,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from lineage_backend.analytics.cost import CostRates
 from lineage_backend.db import is_contention, is_unavailable
 from lineage_backend.ingest.parse import ParsedEvent
 from lineage_backend.ingest.projection import IngestOutcome
@@ -31,13 +30,12 @@ log = logging.getLogger(__name__)
 # Most events in one group; the rest wait for the next one (bounds one transaction's size and locks).
 MAX_GROUP_EVENTS = 200
 
-StoreFunction = Callable[[Sequence[ParsedEvent], CostRates | None], list[IngestOutcome]]
+StoreFunction = Callable[[Sequence[ParsedEvent]], list[IngestOutcome]]
 
 
 @dataclass(eq=False)
 class _Pending:
     event: ParsedEvent
-    cost_rates: CostRates | None
     wake: threading.Event = field(default_factory=threading.Event)
     lead: bool = False
     outcome: IngestOutcome | None = None
@@ -59,9 +57,9 @@ class GroupCommit:
         """Events waiting for the group being written (for tests and benchmarks)."""
         return len(self._queue)
 
-    def submit(self, event: ParsedEvent, *, cost_rates: CostRates | None = None) -> IngestOutcome:
+    def submit(self, event: ParsedEvent) -> IngestOutcome:
         """Store one event; returns once the transaction holding it has committed (or raises its error)."""
-        pending = _Pending(event, cost_rates)
+        pending = _Pending(event)
         with self._lock:
             self._queue.append(pending)
             if not self._writing:
@@ -80,8 +78,7 @@ class GroupCommit:
         with self._lock:
             group, self._queue = self._queue[: self._max_events], self._queue[self._max_events :]
         try:
-            for same_rates in _by_cost_rates(group):
-                self._write(same_rates)
+            self._write(group)
         finally:
             with self._lock:
                 self.groups_written += 1
@@ -97,9 +94,8 @@ class GroupCommit:
                 successor.wake.set()
 
     def _write(self, group: list[_Pending]) -> None:
-        rates = group[0].cost_rates
         try:
-            outcomes = self._store([pending.event for pending in group], rates)
+            outcomes = self._store([pending.event for pending in group])
         except BaseException as error:
             if len(group) == 1 or is_contention(error) or is_unavailable(error) or not isinstance(error, Exception):
                 for pending in group:
@@ -108,16 +104,9 @@ class GroupCommit:
             log.warning("a group of %s events failed (%s); storing them one by one", len(group), error)
             for pending in group:
                 try:
-                    pending.outcome = self._store([pending.event], rates)[0]
+                    pending.outcome = self._store([pending.event])[0]
                 except BaseException as single_error:
                     pending.error = single_error
             return
         for pending, outcome in zip(group, outcomes, strict=True):
             pending.outcome = outcome
-
-
-def _by_cost_rates(group: list[_Pending]) -> list[list[_Pending]]:
-    parts: dict[int, list[_Pending]] = {}
-    for pending in group:
-        parts.setdefault(id(pending.cost_rates), []).append(pending)
-    return list(parts.values())

@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import orjson
 
-from lineage_backend.analytics.cost import CostRates
 from lineage_backend.db import Database, is_contention, is_unavailable
 from lineage_backend.errors import BodyTooLargeError, FlowlyticsError, InvalidEventError, MalformedBodyError
 from lineage_backend.ingest.bulk import store_events
@@ -82,7 +81,6 @@ def ingest_one(
     database: Database,
     document: Any,
     *,
-    cost_rates: CostRates | None = None,
     rollups: bool = True,
     body: bytes | None = None,
 ) -> IngestOutcome:
@@ -91,7 +89,7 @@ def ingest_one(
     if isinstance(document, list):
         raise InvalidEventError("this endpoint takes one event; post a JSON array to /api/v1/lineage/batch")
     event = parse_event(document, payload=body)
-    return group_commit_for(database, rollups=rollups).submit(event, cost_rates=cost_rates)
+    return group_commit_for(database, rollups=rollups).submit(event)
 
 
 # database -> rollups on/off -> its committer (one app has one setting; tests switch it)
@@ -115,11 +113,11 @@ def group_commit_for(database: Database, *, rollups: bool = True) -> GroupCommit
 def _store_in(database_ref: weakref.ReferenceType[Database], *, rollups: bool) -> StoreFunction:
     """A store function that does not keep its database alive (the committers' map is weak on it)."""
 
-    def store_events_in_database(events: Sequence[ParsedEvent], rates: CostRates | None) -> list[IngestOutcome]:
+    def store_events_in_database(events: Sequence[ParsedEvent]) -> list[IngestOutcome]:
         database = database_ref()
         if database is None:
             raise RuntimeError("the database of this group commit is gone")
-        return store(database, events, cost_rates=rates, rollups=rollups)
+        return store(database, events, rollups=rollups)
 
     return store_events_in_database
 
@@ -128,14 +126,13 @@ def store(
     database: Database,
     events: Sequence[ParsedEvent],
     *,
-    cost_rates: CostRates | None = None,
     rollups: bool = True,
 ) -> list[IngestOutcome]:
     """Store parsed events in one transaction (retried on lock contention by `Database.run`)."""
     received_at = datetime.now(timezone.utc)
 
     def work(session: Any) -> list[IngestOutcome]:
-        return store_events(events, session=session, received_at=received_at, cost_rates=cost_rates, rollups=rollups)
+        return store_events(events, session=session, received_at=received_at, rollups=rollups)
 
     try:
         return database.run(work)
@@ -151,7 +148,6 @@ def ingest_batch(
     document: Any,
     *,
     max_events: int,
-    cost_rates: CostRates | None = None,
     rollups: bool = True,
 ) -> BatchIngestResponse:
     if not isinstance(document, list):
@@ -170,7 +166,7 @@ def ingest_batch(
 
     events = [event for _, event in parsed]
     try:
-        store(database, events, cost_rates=cost_rates, rollups=rollups)
+        store(database, events, rollups=rollups)
     except Exception as error:
         if is_contention(error) or is_unavailable(error):
             raise  # a retriable 503 for the whole batch, not one "could not be stored" per event
@@ -178,7 +174,7 @@ def ingest_batch(
         log.warning("batch insert failed (%s); storing its events one by one", error)
         for index, event in parsed:
             try:
-                store(database, [event], cost_rates=cost_rates, rollups=rollups)
+                store(database, [event], rollups=rollups)
             except Exception as single_error:
                 if is_contention(single_error) or is_unavailable(single_error):
                     raise

@@ -70,11 +70,7 @@ async def _body_and_document(request: Request, limit: int) -> tuple[bytes, objec
 async def post_event(request: Request, _: IngestPrincipal, database: DatabaseDep, settings: SettingsDep) -> Response:
     body, document = await _body_and_document(request, settings.max_body_bytes)
     # Concurrent posts share a transaction (ingest/group_commit.py); this returns after its commit.
-    await run_in_threadpool(
-        lambda: ingest_one(
-            database, document, cost_rates=settings.cost_rates, rollups=settings.analytics_rollups, body=body
-        )
-    )
+    await run_in_threadpool(lambda: ingest_one(database, document, rollups=settings.analytics_rollups, body=body))
     request.app.state.graph_index.invalidate()  # read-your-writes for this process's next graph query
     request.app.state.alerts.observe(document)  # after the commit; queues, never waits nor raises
     return Response(status_code=201)
@@ -95,7 +91,6 @@ async def post_batch(
             database,
             document,
             max_events=settings.max_batch_events,
-            cost_rates=settings.cost_rates,
             rollups=settings.analytics_rollups,
         )
     )

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, func, select, text
 
-from lineage_backend.analytics.cost import CostRates
 from lineage_backend.db import Database
 from lineage_backend.ingest.group_commit import GroupCommit
 from lineage_backend.ingest.id_cache import forget
@@ -98,14 +97,14 @@ def test_an_event_that_fails_does_not_fail_its_neighbours(database: Database) ->
     entered = threading.Event()
     proceed = threading.Event()
 
-    def store_refusing_bad(events: Sequence[ParsedEvent], rates: CostRates | None) -> list[IngestOutcome]:
+    def store_refusing_bad(events: Sequence[ParsedEvent]) -> list[IngestOutcome]:
         calls.append(len(events))
         if len(calls) == 1:  # hold the first group until the others are queued behind it
             entered.set()
             proceed.wait(timeout=30)
         if any(e.event_hash == bad for e in events):
             raise ValueError("this event cannot be projected")
-        return store(database, events, cost_rates=rates)
+        return store(database, events)
 
     committer = GroupCommit(store_refusing_bad)
     results: dict[int, object] = {}

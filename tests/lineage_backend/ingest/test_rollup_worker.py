@@ -50,11 +50,7 @@ def store_only(database: Database, events: list[dict[str, Any]], chunk: int = 10
     received = datetime.now(timezone.utc)
     for start in range(0, len(events), chunk):
         parsed = [parse_event(e) for e in events[start : start + chunk]]
-        database.run(
-            lambda s, parsed=parsed: store_events(
-                parsed, session=s, received_at=received, cost_rates=RATES, rollups=rollups
-            )
-        )
+        database.run(lambda s, parsed=parsed: store_events(parsed, session=s, received_at=received, rollups=rollups))
 
 
 def states(database: Database) -> dict[str, int]:

@@ -210,9 +210,7 @@ def ingest(
     received = datetime.now(timezone.utc)
     for number, start in enumerate(range(0, len(events), chunk), 1):
         parsed = [parse_event(e) for e in events[start : start + chunk]]
-        database.run(
-            lambda session, parsed=parsed: store_events(parsed, session=session, received_at=received, cost_rates=rates)
-        )
+        database.run(lambda session, parsed=parsed: store_events(parsed, session=session, received_at=received))
         if flush_every and number % flush_every == 0:
             flush(database, rates)
     flush(database, rates)

@@ -56,9 +56,7 @@ def test_with_rollups_off_nothing_is_counted_and_a_rebuild_catches_up(database: 
     for start in range(0, len(events), 7):
         parsed = [parse_event(e) for e in events[start : start + 7]]
         database.run(
-            lambda session, parsed=parsed: store_events(
-                parsed, session=session, received_at=received, cost_rates=RATES, rollups=False
-            )
+            lambda session, parsed=parsed: store_events(parsed, session=session, received_at=received, rollups=False)
         )
     assert flush(database) == 0  # nothing was marked
     assert _count(database, RunRollup.__table__) == 0 and _count(database, RunFact.__table__) == 0
