@@ -121,31 +121,26 @@ def join_nodes(workflow: Workflow) -> set[str]:
     below_decision: set[str] = set()
     for node in workflow.nodes:
         if node.kind == "decision":
-            below_decision |= _descendants(workflow, node.id)
+            below_decision |= _reachable(workflow, node.id, downstream=True)
     return {node_id for node_id, sources in upstream.items() if len(sources) > 1 and node_id in below_decision}
 
 
-def _descendants(workflow: Workflow, start: str) -> set[str]:
+def _reachable(workflow: Workflow, start: str, *, downstream: bool) -> set[str]:
+    """The nodes reachable from `start` along the edges (against them when not `downstream`)."""
     seen: set[str] = set()
     stack = [start]
     while stack:
         current = stack.pop()
         for edge in workflow.edges:
-            if edge.source == current and edge.target not in seen:
-                seen.add(edge.target)
-                stack.append(edge.target)
+            near, far = (edge.source, edge.target) if downstream else (edge.target, edge.source)
+            if near == current and far not in seen:
+                seen.add(far)
+                stack.append(far)
     return seen
 
 
 def _ancestors(workflow: Workflow, node_id: str) -> list[str]:
-    seen: set[str] = set()
-    stack = [node_id]
-    while stack:
-        current = stack.pop()
-        for edge in workflow.edges:
-            if edge.target == current and edge.source not in seen:
-                seen.add(edge.source)
-                stack.append(edge.source)
+    seen = _reachable(workflow, node_id, downstream=False)
     return [node.task_id for node in task_nodes(workflow) if node.id in seen]
 
 
