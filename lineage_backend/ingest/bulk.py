@@ -40,6 +40,8 @@ from lineage_backend.ingest.projection import (
     time_key,
 )
 from lineage_backend.store.models import (
+    COLUMN_EDGE_IDENTITY,
+    LINEAGE_EDGE_IDENTITY,
     ColumnEdge,
     Dataset,
     DatasetSymlink,
@@ -368,23 +370,11 @@ def _write_edges(
         {"job_id": j, "dataset_id": d, "direction": r, "first_seen": first, "last_seen": last}
         for (j, d, r), (first, last) in sorted(spans.items())
     ]
-    _upsert_spans(EDGE, edge_rows, ["job_id", "dataset_id", "direction"], session=session)
-    _upsert_spans(
-        COLUMN_EDGE,
-        [columns[key] for key in sorted(columns)],
-        [
-            "output_dataset_id",
-            "output_field",
-            "input_dataset_id",
-            "input_field",
-            "transformation_type",
-            "transformation_subtype",
-        ],
-        session=session,
-    )
+    _upsert_spans(EDGE, edge_rows, LINEAGE_EDGE_IDENTITY, session=session)
+    _upsert_spans(COLUMN_EDGE, [columns[key] for key in sorted(columns)], COLUMN_EDGE_IDENTITY, session=session)
 
 
-def _upsert_spans(table: Table, rows: list[dict[str, Any]], keys: list[str], *, session: Session) -> None:
+def _upsert_spans(table: Table, rows: list[dict[str, Any]], keys: Sequence[str], *, session: Session) -> None:
     """Insert, or widen first_seen/last_seen of existing rows (only when the new times widen them)."""
     if not rows:
         return

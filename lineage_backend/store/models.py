@@ -155,11 +155,24 @@ class RunDataset(Base):
     facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
 
+# The columns that identify an edge: its unique constraint, and the conflict target of ingest's upserts
+# (ingest/bulk.py), which must be the same columns.
+LINEAGE_EDGE_IDENTITY = ("job_id", "dataset_id", "direction")
+COLUMN_EDGE_IDENTITY = (
+    "output_dataset_id",
+    "output_field",
+    "input_dataset_id",
+    "input_field",
+    "transformation_type",
+    "transformation_subtype",
+)
+
+
 class LineageEdge(Base):
     """job → output dataset (OUT) and input dataset → job (IN)."""
 
     __tablename__ = "flowlytics_lineage_edge"
-    __table_args__ = (UniqueConstraint("job_id", "dataset_id", "direction"),)
+    __table_args__ = (UniqueConstraint(*LINEAGE_EDGE_IDENTITY),)
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("flowlytics_job.id"))
@@ -172,15 +185,7 @@ class LineageEdge(Base):
 class ColumnEdge(Base):
     __tablename__ = "flowlytics_column_edge"
     __table_args__ = (
-        UniqueConstraint(
-            "output_dataset_id",
-            "output_field",
-            "input_dataset_id",
-            "input_field",
-            "transformation_type",
-            "transformation_subtype",
-            name="uq_flowlytics_column_edge_identity",
-        ),
+        UniqueConstraint(*COLUMN_EDGE_IDENTITY, name="uq_flowlytics_column_edge_identity"),
         Index("ix_flowlytics_column_edge_input", "input_dataset_id", "input_field"),
     )
 
