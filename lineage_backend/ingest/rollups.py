@@ -35,6 +35,7 @@ from lineage_backend.analytics.facts import (
 from lineage_backend.analytics.sketch import add_into
 from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
 from lineage_backend.store.models import RunFact as RunFactRow
+from lineage_backend.store.types import UtcDateTime
 
 RUN: Table = Run.__table__  # type: ignore[assignment]
 JOB: Table = Job.__table__  # type: ignore[assignment]
@@ -307,11 +308,17 @@ def _fact_tuple(fact: RunFact, dialect: Any) -> tuple[Any, ...]:
     return _bound(FACT, FACT_COLUMNS, [getattr(fact, name) for name in FACT_COLUMNS], dialect)
 
 
+_TIME_COLUMNS = frozenset(name for name in FACT_COLUMNS if isinstance(FACT.c[name].type, UtcDateTime))
+
+
 def _fact_from_row(row: Sequence[Any], dialect: Any) -> RunFact:
+    # Only the time columns need decoding (SQLite stores text, both return naive UTC); drivers return the
+    # other columns as Python values already.
     values = {}
     for name, value in zip(FACT_COLUMNS, row, strict=True):
-        process = _processor(FACT, name, dialect, "result")
-        values[name] = process(value) if process is not None else value
+        if name in _TIME_COLUMNS and value is not None:
+            value = _processor(FACT, name, dialect, "result")(value)
+        values[name] = value
     return RunFact(**values)
 
 
