@@ -71,7 +71,7 @@ RUN_FIELDS = (
 
 # What derive_fact reads of a run's facets (analytics.facts: trigger type, DAG version, flowlytics_stats,
 # analytics.cost: the BigQuery facets), built in SQL: decoding a run's whole facets (the Airflow DAG's task
-# graph among them) was most of the recount's Python time. SQLite's `->` keeps JSON types (true stays true),
+# graph among them) was most of the recount's Python time. SQLite's `->` (3.38+) keeps JSON types (true stays true),
 # `json_extract` would not. Keep in step with those readers.
 _SQLITE_AIRFLOW = (
     "json_object('dagRun', flowlytics_run.facets -> '$.{k}.dagRun', "
