@@ -18,7 +18,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import Boolean, Table, and_, delete, literal_column, or_, select, update
+import orjson
+from sqlalchemy import Boolean, String, Table, and_, delete, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -34,7 +35,7 @@ from lineage_backend.analytics.facts import (
 from lineage_backend.analytics.sketch import add_into
 from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
 from lineage_backend.store.models import RunFact as RunFactRow
-from lineage_backend.store.sql import insert_for
+from lineage_backend.store.types import UtcDateTime
 
 RUN: Table = Run.__table__  # type: ignore[assignment]
 JOB: Table = Job.__table__  # type: ignore[assignment]
@@ -68,63 +69,136 @@ RUN_FIELDS = (
     "batch_run_uuid",
 )
 
+# What derive_fact reads of a run's facets (analytics.facts: trigger type, DAG version, flowlytics_stats,
+# analytics.cost: the BigQuery facets), built in SQL: decoding a run's whole facets (the Airflow DAG's task
+# graph among them) was most of the recount's Python time. SQLite's `->` (3.38+) keeps JSON types (true stays true),
+# `json_extract` would not. Keep in step with those readers.
+_SQLITE_AIRFLOW = (
+    "json_object('dagRun', flowlytics_run.facets -> '$.{k}.dagRun', "
+    "'dag', json_object('dag_version_number', flowlytics_run.facets -> '$.{k}.dag.dag_version_number'), "
+    "'taskInstance', json_object('dag_version_number', "
+    "flowlytics_run.facets -> '$.{k}.taskInstance.dag_version_number'), "
+    "'dag_version_number', flowlytics_run.facets -> '$.{k}.dag_version_number')"
+)
+_PG_AIRFLOW = (
+    "jsonb_build_object('dagRun', flowlytics_run.facets -> '{k}' -> 'dagRun', "
+    "'dag', jsonb_build_object('dag_version_number', flowlytics_run.facets -> '{k}' -> 'dag' -> 'dag_version_number'), "
+    "'taskInstance', jsonb_build_object('dag_version_number', "
+    "flowlytics_run.facets -> '{k}' -> 'taskInstance' -> 'dag_version_number'), "
+    "'dag_version_number', flowlytics_run.facets -> '{k}' -> 'dag_version_number')"
+)
+_SLIM_FACETS = {
+    "sqlite": "json_object("
+    + ", ".join(f"'{k}', " + _SQLITE_AIRFLOW.format(k=k) for k in ("airflow", "airflowDagRun"))
+    + "".join(f", '{k}', flowlytics_run.facets -> '$.{k}'" for k in ("flowlytics_stats", "bigQueryJob", "bigQuery_job"))
+    + ")",
+    "postgresql": "jsonb_build_object("
+    + ", ".join(f"'{k}', " + _PG_AIRFLOW.format(k=k) for k in ("airflow", "airflowDagRun"))
+    + "".join(f", '{k}', flowlytics_run.facets -> '{k}'" for k in ("flowlytics_stats", "bigQueryJob", "bigQuery_job"))
+    + ")::text",
+}
+
+
+def _run_columns(session: Session) -> list[Any]:
+    """RUN_FIELDS as the recount reads them: `facets` slimmed to what derive_fact needs (JSON text)."""
+    slim = literal_column(_SLIM_FACETS[session.get_bind().dialect.name], String).label("facets")
+    return [slim if name == "facets" else RUN.c[name] for name in RUN_FIELDS]
+
+
+def _run_dict(row: Any) -> dict[str, Any]:
+    run = dict(zip(RUN_FIELDS, row, strict=False))
+    run["facets"] = orjson.loads(run["facets"]) if run["facets"] is not None else {}
+    return run
+
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _assertions_failed(facet: Any) -> int:
-    if not isinstance(facet, dict):
-        return 0
-    return sum(1 for a in facet.get("assertions") or [] if isinstance(a, dict) and a.get("success") is False)
+# Failed assertions of a run-dataset's `dataQualityAssertions` facet, counted in SQL (no facet is decoded):
+# elements of an `assertions` array that are objects with `"success": false`, as Batch Health counts them.
+_FAILED_ASSERTIONS = {
+    "sqlite": (
+        "CASE WHEN json_type(flowlytics_run_dataset.facets, '$.dataQualityAssertions.assertions') = 'array' "
+        "THEN (SELECT count(*) FROM json_each(flowlytics_run_dataset.facets, '$.dataQualityAssertions.assertions') "
+        "AS a WHERE CASE WHEN a.type = 'object' THEN json_type(a.value, '$.success') = 'false' ELSE 0 END) "
+        "ELSE 0 END"
+    ),
+    "postgresql": (
+        "CASE WHEN jsonb_typeof(flowlytics_run_dataset.facets -> 'dataQualityAssertions' -> 'assertions') = 'array' "
+        "THEN (SELECT count(*) FROM jsonb_array_elements(flowlytics_run_dataset.facets -> 'dataQualityAssertions' "
+        "-> 'assertions') AS a(v) WHERE jsonb_typeof(a.v) = 'object' AND a.v -> 'success' = 'false'::jsonb) "
+        "ELSE 0 END"
+    ),
+}
+# A task try's number and its flowlytics_stats facet, as JSON text (batch_totals).
+_TRY_NUMBER = {
+    "sqlite": "flowlytics_run.facets -> '$.airflow.taskInstance.try_number'",
+    "postgresql": "(flowlytics_run.facets -> 'airflow' -> 'taskInstance' -> 'try_number')::text",
+}
+_STATS = {
+    "sqlite": "flowlytics_run.facets -> '$.flowlytics_stats'",
+    "postgresql": "(flowlytics_run.facets -> 'flowlytics_stats')::text",
+}
+
+
+def _json(text: str | None) -> Any:
+    return orjson.loads(text) if text is not None else None
 
 
 def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[str, int]]:
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if not run_uuids:
         return stats
+    failed: Any = literal_column(_FAILED_ASSERTIONS[session.get_bind().dialect.name])
     for chunk in _chunks(sorted(run_uuids)):
         for run_uuid, direction, rows, assertions in session.execute(
-            select(
-                RUN_DATASET.c.run_uuid,
-                RUN_DATASET.c.direction,
-                RUN_DATASET.c.row_count,
-                RUN_DATASET.c.facets["dataQualityAssertions"],
-            ).where(RUN_DATASET.c.run_uuid.in_(chunk))
+            select(RUN_DATASET.c.run_uuid, RUN_DATASET.c.direction, RUN_DATASET.c.row_count, failed).where(
+                RUN_DATASET.c.run_uuid.in_(chunk)
+            )
         ):
             entry = stats[run_uuid]
             if rows is not None:
                 entry["rows_read" if direction == "IN" else "rows_written"] += int(rows)
-            entry["failed_assertions"] += _assertions_failed(assertions)
+            entry["failed_assertions"] += int(assertions or 0)
     return stats
 
 
-def batch_totals(tops: Sequence[str], *, session: Session) -> dict[str, dict[str, int]]:
+def batch_totals(
+    tops: Sequence[str], *, session: Session, known_io: Mapping[str, Mapping[str, int]] | None = None
+) -> dict[str, dict[str, int]]:
     """Rows read and written and DQ errors of each batch (by its top run) over its descendant runs, as Batch
     Health totals a batch: every descendant (a Spark run under an Airflow task too), an Airflow task's latest
-    try only. Batches without descendants are left out (a lone run's figures are its own)."""
+    try only. Batches without descendants are left out (a lone run's figures are its own). `known_io`: the
+    inputs/outputs figures of runs already read in this transaction (not read again)."""
     latest: dict[str, dict[Any, tuple[tuple[int, str], str, int]]] = defaultdict(dict)
-    instance = RUN.c.facets[("airflow", "taskInstance")]
+    dialect = session.get_bind().dialect.name
+    try_column = literal_column(_TRY_NUMBER[dialect], String)
+    stats_column = literal_column(_STATS[dialect], String)
     for chunk in _chunks(sorted(tops)):
-        for top, uuid, job_id, sort_time, task, custom in session.execute(
+        for top, uuid, job_id, sort_time, try_text, custom_text in session.execute(
             select(
                 RUN.c.batch_run_uuid,
                 RUN.c.run_uuid,
                 RUN.c.job_id,
                 RUN.c.sort_time,
-                instance,
-                RUN.c.facets["flowlytics_stats"],
+                try_column,
+                stats_column,
             ).where(RUN.c.batch_run_uuid.in_(chunk), RUN.c.run_uuid != RUN.c.batch_run_uuid, RUN.c.state.is_not(None))
         ):
-            try_number = task.get("try_number") if isinstance(task, dict) else None
+            try_number = _json(try_text)
             try_number = try_number if isinstance(try_number, int) else 0
             key = job_id if try_number else uuid
             rank = (try_number, sort_time.isoformat() if sort_time is not None else "")
             current = latest[top].get(key)
             if current is None or rank > current[0]:
+                custom = _json(custom_text)
                 latest[top][key] = (rank, uuid, dq_failed_rows(custom if isinstance(custom, dict) else {}))
-    io = _io_stats([uuid for tries in latest.values() for _, uuid, _ in tries.values()], session=session)
+    known_io = known_io or {}
+    chosen = [uuid for tries in latest.values() for _, uuid, _ in tries.values()]
+    io: dict[str, Mapping[str, int]] = {uuid: known_io[uuid] for uuid in chosen if uuid in known_io}
+    io.update(_io_stats([uuid for uuid in chosen if uuid not in known_io], session=session))
     totals = {}
     for top, tries in latest.items():
         entry = {"rows_read": 0, "rows_written": 0, "dq_errors": 0}
@@ -171,7 +245,8 @@ def derive_facts(
     io: dict[str, Mapping[str, int]] = dict(known_io)
     io.update(_io_stats([uuid for uuid in runs if uuid not in known_io], session=session))
     # DAG runs count their tasks' rows and DQ errors (a DAG run reads and writes nothing itself).
-    io.update(batch_totals([uuid for uuid, run in runs.items() if _is_top(uuid, run)], session=session))
+    tops = [uuid for uuid, run in runs.items() if _is_top(uuid, run)]
+    io.update(batch_totals(tops, session=session, known_io={uuid: io.get(uuid, {}) for uuid in runs}))
     facts = {}
     for uuid, run in runs.items():
         namespace, name, dag_id = jobs[int(run["job_id"])]
@@ -192,31 +267,88 @@ def _is_top(uuid: str, run: Mapping[str, Any]) -> bool:
     return bool(run.get("is_root")) and run.get("batch_run_uuid") in (None, uuid)
 
 
+# The recount's reads and writes of facts and rollups go to the driver as plain statements with precomputed
+# parameter tuples (one bind processor per column, looked up once): SQLAlchemy's per-row compile and bind
+# work was a third of the recount's CPU. Id lists are one parameter (a JSON array on SQLite, an array on
+# PostgreSQL), so the statements' text never changes.
+_PLACEHOLDER = {"sqlite": "?", "postgresql": "%s"}
+_IN_IDS = {"sqlite": "IN (SELECT value FROM json_each(?))", "postgresql": "= ANY(%s)"}
+_processors: dict[tuple[str, str, str, str], Any] = {}
+
+
+def _processor(table: Table, name: str, dialect: Any, kind: str) -> Any:
+    """The bind ("bind") or result ("result") processor of a column on a dialect, or None."""
+    key = (table.name, name, dialect.name, kind)
+    if key not in _processors:
+        impl = table.c[name].type.dialect_impl(dialect)
+        _processors[key] = impl.bind_processor(dialect) if kind == "bind" else impl.result_processor(dialect, None)
+    return _processors[key]
+
+
+_row_binders: dict[tuple[str, tuple[str, ...], str], list[Any]] = {}
+
+
+def _bound(table: Table, names: tuple[str, ...], values: Sequence[Any], dialect: Any) -> tuple[Any, ...]:
+    key = (table.name, names, dialect.name)
+    binders = _row_binders.get(key)
+    if binders is None:
+        binders = _row_binders[key] = [_processor(table, name, dialect, "bind") for name in names]
+    return tuple(
+        value if process is None or value is None else process(value)
+        for process, value in zip(binders, values, strict=True)
+    )
+
+
+def _ids(dialect: Any, ids: Sequence[str]) -> Any:
+    return orjson.dumps(list(ids)).decode() if dialect.name == "sqlite" else list(ids)
+
+
+def _fact_tuple(fact: RunFact, dialect: Any) -> tuple[Any, ...]:
+    """A fact as its row is stored (bound values), so that a stored row compares equal without decoding."""
+    return _bound(FACT, FACT_COLUMNS, [getattr(fact, name) for name in FACT_COLUMNS], dialect)
+
+
+_TIME_COLUMNS = frozenset(name for name in FACT_COLUMNS if isinstance(FACT.c[name].type, UtcDateTime))
+
+
+def _fact_from_row(row: Sequence[Any], dialect: Any) -> RunFact:
+    # Only the time columns need decoding (SQLite stores text, both return naive UTC); drivers return the
+    # other columns as Python values already.
+    values = {}
+    for name, value in zip(FACT_COLUMNS, row, strict=True):
+        if name in _TIME_COLUMNS and value is not None:
+            value = _processor(FACT, name, dialect, "result")(value)
+        values[name] = value
+    return RunFact(**values)
+
+
 def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, cost_rates: CostRates) -> None:
     """Recount the given runs (column dicts by run_uuid, their rows locked by the caller); never commits."""
     if not runs:
         return
-    old_facts: dict[str, RunFact] = {}
+    connection = session.connection()
+    dialect = connection.dialect
+    read = (
+        f"SELECT {', '.join(FACT_COLUMNS)} FROM flowlytics_run_fact WHERE run_uuid {_IN_IDS[dialect.name]} "
+        "ORDER BY run_uuid" + (" FOR UPDATE" if dialect.name == "postgresql" else "")
+    )
+    stored: dict[str, tuple[Any, ...]] = {}
     for chunk in _chunks(sorted(runs)):
-        for row in session.execute(
-            select(*(FACT.c[name] for name in FACT_COLUMNS))
-            .where(FACT.c.run_uuid.in_(chunk))
-            .order_by(FACT.c.run_uuid)
-            .with_for_update()
-        ):
-            old_facts[row.run_uuid] = RunFact(**row._asdict())
+        for row in connection.exec_driver_sql(read, (_ids(dialect, chunk),)):
+            stored[row[0]] = tuple(row)
     new_facts = derive_facts(runs, session=session, cost_rates=cost_rates)
     deltas: dict[RollupKey, dict[str, Any]] = {}
     upserts, removed = [], []
     for uuid in sorted(runs):
-        old, new = old_facts.get(uuid), new_facts.get(uuid)
-        if old == new:
+        old_row, new = stored.get(uuid), new_facts.get(uuid)
+        new_row = _fact_tuple(new, dialect) if new is not None else None
+        if old_row == new_row:
             continue
-        if old is not None:
-            _accumulate(deltas, old, -1)
+        if old_row is not None:
+            _accumulate(deltas, _fact_from_row(old_row, dialect), -1)
         if new is not None:
             _accumulate(deltas, new, 1)
-            upserts.append(new.as_row())
+            upserts.append(new_row)
         else:
             removed.append(uuid)
     if removed:
@@ -256,11 +388,11 @@ def flush_pending_rollups(
     instead of skipping them: the read barrier needs those counted (or known to be counted) before it
     reads. `run_uuids`: only these runs (a read about one run). Runs that retention deleted in the
     meantime lost their mark with their row: what they counted stays in the rollups."""
-    query = select(*(RUN.c[name] for name in RUN_FIELDS)).where(PENDING)
+    query = select(*_run_columns(session)).where(PENDING)
     if run_uuids is not None:
         query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
     query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait, key_share=True)
-    runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in session.execute(query)}
+    runs = {row.run_uuid: _run_dict(row) for row in session.execute(query)}
     if not runs:
         return 0
     # A task's figures are part of its DAG run's: the batch tops of the claimed runs are recounted too, under
@@ -270,12 +402,12 @@ def flush_pending_rollups(
     held: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(sorted(tops - set(runs))):
         rows = session.execute(
-            select(*(RUN.c[name] for name in RUN_FIELDS))
+            select(*_run_columns(session))
             .where(RUN.c.run_uuid.in_(chunk))
             .order_by(RUN.c.run_uuid)
             .with_for_update(skip_locked=not wait, key_share=True)
         )
-        held.update({row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows})
+        held.update({row.run_uuid: _run_dict(row) for row in rows})
     unreached = tops - set(runs) - set(held)
     update_rollups({**runs, **held}, session=session, cost_rates=cost_rates)
     # A top that was gone (retention) is not waited for: only tops held by someone else keep marks.
@@ -302,16 +434,19 @@ def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: in
         add_into(target["sketch"], figures["sketch"], sign)
 
 
-def _upsert_facts(rows: list[dict[str, Any]], *, session: Session) -> None:
+def _upsert_facts(rows: list[Any], *, session: Session) -> None:
+    """Insert or replace fact rows, given as stored (`_fact_tuple`)."""
     if not rows:
         return
-    statement = insert_for(session, FACT)
-    statement = statement.on_conflict_do_update(
-        index_elements=["run_uuid"],
-        set_={name: statement.excluded[name] for name in FACT_COLUMNS if name != "run_uuid"},
+    connection = session.connection()
+    mark = _PLACEHOLDER[connection.dialect.name]
+    statement = (
+        f"INSERT INTO flowlytics_run_fact ({', '.join(FACT_COLUMNS)}) VALUES ({', '.join(mark for _ in FACT_COLUMNS)}) "
+        "ON CONFLICT (run_uuid) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in FACT_COLUMNS if name != "run_uuid")
     )
     for chunk in _chunks(rows):
-        session.execute(statement, list(chunk))
+        connection.exec_driver_sql(statement, list(chunk))
 
 
 # Sketch merge inside the upsert: bucket counts added key by key, empty buckets dropped. Only when the delta
@@ -346,21 +481,26 @@ def apply_deltas(deltas: Mapping[RollupKey, Mapping[str, Any]], *, session: Sess
     if not changed:
         return
     figures = (*MEASURES, *FLOAT_MEASURES)
-    statement = insert_for(session, ROLLUP)
-    excluded = statement.excluded
-    merge_sketch: Any = literal_column(_MERGE_SKETCH[session.get_bind().dialect.name])
-    statement = statement.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS),
-        set_={**{name: ROLLUP.c[name] + excluded[name] for name in figures}, "sketch": merge_sketch},
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = _PLACEHOLDER[dialect.name]
+    columns = (*KEY_COLUMNS, *figures, "sketch")
+    sketch_mark = f"CAST({mark} AS jsonb)" if dialect.name == "postgresql" else mark
+    statement = (
+        f"INSERT INTO flowlytics_run_rollup ({', '.join(columns)}) "
+        f"VALUES ({', '.join(mark for _ in (*KEY_COLUMNS, *figures))}, {sketch_mark}) "
+        f"ON CONFLICT ({', '.join(KEY_COLUMNS)}) DO UPDATE SET "
+        + ", ".join(f"{name} = flowlytics_run_rollup.{name} + excluded.{name}" for name in figures)
+        + f", sketch = {_MERGE_SKETCH[dialect.name]}"
     )
     for chunk in _chunks(changed):
         rows = [
-            dict(zip(KEY_COLUMNS, key, strict=True))
-            | {name: deltas[key][name] for name in figures}
-            | {"sketch": dict(deltas[key]["sketch"])}
+            _bound(ROLLUP, KEY_COLUMNS, key, dialect)
+            + tuple(deltas[key][name] for name in figures)
+            + (orjson.dumps(deltas[key]["sketch"]).decode(),)
             for key in chunk
         ]
-        session.execute(statement, rows)
+        connection.exec_driver_sql(statement, rows)
 
 
 def rebuild_rollups(
@@ -377,7 +517,7 @@ def rebuild_rollups(
     # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
     after: tuple[Any, str] | None = None
     while True:
-        query = select(*(RUN.c[name] for name in RUN_FIELDS), RUN.c.sort_time).where(RUN.c.sort_time.is_not(None))
+        query = select(*_run_columns(session), RUN.c.sort_time).where(RUN.c.sort_time.is_not(None))
         if after is not None:
             moment, uuid = after
             query = query.where(or_(RUN.c.sort_time > moment, and_(RUN.c.sort_time == moment, RUN.c.run_uuid > uuid)))
@@ -385,14 +525,15 @@ def rebuild_rollups(
         if not rows:
             break
         after = (rows[-1].sort_time, rows[-1].run_uuid)
-        runs = {row.run_uuid: {name: getattr(row, name) for name in RUN_FIELDS} for row in rows}
+        runs = {row.run_uuid: _run_dict(row) for row in rows}
         facts = derive_facts(runs, session=session, cost_rates=cost_rates)
         if count == 0:
             _clear_buckets_of_stored_runs(session=session)
         deltas: dict[RollupKey, dict[str, Any]] = {}
         for fact in facts.values():
             _accumulate(deltas, fact, 1)
-        _upsert_facts([fact.as_row() for fact in facts.values()], session=session)
+        dialect = session.get_bind().dialect
+        _upsert_facts([_fact_tuple(fact, dialect) for fact in facts.values()], session=session)
         apply_deltas(deltas, session=session)
         count += len(facts)
     return count
