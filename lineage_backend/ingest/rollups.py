@@ -19,7 +19,7 @@ from dataclasses import fields
 from typing import Any
 
 import orjson
-from sqlalchemy import Boolean, String, Table, and_, delete, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, String, Table, and_, delete, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -361,8 +361,9 @@ FLUSH_LIMIT = 500  # runs per recount transaction: a few statements each, a few 
 
 
 # `WHERE rollup_pending` as the partial index ix_flowlytics_run_rollup_pending states it: SQLite uses a partial
-# index only when the query holds the index's WHERE term as written (SQLAlchemy would write `= 1` there).
-PENDING = literal_column("flowlytics_run.rollup_pending", Boolean)
+# index only when the query holds the index's WHERE term as written. Untyped on purpose: a Boolean-typed
+# expression is rendered `= 1` on SQLite, and that made every probe and claim scan the whole run table.
+PENDING: ColumnElement[Any] = literal_column("flowlytics_run.rollup_pending")
 
 
 def any_pending(*, session: Session, run_uuids: Collection[str] | None = None) -> bool:
