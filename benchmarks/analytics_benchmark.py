@@ -8,7 +8,8 @@ against the naive GROUP BY over the runs table in the same database and the same
 
 Per database: generates the synthetic graph and runs (benchmarks/synthetic.py, loaded straight into the
 tables), counts them into the rollups with `rebuild_rollups` (what `flowlytics analytics rebuild` and the
-0004 migration do; timed), starts `flowlytics serve`, and times
+0004 migration do; timed), starts `flowlytics serve`, waits until it is idle (its lineage index is built in
+the background after /health answers), and times, `--rounds` times (each round both queries)
   - GET /api/v1/analytics/executions, 30 days by day, all DAGs (level=dag);
   - the same, 90 days by week;
 each against the naive query: GROUP BY bucket and state over flowlytics_run with the exact p95
