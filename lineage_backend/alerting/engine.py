@@ -107,6 +107,10 @@ class AlertEngine:
         # the write, must not take them into their baselines either.
         self._unwritten: dict[tuple[str, str], str] = {}
         self._outbox_at = float("-inf")  # monotonic: when deliver() next reads the outbox
+        # Busy seconds per completed run as last measured (a moving average): a budgeted pass reads only as many
+        # runs as its credit pays for, so that one chunk (cold caches: a baseline read per run) cannot overrun
+        # the budget by a second while ingest goes on.
+        self._run_cost: float | None = None
 
     # Called by ingestion after its commit: never blocks, never raises.
     def observe(self, document: Any) -> None:
@@ -191,9 +195,13 @@ class AlertEngine:
             )
         began = time.perf_counter()
         # Small read chunks, so that a pass stops close to its budget; still one write for the pass.
-        done += self._evaluate_from(self._queue, 20, write_chunk, until=began + budget)
-        self._credit -= time.perf_counter() - began  # an overrun is paid back from the next passes' credit
-        return done
+        judged = self._evaluate_from(self._queue, 20, write_chunk, until=began + budget, costed=True)
+        spent = time.perf_counter() - began
+        self._credit -= spent  # an overrun is paid back from the next passes' credit
+        if judged:
+            cost = spent / judged
+            self._run_cost = cost if self._run_cost is None else 0.7 * self._run_cost + 0.3 * cost
+        return done + judged
 
     def _evaluate_from(
         self,
@@ -203,12 +211,16 @@ class AlertEngine:
         *,
         until: float | None = None,
         resumed: Callable[[], bool] | None = None,
+        costed: bool = False,
     ) -> int:
         done = 0
         ready: list[PreparedRun] = []
         while (until is None or time.perf_counter() < until) and not (resumed is not None and resumed()):
+            size = chunk
+            if costed and until is not None and self._run_cost:  # as many as the credit left pays for (>= 1)
+                size = max(1, min(chunk, int((until - time.perf_counter()) / self._run_cost)))
             run_ids: list[str] = []
-            while len(run_ids) < chunk:
+            while len(run_ids) < size:
                 try:
                     run_ids.append(source.get_nowait())
                 except queue.Empty:

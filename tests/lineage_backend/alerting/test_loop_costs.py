@@ -97,3 +97,27 @@ def test_an_idle_pass_stops_judging_at_full_speed_when_ingest_resumes(database: 
         engine._prepare = prepare  # type: ignore[method-assign]
         assert engine.evaluate_queued(budget=None) == 2  # idle again: the backlog goes
         assert _evaluated(database) == 3
+
+
+def test_a_budgeted_pass_reads_only_the_runs_its_credit_pays_for(database: Database) -> None:
+    with alert_client(database, alerts_enabled=False) as client:
+        engine: AlertEngine = client.app.state.alerts
+        prepare, chunks = engine._prepare, []
+
+        def counting(run_ids: list[str], *, session: Any) -> Any:
+            chunks.append(len(run_ids))
+            return prepare(run_ids, session=session)
+
+        engine._prepare = counting  # type: ignore[method-assign]
+        for dag in ("a", "b", "c"):
+            ingest(client, dag_run_events(dag, ok_tasks=0, state="COMPLETE")[1])
+        engine.observe([{"eventType": "START", "run": {"runId": "busy"}}])  # ingest is going on
+        assert engine.evaluate_queued(budget=60.0) == 3
+        assert chunks == [3]  # no cost known yet: one chunk (of up to 20)
+        assert engine._run_cost is not None and engine._run_cost > 0
+        for dag in ("d", "e", "f"):
+            ingest(client, dag_run_events(dag, ok_tasks=0, state="COMPLETE")[1])
+        engine._run_cost = 40.0  # as measured on a slow database: the credit pays for one run at a time
+        assert engine.evaluate_queued(budget=60.0) == 3
+        assert chunks == [3, 1, 1, 1]  # the pass checks its credit after each run, not after 20
+        assert _evaluated(database) == 6
