@@ -195,13 +195,9 @@ class AlertEngine:
             )
         began = time.perf_counter()
         # Small read chunks, so that a pass stops close to its budget; still one write for the pass.
-        judged = self._evaluate_from(self._queue, 20, write_chunk, until=began + budget, costed=True)
-        spent = time.perf_counter() - began
-        self._credit -= spent  # an overrun is paid back from the next passes' credit
-        if judged:
-            cost = spent / judged
-            self._run_cost = cost if self._run_cost is None else 0.7 * self._run_cost + 0.3 * cost
-        return done + judged
+        done += self._evaluate_from(self._queue, 20, write_chunk, until=began + budget, costed=True)
+        self._credit -= time.perf_counter() - began  # an overrun is paid back from the next passes' credit
+        return done
 
     def _evaluate_from(
         self,
@@ -217,8 +213,9 @@ class AlertEngine:
         ready: list[PreparedRun] = []
         while (until is None or time.perf_counter() < until) and not (resumed is not None and resumed()):
             size = chunk
-            if costed and until is not None and self._run_cost:  # as many as the credit left pays for (>= 1)
-                size = max(1, min(chunk, int((until - time.perf_counter()) / self._run_cost)))
+            if costed and until is not None:  # as many as the credit left pays for (>= 1; one while unknown)
+                left = until - time.perf_counter()
+                size = 1 if self._run_cost is None else max(1, min(chunk, int(left / self._run_cost)))
             run_ids: list[str] = []
             while len(run_ids) < size:
                 try:
@@ -227,10 +224,14 @@ class AlertEngine:
                     break
             if not run_ids:
                 break
+            read_began = time.perf_counter()
             try:
                 ready += self.database.read(lambda session, ids=run_ids: self._prepare(ids, session=session))  # type: ignore[misc]
             except Exception:
                 log.exception("reading %s runs for alerts failed; the sweep will retry them", len(run_ids))
+            if costed:
+                cost = (time.perf_counter() - read_began) / len(run_ids)
+                self._run_cost = cost if self._run_cost is None else 0.7 * self._run_cost + 0.3 * cost
             if len(ready) >= write_chunk:
                 done += self._write(ready)
                 ready = []

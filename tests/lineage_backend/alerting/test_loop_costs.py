@@ -113,11 +113,11 @@ def test_a_budgeted_pass_reads_only_the_runs_its_credit_pays_for(database: Datab
             ingest(client, dag_run_events(dag, ok_tasks=0, state="COMPLETE")[1])
         engine.observe([{"eventType": "START", "run": {"runId": "busy"}}])  # ingest is going on
         assert engine.evaluate_queued(budget=60.0) == 3
-        assert chunks == [3]  # no cost known yet: one chunk (of up to 20)
+        assert chunks == [1, 2]  # no cost known yet: one run, then as many as its measured cost allows
         assert engine._run_cost is not None and engine._run_cost > 0
         for dag in ("d", "e", "f"):
             ingest(client, dag_run_events(dag, ok_tasks=0, state="COMPLETE")[1])
-        engine._run_cost = 40.0  # as measured on a slow database: the credit pays for one run at a time
+        engine._run_cost = 1000.0  # as measured on a slow database: the credit pays for one run at a time
         assert engine.evaluate_queued(budget=60.0) == 3
-        assert chunks == [3, 1, 1, 1]  # the pass checks its credit after each run, not after 20
+        assert chunks == [1, 2, 1, 1, 1]  # the pass checks its credit after each run, not after 20
         assert _evaluated(database) == 6
