@@ -212,8 +212,9 @@ class Clients:
         for proc in self.procs:
             proc.start()
 
-    def measure(self, server_pids: list[int]) -> dict[str, Any]:
-        """Release the clients together; collect their reports and the CPU shares over the window."""
+    def measure(self, server_pids: list[int], probe: Any = None) -> dict[str, Any]:
+        """Release the clients together; collect their reports and the CPU shares over the window (`probe`: called
+        in the middle of the window, its answer is "probe")."""
         procs, readies, go, t0, results = self.procs, self.readies, self.go, self.t0, self.results
         warmup, duration = self.warmup, self.duration
         for ready in readies:
@@ -225,8 +226,14 @@ class Clients:
         cpu: dict[str, float] = {}
         sampler = threading.Thread(target=sample_cpu, args=(roots, t0.value + warmup, duration, cpu), daemon=True)
         sampler.start()
+        probed: list[Any] = []
+        prober = threading.Timer(
+            max(0.0, t0.value + warmup + duration / 2 - time.monotonic()), lambda: probed.append(probe and probe())
+        )
+        prober.start()
         reports = [results.get(timeout=warmup + duration + 300) for _ in procs]
         sampler.join(timeout=duration + 5)
+        prober.join(timeout=duration + 5)
         for proc in procs:
             proc.join(timeout=30)
         latencies = sorted(lat for report in reports for lat in report["latencies"])
@@ -242,7 +249,43 @@ class Clients:
             "others_cpu": cpu.get("others", float("nan")),
             "bench_cpu": cpu.get("ours", float("nan")),
             "whole_run": any(r["whole_run"] for r in reports),
+            "probe": probed[0] if probed else None,
         }
+
+
+def connections_by_worker(server_pid: int, port: int) -> list[int]:
+    """Established connections to `port` held by each worker process under `server_pid`, most first: with
+    several uvicorn workers the kernel hands each keep-alive connection to one of them, and all on one worker
+    (e.g. [4, 0]) runs that cell on one core."""
+    inodes: dict[int, int] = {}  # socket inode -> worker pid
+    workers = [int(c) for c in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    for worker in workers:
+        try:
+            for fd in Path(f"/proc/{worker}/fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes[int(target[8:-1])] = worker
+        except OSError:
+            continue
+    workers = sorted(set(inodes.values())) or [server_pid]  # not the resource tracker (no socket); 1 worker: itself
+    if workers == [server_pid]:
+        inodes = {}
+        for fd in Path(f"/proc/{server_pid}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes[int(target[8:-1])] = server_pid
+    counts = dict.fromkeys(workers, 0)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port, state, inode = int(fields[1].rsplit(":", 1)[1], 16), fields[3], int(fields[9])
+            if local_port == port and state == "01" and inode in inodes:  # 01: ESTABLISHED
+                counts[inodes[inode]] += 1
+    return sorted(counts.values(), reverse=True)
 
 
 def sample_cpu(roots: list[int], window_start: float, duration: float, out: dict[str, float]) -> None:
@@ -406,6 +449,7 @@ class Cell:
     acked: int = 0
     stored: int = 0
     whole_run: bool = False  # some client had no request inside the window: measured over its whole run
+    spread: list[int] = field(default_factory=list)  # connections per server worker, mid-window
     deadlocks: int = 0  # PostgreSQL "deadlock detected" errors in this cell's database (each one is retried)
     others_cpu: float = 0.0  # share of the machine's CPU used by other processes during the window
     bench_cpu: float = 0.0  # ... and by this cell's server, clients and PostgreSQL
@@ -457,12 +501,16 @@ def run_cell(cell: Cell, dbs: Databases, args: argparse.Namespace, log_dir: Path
         )
         with server:
             pids = [pid for pid in (server.pid, dbs.pg.postmaster_pid() if dbs.pg else None) if pid]
-            measured = clients.measure(pids)
+            server_pid = server.pid
+            measured = clients.measure(
+                pids, probe=lambda: connections_by_worker(server_pid, server.port) if server_pid else None
+            )
             if cell.kind == "flowlytics":
                 cell.backlog, cell.drain_s, cell.drain_cpu_s = drain_rollup_marks(url, pids)
         keys = ("events_per_s", "p50_ms", "p95_ms", "requests_in_window", "posted", "acked", "errors")
         for key in (*keys, "others_cpu", "bench_cpu", "whole_run"):
             setattr(cell, key, measured[key])
+        cell.spread = measured["probe"] or []
         cell.stored = stored_count(url, cell.kind)
         if cell.db == "postgresql" and dbs.pg is not None:
             cell.deadlocks = dbs.pg.count_log(url.rsplit("/", 1)[1], "deadlock detected")
@@ -781,7 +829,8 @@ def main(argv: list[str] | None = None) -> int:
                             f"{cell.events_per_s:9,.0f} events/s "
                             f"p50 {cell.p50_ms:6.1f} ms  p95 {cell.p95_ms:6.1f} ms  "
                             f"stored/acked/posted {cell.stored}/{cell.acked}/{cell.posted}  "
-                            f"CPU: bench {cell.bench_cpu:.0%} others {cell.others_cpu:.0%}"
+                            f"CPU: bench {cell.bench_cpu:.0%} others {cell.others_cpu:.0%}  "
+                            f"connections per worker {'+'.join(map(str, cell.spread)) or '?'}"
                             + (f"  deadlocks: {cell.deadlocks}" if cell.deadlocks else "")
                             + (f"  errors: {cell.errors[:2]}" if cell.errors else ""),
                             flush=True,

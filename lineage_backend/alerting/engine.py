@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -34,7 +34,7 @@ from lineage_backend.alerting.evaluate import (
     unevaluated_of,
     unevaluated_runs,
 )
-from lineage_backend.alerting.incidents import AlertContext
+from lineage_backend.alerting.incidents import OUTBOX_QUEUED, AlertContext
 from lineage_backend.anomaly.detector import AnomalyConfig
 from lineage_backend.db import Database
 from lineage_backend.graph.index import GraphIndex
@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 TERMINAL_EVENT_TYPES = ("COMPLETE", "FAIL", "ABORT")
 MAX_QUEUED = 100_000  # run ids per queue
 IDLE_SECONDS = 1.0  # no body ingested for this long: completed runs are judged without a budget
+# The outbox is read when a message this process queued may be due, when a known one falls due, and otherwise
+# this often (messages queued elsewhere: another worker's, a user's resolve, a dead sender's expired claim).
+OUTBOX_POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,11 @@ class AlertEngine:
         # Anomalies judged and not written yet ((run, metric) → direction): the runs judged after them, before
         # the write, must not take them into their baselines either.
         self._unwritten: dict[tuple[str, str], str] = {}
+        self._outbox_at = float("-inf")  # monotonic: when deliver() next reads the outbox
+        # Busy seconds per completed run as last measured (a moving average): a budgeted pass reads only as many
+        # runs as its credit pays for, so that one chunk (cold caches: a baseline read per run) cannot overrun
+        # the budget by a second while ingest goes on.
+        self._run_cost: float | None = None
 
     # Called by ingestion after its commit: never blocks, never raises.
     def observe(self, document: Any) -> None:
@@ -179,31 +187,51 @@ class AlertEngine:
         judging; and one commit for many runs). A run that fails here is retried by the sweep."""
         done = self._evaluate_from(self._urgent, chunk, write_chunk)
         if budget is None:
-            return done + self._evaluate_from(self._queue, chunk, write_chunk)
+            # Idle: the backlog at full speed, but only while ingest stays idle; once a body is ingested again
+            # the rest waits for the budgeted passes (a pass of a large backlog lasts many seconds).
+            began_at = time.monotonic()
+            return done + self._evaluate_from(
+                self._queue, chunk, write_chunk, resumed=lambda: self._observed_at > began_at
+            )
         began = time.perf_counter()
         # Small read chunks, so that a pass stops close to its budget; still one write for the pass.
-        done += self._evaluate_from(self._queue, 20, write_chunk, until=began + budget)
+        done += self._evaluate_from(self._queue, 20, write_chunk, until=began + budget, costed=True)
         self._credit -= time.perf_counter() - began  # an overrun is paid back from the next passes' credit
         return done
 
     def _evaluate_from(
-        self, source: queue.SimpleQueue[str], chunk: int, write_chunk: int, *, until: float | None = None
+        self,
+        source: queue.SimpleQueue[str],
+        chunk: int,
+        write_chunk: int,
+        *,
+        until: float | None = None,
+        resumed: Callable[[], bool] | None = None,
+        costed: bool = False,
     ) -> int:
         done = 0
         ready: list[PreparedRun] = []
-        while until is None or time.perf_counter() < until:
+        while (until is None or time.perf_counter() < until) and not (resumed is not None and resumed()):
+            size = chunk
+            if costed and until is not None:  # as many as the credit left pays for (>= 1; one while unknown)
+                left = until - time.perf_counter()
+                size = 1 if self._run_cost is None else max(1, min(chunk, int(left / self._run_cost)))
             run_ids: list[str] = []
-            while len(run_ids) < chunk:
+            while len(run_ids) < size:
                 try:
                     run_ids.append(source.get_nowait())
                 except queue.Empty:
                     break
             if not run_ids:
                 break
+            read_began = time.perf_counter()
             try:
                 ready += self.database.read(lambda session, ids=run_ids: self._prepare(ids, session=session))  # type: ignore[misc]
             except Exception:
                 log.exception("reading %s runs for alerts failed; the sweep will retry them", len(run_ids))
+            if costed:
+                cost = (time.perf_counter() - read_began) / len(run_ids)
+                self._run_cost = cost if self._run_cost is None else 0.7 * self._run_cost + 0.3 * cost
             if len(ready) >= write_chunk:
                 done += self._write(ready)
                 ready = []
@@ -214,8 +242,10 @@ class AlertEngine:
             return 0
         try:
             return self.database.run(
-                lambda session: apply_prepared(
-                    prepared, session=session, context=self.context, settings=self.settings.evaluation
+                self._noting_outbox(
+                    lambda session: apply_prepared(
+                        prepared, session=session, context=self.context, settings=self.settings.evaluation
+                    )
                 )
             )
         except Exception:
@@ -225,6 +255,18 @@ class AlertEngine:
             for item in prepared:
                 for verdict in item.verdicts:
                     self._unwritten.pop((item.run_uuid, verdict.metric), None)
+
+    def _noting_outbox(self, work: Callable[[Session], Any]) -> Callable[[Session], Any]:
+        """`work`, and when its transaction queued messages, the outbox is read at the next pass (a message whose
+        commit then fails costs one needless read)."""
+
+        def noted(session: Session) -> Any:
+            result = work(session)
+            if session.info.get(OUTBOX_QUEUED):
+                self._outbox_at = float("-inf")
+            return result
+
+        return noted
 
     def _prepare(self, run_ids: list[str], *, session: Session) -> list[PreparedRun]:
         found = []
@@ -261,8 +303,10 @@ class AlertEngine:
     def evaluate(self, run_id: str) -> bool:
         try:
             return self.database.run(
-                lambda session: evaluate_run(
-                    run_id, session=session, context=self.context, settings=self.settings.evaluation
+                self._noting_outbox(
+                    lambda session: evaluate_run(
+                        run_id, session=session, context=self.context, settings=self.settings.evaluation
+                    )
                 )
             )
         except Exception:
@@ -292,29 +336,41 @@ class AlertEngine:
         if "sla_missed" not in kinds and not (freshness and "anomaly" in kinds):
             return 0
         return self.database.run(
-            lambda session: evaluate_absences(
-                session=session,
-                context=self.context,
-                settings=self.settings.evaluation,
-                now=moment,
-                freshness=freshness,
+            self._noting_outbox(
+                lambda session: evaluate_absences(
+                    session=session,
+                    context=self.context,
+                    settings=self.settings.evaluation,
+                    now=moment,
+                    freshness=freshness,
+                )
             )
         )
 
     def deliver(self) -> int:
+        """Send what is due. The outbox is read only when something may be due (see OUTBOX_POLL_SECONDS): a
+        pass under ingest does not pay a read for an outbox that is empty or holds only later retries."""
+        monotonic_now = time.monotonic()
+        if monotonic_now < self._outbox_at:
+            return 0
         now = datetime.now(timezone.utc)
-        due = self.database.read(
+        soonest = self.database.read(
             lambda session: session.execute(
-                select(func.count()).where(
+                select(func.min(AlertOutbox.next_attempt_at)).where(
                     AlertOutbox.delivered_at.is_(None),
                     AlertOutbox.gave_up_at.is_(None),
-                    AlertOutbox.next_attempt_at <= now,
                     or_(AlertOutbox.claimed_until.is_(None), AlertOutbox.claimed_until < now),
                 )
             ).scalar()
         )
-        if not due:
-            return 0  # a read, not a write transaction, when there is nothing to send (SQLite has one writer)
+        if soonest is not None and soonest.tzinfo is None:
+            soonest = soonest.replace(tzinfo=timezone.utc)
+        if soonest is None or soonest > now:
+            # A read, not a write transaction, when there is nothing to send (SQLite has one writer).
+            wait = OUTBOX_POLL_SECONDS if soonest is None else (soonest - now).total_seconds()
+            self._outbox_at = monotonic_now + min(OUTBOX_POLL_SECONDS, wait)
+            return 0
+        self._outbox_at = float("-inf")  # sent now; retries and what came meanwhile: read again next pass
         return deliver_due(
             self.database, worker=self.worker, lease=self.settings.lease, smtp_url=self.settings.smtp_url
         )

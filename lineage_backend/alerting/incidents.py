@@ -267,6 +267,15 @@ def silenced(rule: AlertRule, subject: str, now: datetime, *, session: Session) 
     return f"{what} (silence #{found.id}{': ' + found.reason if found.reason else ''})"
 
 
+OUTBOX_QUEUED = "flowlytics_outbox_queued"  # session.info key: this transaction queued messages
+
+
+def note_queued(session: Session) -> None:
+    """Mark the transaction as having queued messages: the alert loop then looks at the outbox at its next pass
+    instead of waiting for its poll (engine.OUTBOX_POLL_SECONDS)."""
+    session.info[OUTBOX_QUEUED] = True
+
+
 def enqueue(
     incident: Incident, rule: AlertRule, kind: str, *, owners: set[str], session: Session, due: datetime
 ) -> list[int]:
@@ -293,6 +302,7 @@ def enqueue(
             for channel_id in sorted(channel_ids)
         ],
     )
+    note_queued(session)
     timeline(
         session,
         incident.id,
@@ -337,6 +347,7 @@ def resolve(incident: Incident, *, session: Session, at: datetime, actor: str, r
                 for channel_id in sorted(set(opened_channels))
             ],
         )
+        note_queued(session)
     # Incidents grouped under this one were waiting on it: they close with it.
     for child in session.execute(
         select(Incident).where(Incident.parent_incident_id == incident.id, Incident.open_key.is_not(None))
