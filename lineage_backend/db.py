@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -14,6 +15,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
+
+from lineage_backend.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,8 +36,22 @@ def sqlite_busy_timeout_ms() -> int:
     return int(os.environ.get("FLOWLYTICS_SQLITE_BUSY_TIMEOUT_MS") or SQLITE_BUSY_TIMEOUT_MS)
 
 
+# JSON `->` (the rollup recount reads facet paths with it) arrived in SQLite 3.38.
+MIN_SQLITE_VERSION = (3, 38, 0)
+
+
+def check_sqlite_version(version: tuple[int, int, int] = sqlite3.sqlite_version_info) -> None:
+    if tuple(version) < MIN_SQLITE_VERSION:
+        found, needed = ".".join(map(str, version)), ".".join(map(str, MIN_SQLITE_VERSION))
+        raise ConfigurationError(
+            f"Flowlytics needs SQLite {needed} or newer; this Python's sqlite3 module uses SQLite {found}. "
+            "Use a Python built against a newer SQLite (Debian 12 and Airflow's images have 3.40), or PostgreSQL."
+        )
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
+        check_sqlite_version()
         busy_timeout_ms = sqlite_busy_timeout_ms()
         engine = create_engine(url, connect_args={"timeout": busy_timeout_ms / 1000}, **kwargs)
         configure_sqlite(engine, busy_timeout_ms)
