@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 import synthetic
-from benchlib import PostgresCluster, ServerProcess, free_port
+from benchlib import PostgresCluster, ServerProcess, free_port, tree_ticks
 from sqlalchemy import func, select, text
 
 from lineage_backend.analytics.buckets import bucket_start
@@ -116,9 +116,8 @@ def naive(database: Database, start: datetime, end: datetime, granularity: str) 
 
 
 def server_cpu_seconds(pid: int) -> float:
-    """The process's user + system CPU time (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of the server and its worker processes."""
+    return tree_ticks([pid]) / os.sysconf("SC_CLK_TCK")
 
 
 def wait_until_idle(pid: int, timeout: float = 300.0) -> float:
