@@ -163,23 +163,35 @@ MEASURES = ("runs", "duration_count", "duration_sum", "rows_read", "rows_written
 FLOAT_MEASURES = ("cost_estimated", "cost_billed")
 
 
-def contributions(fact: RunFact) -> dict[RollupKey, dict[str, Any]]:
-    """What one run adds to each rollup grain."""
-    figures: dict[str, Any] = {
-        "runs": 1,
-        "duration_count": 1 if fact.duration_seconds is not None else 0,
-        "duration_sum": fact.duration_seconds or 0.0,
-        "rows_read": fact.rows_read,
-        "rows_written": fact.rows_written,
-        "dq_errors": fact.dq_errors,
-        "cost_estimated": fact.cost_estimated,
-        "cost_billed": fact.cost_billed,
-        "sketch": {bucket_key(fact.duration_seconds): 1} if fact.duration_seconds is not None else {},
-    }
+FIGURES = (*MEASURES, *FLOAT_MEASURES)
+
+
+def rollup_keys(fact: RunFact) -> tuple[RollupKey, RollupKey, RollupKey]:
+    """The rollup rows a run counts in: its hour and job, its day and DAG, its day over all DAGs."""
     rest = (fact.env_key, fact.trigger_type, fact.state)
     day = bucket_start(fact.bucket_hour, "day")
-    return {
-        ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.dag_namespace, fact.job_id, *rest): figures,
-        ("day", day, fact.level, fact.dag_key, fact.dag_namespace, NO_JOB, *rest): figures,
-        ("dayall", day, fact.level, ALL_DAGS, ALL_DAGS, NO_JOB, *rest): figures,
-    }
+    return (
+        ("hour", fact.bucket_hour, fact.level, fact.dag_key, fact.dag_namespace, fact.job_id, *rest),
+        ("day", day, fact.level, fact.dag_key, fact.dag_namespace, NO_JOB, *rest),
+        ("dayall", day, fact.level, ALL_DAGS, ALL_DAGS, NO_JOB, *rest),
+    )
+
+
+def figures(fact: RunFact) -> tuple[float, ...]:
+    """What one run adds to each of its rollup rows, in FIGURES order (its duration sketch: `duration_bucket`)."""
+    duration = fact.duration_seconds
+    return (
+        1,
+        0 if duration is None else 1,
+        duration or 0.0,
+        fact.rows_read,
+        fact.rows_written,
+        fact.dq_errors,
+        fact.cost_estimated,
+        fact.cost_billed,
+    )
+
+
+def duration_bucket(fact: RunFact) -> str | None:
+    """The duration sketch bucket a run adds one to, or None while it has no duration."""
+    return bucket_key(fact.duration_seconds) if fact.duration_seconds is not None else None

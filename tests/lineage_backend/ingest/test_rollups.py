@@ -389,3 +389,30 @@ def test_migration_0007_splits_day_rollups_by_namespace_and_keeps_those_of_delet
     facts = database.read(lambda s: s.execute(select(RunFact.dag_key, RunFact.dag_namespace)).all())
     assert len(facts) == kept
     assert {namespace for dag, namespace in facts if dag} == {"airflow", "there"}
+
+
+def test_the_sketch_merge_adds_bucket_by_bucket_and_drops_buckets_that_reach_zero(database: Database) -> None:
+    """The upsert's SQL merge, bucket by bucket against a Python sum: negative and zero keys, the zero-duration
+    bucket, a delta without a sketch (counts only), a bucket withdrawn to zero and one added afresh."""
+    from lineage_backend.ingest.rollups import apply_deltas
+
+    key = ("hour", datetime(2026, 1, 5, 3, tzinfo=timezone.utc), "task", "dag", "ns", 7, "ns:ns", "", "COMPLETED")
+    zero = {"runs": 0, "duration_count": 0, "duration_sum": 0.0, "rows_read": 0, "rows_written": 0, "dq_errors": 0}
+    steps = [
+        {"-3": 2, "0": 1, "z": 4, "117": 1},
+        {},  # counts only: the sketch is left as it is
+        {"-3": -2, "5": 3},
+        {"z": -4, "117": 2, "-40": 1},
+        {"0": -1, "5": -3, "-40": -1, "117": -3},
+    ]
+    expected: dict[str, int] = {}
+    for step in steps:
+        delta = zero | {"runs": 1, "cost_estimated": 0.0, "cost_billed": 0.0, "sketch": step}
+        database.run(lambda s, delta=delta: apply_deltas({key: delta}, session=s))
+        for bucket, count in step.items():
+            expected[bucket] = expected.get(bucket, 0) + count
+        expected = {bucket: count for bucket, count in expected.items() if count}
+        stored = database.read(lambda s: s.execute(select(RunRollup.sketch, RunRollup.runs)).one())
+        assert {k: int(v) for k, v in stored.sketch.items()} == expected
+    assert stored.runs == len(steps)
+    assert stored.sketch == {}
