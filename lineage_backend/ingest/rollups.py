@@ -1,14 +1,17 @@
 """Rollup maintenance, deferred and batched.
 
-Ingestion only marks the runs it changed (`flowlytics_run.rollup_pending`, set in the UPDATE it writes
-anyway). `flush_pending_rollups` claims marked runs (a background thread of every API process, and every
-analytics read first: the read barrier), derives each run's facts afresh and compares them with the facts
-stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old contribution is
-subtracted and the new one added. Claimed run rows stay locked until the recount commits (PostgreSQL:
-`FOR UPDATE SKIP LOCKED`, so flushers of several workers and replicas take disjoint runs; SQLite has one
-writer), and rollup rows are locked in key order, so nothing is counted twice and nothing deadlocks. An
-ingest that touches a run being recounted waits for that commit and marks it again. Replays and shuffled
-deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
+Ingestion only marks the runs it changed: it inserts their ids into `flowlytics_rollup_queue` (migration
+0009) after its UPDATE of their rows, in the same transaction. `flush_pending_rollups` claims queued runs (a
+background thread of every API process, and every analytics read first: the read barrier), derives each
+run's facts afresh and compares them with the facts stored at its last count (`flowlytics_run_fact`). Only a
+change moves the rollups: the old contribution is subtracted and the new one added. The claim locks the
+queue rows (PostgreSQL: `FOR UPDATE`) and the run rows (`FOR NO KEY UPDATE`), both `SKIP LOCKED`, so
+flushers of several workers and replicas take disjoint runs (SQLite has one writer); the locks last until
+the recount commits, and rollup rows are locked in key order, so nothing is counted twice and nothing
+deadlocks. A recount clears its marks by deleting the queue rows: the wide run rows are not written. An
+ingest that touches a run being recounted waits for that commit on the run's row, and only then inserts
+its mark again (the recount's delete is committed by then), so the change is recounted next pass.
+Replays and shuffled deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from dataclasses import fields
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, String, Table, and_, delete, literal_column, or_, select, update
+from sqlalchemy import String, Table, and_, delete, exists, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -33,7 +36,7 @@ from lineage_backend.analytics.facts import (
     dq_failed_rows,
 )
 from lineage_backend.analytics.sketch import add_into
-from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
+from lineage_backend.store.models import Job, RollupQueue, Run, RunDataset, RunRollup
 from lineage_backend.store.models import RunFact as RunFactRow
 from lineage_backend.store.types import UtcDateTime
 
@@ -42,6 +45,7 @@ JOB: Table = Job.__table__  # type: ignore[assignment]
 RUN_DATASET: Table = RunDataset.__table__  # type: ignore[assignment]
 FACT: Table = RunFactRow.__table__  # type: ignore[assignment]
 ROLLUP: Table = RunRollup.__table__  # type: ignore[assignment]
+QUEUE: Table = RollupQueue.__table__  # type: ignore[assignment]
 
 CHUNK = 400
 KEY_COLUMNS = (
@@ -360,17 +364,39 @@ def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, c
 FLUSH_LIMIT = 500  # runs per recount transaction: a few statements each, a few hundred ms of CPU at most
 
 
-# `WHERE rollup_pending` as the partial index ix_flowlytics_run_rollup_pending states it: SQLite uses a partial
-# index only when the query holds the index's WHERE term as written. Untyped on purpose: a Boolean-typed
-# expression is rendered `= 1` on SQLite, and that made every probe and claim scan the whole run table.
-PENDING: ColumnElement[Any] = literal_column("flowlytics_run.rollup_pending")
+# Queue statements for the driver, the id list one parameter (see _IN_IDS). SQLite needs the `WHERE true` to
+# tell the upsert's ON CONFLICT from a join's ON.
+_MARK = {
+    "sqlite": "INSERT INTO flowlytics_rollup_queue (run_uuid) SELECT value FROM json_each(?) WHERE true "
+    "ON CONFLICT (run_uuid) DO NOTHING",
+    "postgresql": "INSERT INTO flowlytics_rollup_queue (run_uuid) SELECT unnest(CAST(%s AS varchar[])) "
+    "ON CONFLICT (run_uuid) DO NOTHING",
+}
+# Marks of runs recounted, and of the batch tops recounted along: a top's mark that another flusher holds
+# (it claimed the top and skipped it, its row being ours) is left to that flusher, never waited for (the
+# barrier would wait in a circle with it); it recounts the top once more, which changes nothing.
+_UNMARK = {
+    "sqlite": f"DELETE FROM flowlytics_rollup_queue WHERE run_uuid {_IN_IDS['sqlite']}",
+    "postgresql": "DELETE FROM flowlytics_rollup_queue WHERE run_uuid IN (SELECT run_uuid FROM "
+    f"flowlytics_rollup_queue WHERE run_uuid {_IN_IDS['postgresql']} FOR UPDATE SKIP LOCKED)",
+}
+
+
+def mark_pending(run_uuids: Collection[str], *, session: Session) -> None:
+    """Queue runs for their recount (one statement; runs already queued stay as they are). Call it after
+    the UPDATE of the runs' rows, in the same transaction: see the module's docstring."""
+    if not run_uuids:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    connection.exec_driver_sql(_MARK[dialect.name], (_ids(dialect, sorted(run_uuids)),))
 
 
 def any_pending(*, session: Session, run_uuids: Collection[str] | None = None) -> bool:
-    """Whether some run awaits its recount (one index probe): the read barrier's cheap check."""
-    query = select(RUN.c.run_uuid).where(PENDING)
+    """Whether some run awaits its recount (one probe of the queue's key): the read barrier's cheap check."""
+    query = select(QUEUE.c.run_uuid)
     if run_uuids is not None:
-        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
+        query = query.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
     return session.execute(query.limit(1)).first() is not None
 
 
@@ -382,20 +408,31 @@ def flush_pending_rollups(
     wait: bool = False,
     run_uuids: Collection[str] | None = None,
 ) -> int:
-    """Recount up to `limit` marked runs into the rollups and clear their marks; never commits. Returns
-    how many runs were claimed (fewer than `limit`: none was left, as far as this transaction could see).
+    """Recount up to `limit` queued runs into the rollups and clear their marks; never commits. Returns how
+    many marks were claimed, of runs recounted and of runs gone (fewer than `limit`: none was left, as far as
+    this transaction could see).
 
-    `wait`: on PostgreSQL, wait for runs that another transaction holds (a concurrent flush, an ingest)
-    instead of skipping them: the read barrier needs those counted (or known to be counted) before it
-    reads. `run_uuids`: only these runs (a read about one run). Runs that retention deleted in the
-    meantime lost their mark with their row: what they counted stays in the rollups."""
-    query = select(*_run_columns(session)).where(PENDING)
+    `wait`: on PostgreSQL, wait for marks and runs that another transaction holds (a concurrent flush, an
+    ingest) instead of skipping them: the read barrier needs those counted (or known to be counted) before
+    it reads. `run_uuids`: only these runs (a read about one run). Marks of runs that retention deleted are
+    dropped: what those runs counted stays in the rollups."""
+    # The queue rows and their runs in one statement, in run_uuid order: a mark whose run another
+    # transaction holds (an ingest writing it) is skipped with its run and stays queued.
+    query = select(*_run_columns(session)).select_from(QUEUE.join(RUN, RUN.c.run_uuid == QUEUE.c.run_uuid))
     if run_uuids is not None:
-        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
-    query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait, key_share=True)
+        query = query.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
+    query = query.order_by(QUEUE.c.run_uuid).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        # The mark is deleted at the end (FOR UPDATE), the run only read (FOR NO KEY UPDATE: ingest's
+        # run-dataset inserts, which take KEY SHARE on the run for their foreign key, go on meanwhile).
+        skip = "" if wait else " SKIP LOCKED"
+        query = query.suffix_with(
+            f"FOR UPDATE OF flowlytics_rollup_queue{skip} FOR NO KEY UPDATE OF flowlytics_run{skip}"
+        )
     runs = {row.run_uuid: _run_dict(row) for row in session.execute(query)}
+    gone = _drop_marks_of_deleted_runs(run_uuids, session=session) if len(runs) < limit else 0
     if not runs:
-        return 0
+        return gone
     # A task's figures are part of its DAG run's: the batch tops of the claimed runs are recounted too, under
     # their lock. Skipped when another transaction holds one (no waiting in a circle): its runs stay marked
     # and come back next pass. The barrier waits instead (PostgreSQL resolves a rare deadlock by a retry).
@@ -418,9 +455,21 @@ def flush_pending_rollups(
             existing.update(session.execute(select(RUN.c.run_uuid).where(RUN.c.run_uuid.in_(chunk))).scalars())
         unreached &= existing
     done = [uuid for uuid, run in runs.items() if run["batch_run_uuid"] not in unreached] + sorted(held)
-    for chunk in _chunks(sorted(done)):
-        session.execute(update(RUN).where(RUN.c.run_uuid.in_(chunk), PENDING).values(rollup_pending=False))
-    return len(runs)
+    if done:
+        connection = session.connection()
+        connection.exec_driver_sql(_UNMARK[connection.dialect.name], (_ids(connection.dialect, sorted(done)),))
+    return len(runs) + gone
+
+
+def _drop_marks_of_deleted_runs(run_uuids: Collection[str] | None, *, session: Session) -> int:
+    """Delete queued marks whose run is gone (retention deleted it while a flusher held its mark); marks
+    that another transaction holds are its own to drop. Only after a claim that came short: the queue is
+    small then, and this reads all of it (or the marks of `run_uuids`)."""
+    orphans = select(QUEUE.c.run_uuid).where(~exists().where(RUN.c.run_uuid == QUEUE.c.run_uuid))
+    if run_uuids is not None:
+        orphans = orphans.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
+    result = session.execute(delete(QUEUE).where(QUEUE.c.run_uuid.in_(orphans.with_for_update(skip_locked=True))))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
@@ -510,10 +559,10 @@ def rebuild_rollups(
     """Recount every stored run from scratch (after a migration, or a change of the rate card). Rollups of
     runs that retention deleted are kept: only the buckets of stored runs are recounted. Pending marks are
     cleared first (every run is recounted here); a run an ingest marks meanwhile is recounted again later.
-    `clear_marks=False`: for migrations before 0008, whose runs have no marks yet."""
+    `clear_marks=False`: for migrations before 0009, which have no queue table yet (nor marks, before 0008)."""
     count = 0
     if clear_marks:
-        session.execute(update(RUN).where(PENDING).values(rollup_pending=False))
+        session.execute(delete(QUEUE))
     session.execute(delete(FACT))
     # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
     after: tuple[Any, str] | None = None

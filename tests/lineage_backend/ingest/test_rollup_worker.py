@@ -23,7 +23,7 @@ from lineage_backend.ingest.parse import parse_event
 from lineage_backend.ingest.rollup_worker import RollupMaintainer
 from lineage_backend.ingest.rollups import any_pending, flush_pending_rollups, rebuild_rollups
 from lineage_backend.services.retention import clean
-from lineage_backend.store.models import Run, RunFact
+from lineage_backend.store.models import RollupQueue, Run, RunFact
 from tests.conftest import INGEST, READ, make_settings
 from tests.lineage_backend.events import run_event
 from tests.lineage_backend.ingest.test_rollups import (
@@ -41,7 +41,7 @@ HANG_GUARD_SECONDS = 120.0
 
 
 def pending(database: Database) -> int:
-    query = select(func.count()).select_from(Run).where(Run.rollup_pending.is_(True))
+    query = select(func.count()).select_from(RollupQueue)
     return int(database.read(lambda s: s.execute(query).scalar_one()))
 
 
@@ -392,15 +392,19 @@ def test_a_dag_runs_rows_and_dq_errors_are_its_tasks_as_batch_health_counts_them
     assert stored(database) == before
 
 
-def test_the_probe_and_the_claim_use_the_partial_index_on_sqlite(sqlite_database: Database) -> None:
-    """SQLite uses a partial index only for the WHERE term it was declared with (`rollup_pending`, not
-    `rollup_pending = 1`): without it, every barrier probe and every claim scans the whole run table (1M runs:
-    160 to 400 ms per analytics request)."""
-    store_only(sqlite_database, workload(random.Random(5), dags=2)[:20])
+def test_the_probe_and_the_claim_use_the_queues_key_and_never_scan_the_runs_on_sqlite(
+    sqlite_database: Database,
+) -> None:
+    """The barrier probes the queue before every analytics read, and the recount claims from it: both must
+    go by the queue's primary key and reach runs by theirs, never scan the run table (1M runs: 160 to 400 ms
+    per analytics request, as a partial index that SQLite did not use once cost)."""
+    events = workload(random.Random(5), dags=2)[:20]
+    store_only(sqlite_database, events)
+    some_run = events[0]["run"]["runId"]
     statements: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if "rollup_pending" in statement and not executemany:
+        if "flowlytics_rollup_queue" in statement and statement.lstrip().upper().startswith("SELECT"):
             statements.append((statement, parameters))
 
     from sqlalchemy import event
@@ -408,14 +412,26 @@ def test_the_probe_and_the_claim_use_the_partial_index_on_sqlite(sqlite_database
     event.listen(sqlite_database.engine, "before_cursor_execute", capture)
     try:
         assert sqlite_database.read(lambda s: any_pending(session=s))
-        sqlite_database.run(lambda s: flush_pending_rollups(session=s, cost_rates=RATES))
+        assert sqlite_database.read(lambda s: any_pending(session=s, run_uuids=[some_run]))
+        assert sqlite_database.run(lambda s: flush_pending_rollups(session=s, cost_rates=RATES)) > 0
     finally:
         event.remove(sqlite_database.engine, "before_cursor_execute", capture)
-    probes = [(sql, params) for sql, params in statements if "WHERE flowlytics_run.rollup_pending" in sql]
-    assert len(probes) >= 2, statements  # the probe and the claim
+    probes = [(sql, params) for sql, params in statements if "JOIN" not in sql]
+    claims = [(sql, params) for sql, params in statements if "JOIN flowlytics_run" in sql]
+    assert len(probes) == 2 and len(claims) == 1, statements
     with sqlite_database.engine.connect() as connection:
+
+        def plan(sql: str, params: Any) -> list[str]:
+            return [str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+
         for sql, params in probes:
-            if not sql.lstrip().upper().startswith("SELECT"):
-                continue
-            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-            assert "ix_flowlytics_run_rollup_pending" in plan, (sql, plan)
+            steps = plan(sql, params)
+            assert not any("flowlytics_run " in f"{step} " for step in steps), (sql, steps)
+        assert any("USING COVERING INDEX sqlite_autoindex_flowlytics_rollup_queue" in step for step in plan(*probes[1]))
+        steps = plan(*claims[0])
+        # The queue read in key order (no sort of the claim), each run found by its key.
+        assert steps[0].startswith("SCAN flowlytics_rollup_queue"), steps
+        assert not any(step.startswith("SCAN flowlytics_run") or "TEMP B-TREE" in step for step in steps), steps
+        assert any(
+            step.startswith("SEARCH flowlytics_run USING INDEX sqlite_autoindex_flowlytics_run") for step in steps
+        )
