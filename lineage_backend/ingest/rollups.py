@@ -423,8 +423,9 @@ def flush_pending_rollups(
         query = query.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
     query = query.order_by(QUEUE.c.run_uuid).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        # The mark is deleted at the end (FOR UPDATE), the run only read (FOR NO KEY UPDATE: ingest's
-        # run-dataset inserts, which take KEY SHARE on the run for their foreign key, go on meanwhile).
+        # The mark is deleted at the end (FOR UPDATE). The run is not written, but an ingest writing it must
+        # wait for the recount (FOR NO KEY UPDATE: run-dataset inserts, whose foreign-key checks take KEY
+        # SHARE, need not).
         skip = "" if wait else " SKIP LOCKED"
         query = query.suffix_with(
             f"FOR UPDATE OF flowlytics_rollup_queue{skip} FOR NO KEY UPDATE OF flowlytics_run{skip}"
