@@ -5,7 +5,7 @@ Ingestion only marks the runs it changed: it inserts their ids into `flowlytics_
 background thread of every API process, and every analytics read first: the read barrier), derives each
 run's facts afresh and compares them with the facts stored at its last count (`flowlytics_run_fact`). Only a
 change moves the rollups: the old contribution is subtracted and the new one added. The claim locks the
-queue rows (PostgreSQL: `FOR UPDATE`) and the run rows (`FOR NO KEY UPDATE`), both `SKIP LOCKED`, so
+queue rows (PostgreSQL: `FOR UPDATE`), then their run rows (`FOR NO KEY UPDATE`), both `SKIP LOCKED`, so
 flushers of several workers and replicas take disjoint runs (SQLite has one writer); the locks last until
 the recount commits, and rollup rows are locked in key order, so nothing is counted twice and nothing
 deadlocks. A recount clears its marks by deleting the queue rows: the wide run rows are not written. An
@@ -22,7 +22,8 @@ from dataclasses import fields
 from typing import Any
 
 import orjson
-from sqlalchemy import String, Table, and_, delete, exists, literal_column, or_, select
+from sqlalchemy import String, Table, and_, any_, delete, exists, literal, literal_column, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from lineage_backend.analytics.cost import CostRates
@@ -409,44 +410,36 @@ def flush_pending_rollups(
     run_uuids: Collection[str] | None = None,
 ) -> int:
     """Recount up to `limit` queued runs into the rollups and clear their marks; never commits. Returns how
-    many marks were claimed, of runs recounted and of runs gone (fewer than `limit`: none was left, as far as
-    this transaction could see).
+    many marks were claimed (fewer than `limit`: none was left, as far as this transaction could see).
 
     `wait`: on PostgreSQL, wait for marks and runs that another transaction holds (a concurrent flush, an
     ingest) instead of skipping them: the read barrier needs those counted (or known to be counted) before
     it reads. `run_uuids`: only these runs (a read about one run). Marks of runs that retention deleted are
     dropped: what those runs counted stays in the rollups."""
-    # The queue rows and their runs in one statement, in run_uuid order: a mark whose run another
-    # transaction holds (an ingest writing it) is skipped with its run and stays queued.
-    query = select(*_run_columns(session)).select_from(QUEUE.join(RUN, RUN.c.run_uuid == QUEUE.c.run_uuid))
+    # The marks first, in run_uuid order (PostgreSQL: FOR UPDATE, they are deleted at the end), then their
+    # runs by key: two statements that each read only what they claim (a join of the two was planned as a
+    # merge join that walked the run table's whole key index).
+    claim = select(QUEUE.c.run_uuid)
     if run_uuids is not None:
-        query = query.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
-    query = query.order_by(QUEUE.c.run_uuid).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # The mark is deleted at the end (FOR UPDATE). The run is not written, but an ingest writing it must
-        # wait for the recount (FOR NO KEY UPDATE: run-dataset inserts, whose foreign-key checks take KEY
-        # SHARE, need not).
-        skip = "" if wait else " SKIP LOCKED"
-        query = query.suffix_with(
-            f"FOR UPDATE OF flowlytics_rollup_queue{skip} FOR NO KEY UPDATE OF flowlytics_run{skip}"
+        claim = claim.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
+    claim = claim.order_by(QUEUE.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait)
+    marks = session.execute(claim).scalars().all()
+    if not marks:
+        return 0
+    # A run another transaction holds (an ingest writing it) is skipped and keeps its mark.
+    runs = _lock_runs(marks, wait=wait, session=session)
+    if missing := sorted(set(marks) - set(runs)):
+        # Runs gone (retention deleted them while a recount held their marks): their marks go too.
+        session.execute(
+            delete(QUEUE).where(QUEUE.c.run_uuid.in_(missing), ~exists().where(RUN.c.run_uuid == QUEUE.c.run_uuid))
         )
-    runs = {row.run_uuid: _run_dict(row) for row in session.execute(query)}
-    gone = _drop_marks_of_deleted_runs(run_uuids, session=session) if len(runs) < limit else 0
     if not runs:
-        return gone
+        return len(marks)
     # A task's figures are part of its DAG run's: the batch tops of the claimed runs are recounted too, under
     # their lock. Skipped when another transaction holds one (no waiting in a circle): its runs stay marked
     # and come back next pass. The barrier waits instead (PostgreSQL resolves a rare deadlock by a retry).
     tops = {run["batch_run_uuid"] for uuid, run in runs.items() if run["batch_run_uuid"] not in (None, uuid)}
-    held: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(tops - set(runs))):
-        rows = session.execute(
-            select(*_run_columns(session))
-            .where(RUN.c.run_uuid.in_(chunk))
-            .order_by(RUN.c.run_uuid)
-            .with_for_update(skip_locked=not wait, key_share=True)
-        )
-        held.update({row.run_uuid: _run_dict(row) for row in rows})
+    held = _lock_runs(sorted(tops - set(runs)), wait=wait, session=session)
     unreached = tops - set(runs) - set(held)
     update_rollups({**runs, **held}, session=session, cost_rates=cost_rates)
     # A top that was gone (retention) is not waited for: only tops held by someone else keep marks.
@@ -459,18 +452,30 @@ def flush_pending_rollups(
     if done:
         connection = session.connection()
         connection.exec_driver_sql(_UNMARK[connection.dialect.name], (_ids(connection.dialect, sorted(done)),))
-    return len(runs) + gone
+    return len(marks)
 
 
-def _drop_marks_of_deleted_runs(run_uuids: Collection[str] | None, *, session: Session) -> int:
-    """Delete queued marks whose run is gone (retention deleted it while a flusher held its mark); marks
-    that another transaction holds are its own to drop. Only after a claim that came short: the queue is
-    small then, and this reads all of it (or the marks of `run_uuids`)."""
-    orphans = select(QUEUE.c.run_uuid).where(~exists().where(RUN.c.run_uuid == QUEUE.c.run_uuid))
-    if run_uuids is not None:
-        orphans = orphans.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
-    result = session.execute(delete(QUEUE).where(QUEUE.c.run_uuid.in_(orphans.with_for_update(skip_locked=True))))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+def _lock_runs(run_uuids: Sequence[str], *, wait: bool, session: Session) -> dict[str, dict[str, Any]]:
+    """Read runs for their recount (`_run_columns`) and lock them, in run_uuid order: PostgreSQL `FOR NO KEY
+    UPDATE` (an ingest writing the run waits for the recount; run-dataset inserts, whose foreign-key checks
+    take KEY SHARE, need not), `SKIP LOCKED` unless `wait`. Runs skipped or gone are left out."""
+    if not run_uuids:
+        return {}
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    runs: dict[str, dict[str, Any]] = {}
+    # PostgreSQL: one statement, the ids one array parameter; SQLite: chunks of bound ids.
+    for chunk in [run_uuids] if on_postgresql else _chunks(run_uuids):
+        ids = (
+            RUN.c.run_uuid == any_(literal(list(chunk), ARRAY(String))) if on_postgresql else RUN.c.run_uuid.in_(chunk)
+        )
+        rows = session.execute(
+            select(*_run_columns(session))
+            .where(ids)
+            .order_by(RUN.c.run_uuid)
+            .with_for_update(skip_locked=not wait, key_share=True)
+        )
+        runs.update({row.run_uuid: _run_dict(row) for row in rows})
+    return runs
 
 
 def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
