@@ -132,7 +132,7 @@ class RollupQueue(Base):
     """Runs awaiting their rollup recount (migration 0009): ingestion inserts the runs it changed, the recount
     (ingest.rollups.flush_pending_rollups) deletes those it counted. A table of its own, not a run column:
     clearing a mark is then a delete of a narrow row, not a new version of the wide run row. No foreign key:
-    retention deletes runs (and their marks) without waiting on it."""
+    retention deletes runs whatever their marks (a mark left behind is dropped by the recount)."""
 
     __tablename__ = "flowlytics_rollup_queue"
 
