@@ -159,8 +159,8 @@ def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[s
     connection = session.connection()
     dialect = connection.dialect
     # One statement, the ids one parameter (_IN_IDS): its text never changes, so the driver prepares it and
-    # PostgreSQL's generic plan goes by the run-dataset key. An IN list of 400 bound ids, once prepared, got a
-    # generic plan that compared every row with each id in turn (twice the time at 10,000 run-dataset rows).
+    # PostgreSQL's generic plan for it is fine. An IN list of 400 bound ids, once psycopg prepared it, took twice
+    # as long (most likely a generic plan comparing each row with every parameter; docs/benchmarks.md).
     read = (
         f"SELECT run_uuid, direction, row_count, {_FAILED_ASSERTIONS[dialect.name]} FROM flowlytics_run_dataset "
         f"WHERE run_uuid {_IN_IDS[dialect.name]}"
