@@ -410,12 +410,20 @@ def drain_rollup_marks(url: str, pids: list[int], timeout: float = 300.0) -> tup
 
     ticks = os.sysconf("SC_CLK_TCK")
     engine = make_engine(url)
-    query = text("SELECT count(*) FROM flowlytics_run WHERE rollup_pending")
+    # The queue table (migration 0009); the run column of 0008 for code before it; neither: no marks.
+    queries = [
+        text("SELECT count(*) FROM flowlytics_rollup_queue"),
+        text("SELECT count(*) FROM flowlytics_run WHERE rollup_pending"),
+    ]
     try:
         with engine.connect() as connection:
-            try:
-                backlog = int(connection.execute(query).scalar_one())
-            except Exception:  # code from before the deferral: no marks
+            for query in queries:
+                try:
+                    backlog = int(connection.execute(query).scalar_one())
+                    break
+                except Exception:
+                    connection.rollback()
+            else:  # code from before the deferral
                 return 0, 0.0, 0.0
             connection.rollback()
             began, cpu0 = time.monotonic(), tree_ticks(pids)

@@ -39,6 +39,7 @@ from lineage_backend.ingest.projection import (
     state_rank,
     time_key,
 )
+from lineage_backend.ingest.rollups import mark_pending
 from lineage_backend.store.models import (
     COLUMN_EDGE_IDENTITY,
     LINEAGE_EDGE_IDENTITY,
@@ -420,9 +421,8 @@ RUN_COLUMNS = (
 def _merge_runs(
     events: list[ParsedEvent], jobs: dict[Key, int], *, session: Session, mark_rollups: bool = True
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Merge the events into their runs and mark them for their rollup recount (`mark_rollups`; in the same
-    UPDATE: every run here changes, its event count at least); returns the runs' merged columns, and the runs
-    this request created."""
+    """Merge the events into their runs and mark them for their rollup recount (`mark_rollups`: every run here
+    changes, its event count at least); returns the runs' merged columns, and the runs this request created."""
     # Placeholders for parents and roots known only from a child's facet, so links hold before they report.
     placeholders: dict[str, dict[str, Any]] = {}
     parent_jobs: dict[int, int] = {}
@@ -475,9 +475,12 @@ def _merge_runs(
             _apply_event(runs[uuid], event, jobs)
     _place_in_batches(runs, session=session)
 
-    marks = {"rollup_pending": True} if mark_rollups else {}
-    changes = [{"run_uuid": uuid, **run, **marks} for uuid, run in runs.items() if run != before[uuid]]
+    changes = [{"run_uuid": uuid, **run} for uuid, run in runs.items() if run != before[uuid]]
     _set_update(RUN, "run_uuid", changes, session=session)
+    if mark_rollups:
+        # After the runs' UPDATE, never before: a recount holding one of these runs has made us wait for
+        # its commit there (which deleted its mark), so the mark inserted now stays for the next recount.
+        mark_pending([change["run_uuid"] for change in changes], session=session)
     # A former batch top that gained a parent: the runs that pointed at it move along. A row created by
     # this request has no such runs yet (a concurrent child waits on its unique key until we commit).
     for uuid, run in sorted(runs.items()):

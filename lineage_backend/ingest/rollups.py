@@ -1,14 +1,17 @@
 """Rollup maintenance, deferred and batched.
 
-Ingestion only marks the runs it changed (`flowlytics_run.rollup_pending`, set in the UPDATE it writes
-anyway). `flush_pending_rollups` claims marked runs (a background thread of every API process, and every
-analytics read first: the read barrier), derives each run's facts afresh and compares them with the facts
-stored at its last count (`flowlytics_run_fact`). Only a change moves the rollups: the old contribution is
-subtracted and the new one added. Claimed run rows stay locked until the recount commits (PostgreSQL:
-`FOR UPDATE SKIP LOCKED`, so flushers of several workers and replicas take disjoint runs; SQLite has one
-writer), and rollup rows are locked in key order, so nothing is counted twice and nothing deadlocks. An
-ingest that touches a run being recounted waits for that commit and marks it again. Replays and shuffled
-deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
+Ingestion only marks the runs it changed: it inserts their ids into `flowlytics_rollup_queue` (migration
+0009) after its UPDATE of their rows, in the same transaction. `flush_pending_rollups` claims queued runs (a
+background thread of every API process, and every analytics read first: the read barrier), derives each
+run's facts afresh and compares them with the facts stored at its last count (`flowlytics_run_fact`). Only a
+change moves the rollups: the old contribution is subtracted and the new one added. The claim locks the
+queue rows (PostgreSQL: `FOR UPDATE`), then their run rows (`FOR NO KEY UPDATE`), both `SKIP LOCKED`, so
+flushers of several workers and replicas take disjoint runs (SQLite has one writer); the locks last until
+the recount commits, and rollup rows are locked in key order, so nothing is counted twice and nothing
+deadlocks. A recount clears its marks by deleting the queue rows: the wide run rows are not written. An
+ingest that touches a run being recounted waits for that commit on the run's row, and only then inserts
+its mark again (the recount's delete is committed by then), so the change is recounted next pass.
+Replays and shuffled deliveries converge on the same rollups as a recount from scratch (`rebuild_rollups`).
 """
 
 from __future__ import annotations
@@ -27,11 +30,11 @@ from sqlalchemy import (
     any_,
     bindparam,
     delete,
+    exists,
     func,
     literal_column,
     or_,
     select,
-    update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
@@ -49,7 +52,7 @@ from lineage_backend.analytics.facts import (
     figures,
     rollup_keys,
 )
-from lineage_backend.store.models import Job, Run, RunDataset, RunRollup
+from lineage_backend.store.models import Job, RollupQueue, Run, RunDataset, RunRollup
 from lineage_backend.store.models import RunFact as RunFactRow
 from lineage_backend.store.types import UtcDateTime
 
@@ -58,6 +61,7 @@ JOB: Table = Job.__table__  # type: ignore[assignment]
 RUN_DATASET: Table = RunDataset.__table__  # type: ignore[assignment]
 FACT: Table = RunFactRow.__table__  # type: ignore[assignment]
 ROLLUP: Table = RunRollup.__table__  # type: ignore[assignment]
+QUEUE: Table = RollupQueue.__table__  # type: ignore[assignment]
 
 CHUNK = 400
 KEY_COLUMNS = (
@@ -180,17 +184,20 @@ def _io_stats(run_uuids: Sequence[str], *, session: Session) -> dict[str, dict[s
     stats: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if not run_uuids:
         return stats
-    failed: Any = literal_column(_FAILED_ASSERTIONS[session.get_bind().dialect.name])
-    for chunk in _chunks(sorted(run_uuids), ID_CHUNK):
-        for run_uuid, direction, rows, assertions in session.execute(
-            select(RUN_DATASET.c.run_uuid, RUN_DATASET.c.direction, RUN_DATASET.c.row_count, failed).where(
-                _id_in(RUN_DATASET.c.run_uuid, chunk, session=session)
-            )
-        ):
-            entry = stats[run_uuid]
-            if rows is not None:
-                entry["rows_read" if direction == "IN" else "rows_written"] += int(rows)
-            entry["failed_assertions"] += int(assertions or 0)
+    connection = session.connection()
+    dialect = connection.dialect
+    # One statement, the ids one parameter (_IN_IDS): its text never changes, so the driver prepares it and
+    # PostgreSQL's generic plan for it is fine. An IN list of 400 bound ids, once psycopg prepared it, took twice
+    # as long (most likely a generic plan comparing each row with every parameter; docs/benchmarks.md).
+    read = (
+        f"SELECT run_uuid, direction, row_count, {_FAILED_ASSERTIONS[dialect.name]} FROM flowlytics_run_dataset "
+        f"WHERE run_uuid {_IN_IDS[dialect.name]}"
+    )
+    for run_uuid, direction, rows, assertions in connection.exec_driver_sql(read, (_ids(dialect, sorted(run_uuids)),)):
+        entry = stats[run_uuid]
+        if rows is not None:
+            entry["rows_read" if direction == "IN" else "rows_written"] += int(rows)
+        entry["failed_assertions"] += int(assertions or 0)
     return stats
 
 
@@ -385,7 +392,8 @@ def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, c
         else:
             removed.append(uuid)
     if removed:
-        session.execute(delete(FACT).where(FACT.c.run_uuid.in_(removed)))
+        for chunk in _chunks(removed, ID_CHUNK):
+            session.execute(delete(FACT).where(_id_in(FACT.c.run_uuid, chunk, session=session)))
     _upsert_facts(upserts, session=session)
     apply_deltas(deltas, session=session)
 
@@ -393,17 +401,39 @@ def update_rollups(runs: Mapping[str, Mapping[str, Any]], *, session: Session, c
 FLUSH_LIMIT = 500  # runs per recount transaction: a few statements each, a few hundred ms of CPU at most
 
 
-# `WHERE rollup_pending` as the partial index ix_flowlytics_run_rollup_pending states it: SQLite uses a partial
-# index only when the query holds the index's WHERE term as written. Untyped on purpose: a Boolean-typed
-# expression is rendered `= 1` on SQLite, and that made every probe and claim scan the whole run table.
-PENDING: ColumnElement[Any] = literal_column("flowlytics_run.rollup_pending")
+# Queue statements for the driver, the id list one parameter (see _IN_IDS). SQLite needs the `WHERE true` to
+# tell the upsert's ON CONFLICT from a join's ON.
+_MARK = {
+    "sqlite": "INSERT INTO flowlytics_rollup_queue (run_uuid) SELECT value FROM json_each(?) WHERE true "
+    "ON CONFLICT (run_uuid) DO NOTHING",
+    "postgresql": "INSERT INTO flowlytics_rollup_queue (run_uuid) SELECT unnest(CAST(%s AS varchar[])) "
+    "ON CONFLICT (run_uuid) DO NOTHING",
+}
+# Marks of runs recounted, and of the batch tops recounted along: a top's mark that another flusher holds
+# (it claimed the top and skipped it, its row being ours) is left to that flusher, never waited for (the
+# barrier would wait in a circle with it); it recounts the top once more, which changes nothing.
+_UNMARK = {
+    "sqlite": f"DELETE FROM flowlytics_rollup_queue WHERE run_uuid {_IN_IDS['sqlite']}",
+    "postgresql": "DELETE FROM flowlytics_rollup_queue WHERE run_uuid IN (SELECT run_uuid FROM "
+    f"flowlytics_rollup_queue WHERE run_uuid {_IN_IDS['postgresql']} FOR UPDATE SKIP LOCKED)",
+}
+
+
+def mark_pending(run_uuids: Collection[str], *, session: Session) -> None:
+    """Queue runs for their recount (one statement; runs already queued stay as they are). Call it after
+    the UPDATE of the runs' rows, in the same transaction: see the module's docstring."""
+    if not run_uuids:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    connection.exec_driver_sql(_MARK[dialect.name], (_ids(dialect, sorted(run_uuids)),))
 
 
 def any_pending(*, session: Session, run_uuids: Collection[str] | None = None) -> bool:
-    """Whether some run awaits its recount (one index probe): the read barrier's cheap check."""
-    query = select(RUN.c.run_uuid).where(PENDING)
+    """Whether some run awaits its recount (one probe of the queue's key): the read barrier's cheap check."""
+    query = select(QUEUE.c.run_uuid)
     if run_uuids is not None:
-        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
+        query = query.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
     return session.execute(query.limit(1)).first() is not None
 
 
@@ -415,45 +445,70 @@ def flush_pending_rollups(
     wait: bool = False,
     run_uuids: Collection[str] | None = None,
 ) -> int:
-    """Recount up to `limit` marked runs into the rollups and clear their marks; never commits. Returns
-    how many runs were claimed (fewer than `limit`: none was left, as far as this transaction could see).
+    """Recount up to `limit` queued runs into the rollups and clear their marks; never commits. Returns how
+    many marks were claimed (fewer than `limit`: none was left, as far as this transaction could see).
 
-    `wait`: on PostgreSQL, wait for runs that another transaction holds (a concurrent flush, an ingest)
-    instead of skipping them: the read barrier needs those counted (or known to be counted) before it
-    reads. `run_uuids`: only these runs (a read about one run). Runs that retention deleted in the
-    meantime lost their mark with their row: what they counted stays in the rollups."""
-    query = select(*_run_columns(session)).where(PENDING)
+    `wait`: on PostgreSQL, wait for marks and runs that another transaction holds (a concurrent flush, an
+    ingest) instead of skipping them: the read barrier needs those counted (or known to be counted) before
+    it reads. `run_uuids`: only these runs (a read about one run). Marks of runs that retention deleted are
+    dropped: what those runs counted stays in the rollups."""
+    # The marks first, in run_uuid order (PostgreSQL: FOR UPDATE, they are deleted at the end), then their
+    # runs by key: two statements that each read only what they claim (a join of the two was planned as a
+    # merge join that walked the run table's whole key index).
+    claim = select(QUEUE.c.run_uuid)
     if run_uuids is not None:
-        query = query.where(RUN.c.run_uuid.in_(sorted(run_uuids)))
-    query = query.order_by(RUN.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait, key_share=True)
-    runs = {row.run_uuid: _run_dict(row) for row in session.execute(query)}
-    if not runs:
+        claim = claim.where(QUEUE.c.run_uuid.in_(sorted(run_uuids)))
+    claim = claim.order_by(QUEUE.c.run_uuid).limit(limit).with_for_update(skip_locked=not wait)
+    marks = session.execute(claim).scalars().all()
+    if not marks:
         return 0
+    # A run another transaction holds (an ingest writing it) is skipped and keeps its mark.
+    runs = _lock_runs(marks, wait=wait, session=session)
+    if missing := sorted(set(marks) - set(runs)):
+        # Runs gone (retention deleted them while a recount held their marks): their marks go too.
+        session.execute(
+            delete(QUEUE).where(QUEUE.c.run_uuid.in_(missing), ~exists().where(RUN.c.run_uuid == QUEUE.c.run_uuid))
+        )
+    if not runs:
+        return len(marks)
     # A task's figures are part of its DAG run's: the batch tops of the claimed runs are recounted too, under
     # their lock. Skipped when another transaction holds one (no waiting in a circle): its runs stay marked
     # and come back next pass. The barrier waits instead (PostgreSQL resolves a rare deadlock by a retry).
     tops = {run["batch_run_uuid"] for uuid, run in runs.items() if run["batch_run_uuid"] not in (None, uuid)}
-    held: dict[str, dict[str, Any]] = {}
-    for chunk in _chunks(sorted(tops - set(runs))):
-        rows = session.execute(
-            select(*_run_columns(session))
-            .where(RUN.c.run_uuid.in_(chunk))
-            .order_by(RUN.c.run_uuid)
-            .with_for_update(skip_locked=not wait, key_share=True)
-        )
-        held.update({row.run_uuid: _run_dict(row) for row in rows})
+    held = _lock_runs(sorted(tops - set(runs)), wait=wait, session=session)
     unreached = tops - set(runs) - set(held)
     update_rollups({**runs, **held}, session=session, cost_rates=cost_rates)
     # A top that was gone (retention) is not waited for: only tops held by someone else keep marks.
     if unreached and not wait:
         existing: set[str] = set()
-        for chunk in _chunks(sorted(unreached)):
-            existing.update(session.execute(select(RUN.c.run_uuid).where(RUN.c.run_uuid.in_(chunk))).scalars())
+        for chunk in _chunks(sorted(unreached), ID_CHUNK):
+            existing.update(
+                session.execute(select(RUN.c.run_uuid).where(_id_in(RUN.c.run_uuid, chunk, session=session))).scalars()
+            )
         unreached &= existing
     done = [uuid for uuid, run in runs.items() if run["batch_run_uuid"] not in unreached] + sorted(held)
-    for chunk in _chunks(sorted(done)):
-        session.execute(update(RUN).where(RUN.c.run_uuid.in_(chunk), PENDING).values(rollup_pending=False))
-    return len(runs)
+    if done:
+        connection = session.connection()
+        connection.exec_driver_sql(_UNMARK[connection.dialect.name], (_ids(connection.dialect, sorted(done)),))
+    return len(marks)
+
+
+def _lock_runs(run_uuids: Sequence[str], *, wait: bool, session: Session) -> dict[str, dict[str, Any]]:
+    """Read runs for their recount (`_run_columns`) and lock them, in run_uuid order: PostgreSQL `FOR NO KEY
+    UPDATE` (an ingest writing the run waits for the recount; run-dataset inserts, whose foreign-key checks
+    take KEY SHARE, need not), `SKIP LOCKED` unless `wait`. Runs skipped or gone are left out."""
+    if not run_uuids:
+        return {}
+    runs: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(run_uuids, ID_CHUNK):
+        rows = session.execute(
+            select(*_run_columns(session))
+            .where(_id_in(RUN.c.run_uuid, chunk, session=session))
+            .order_by(RUN.c.run_uuid)
+            .with_for_update(skip_locked=not wait, key_share=True)
+        )
+        runs.update({row.run_uuid: _run_dict(row) for row in rows})
+    return runs
 
 
 def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
@@ -556,10 +611,10 @@ def rebuild_rollups(
     """Recount every stored run from scratch (after a migration, or a change of the rate card). Rollups of
     runs that retention deleted are kept: only the buckets of stored runs are recounted. Pending marks are
     cleared first (every run is recounted here); a run an ingest marks meanwhile is recounted again later.
-    `clear_marks=False`: for migrations before 0008, whose runs have no marks yet."""
+    `clear_marks=False`: for migrations before 0009, which have no queue table yet (nor marks, before 0008)."""
     count = 0
     if clear_marks:
-        session.execute(update(RUN).where(PENDING).values(rollup_pending=False))
+        session.execute(delete(QUEUE))
     session.execute(delete(FACT))
     # In time order, so that each chunk's hours are mostly new rows (inserted with their figures at once).
     after: tuple[Any, str] | None = None

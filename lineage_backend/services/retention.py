@@ -1,8 +1,8 @@
 """Retention: delete old runs and raw events in small transactions, so ingestion never waits long.
 
 Lineage (jobs, datasets, edges), people's metadata, the audit log and the run-analytics rollups are kept
-(a deleted run's facts go with it; what it counted into the rollups stays). A run still marked for its
-rollup recount loses the mark with its row: nothing is subtracted, what it counted last stays.
+(a deleted run's facts go with it; what it counted into the rollups stays). A run still queued for its
+rollup recount loses its mark with its row: nothing is subtracted, what it counted last stays.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lineage_backend.db import Database
-from lineage_backend.store.models import RawEvent, Run, RunDataset, RunFact
+from lineage_backend.store.models import RawEvent, RollupQueue, Run, RunDataset, RunFact
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dhmw])\s*$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -49,6 +49,10 @@ def _delete_runs_chunk(cutoff: datetime, size: int, *, session: Session) -> int:
         session.execute(delete(RunDataset).where(RunDataset.run_uuid.in_(ids)))
         session.execute(delete(Run).where(Run.run_uuid.in_(ids)))
         session.execute(delete(RunFact).where(RunFact.run_uuid.in_(ids)))
+        # Their marks too, but not those a recount holds (PostgreSQL): it locks marks before runs, so waiting
+        # here could close a circle with the read barrier; it drops a mark whose run it finds gone.
+        marks = select(RollupQueue.run_uuid).where(RollupQueue.run_uuid.in_(ids))
+        session.execute(delete(RollupQueue).where(RollupQueue.run_uuid.in_(marks.with_for_update(skip_locked=True))))
     return len(ids)
 
 

@@ -16,7 +16,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy import (
     false as sa_false,
@@ -100,13 +99,6 @@ class Run(Base):
         Index("ix_flowlytics_run_sort_time", "sort_time"),
         # Batch lists: root runs newest first.
         Index("ix_flowlytics_run_root_sort", "is_root", "sort_time"),
-        # Runs awaiting their rollup recount: a few hundred at most, claimed in run_uuid order.
-        Index(
-            "ix_flowlytics_run_rollup_pending",
-            "run_uuid",
-            postgresql_where=text("rollup_pending"),
-            sqlite_where=text("rollup_pending"),
-        ),
     )
 
     run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -134,8 +126,17 @@ class Run(Base):
     facet_times: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     is_root: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
-    # Set by ingestion when the run changed, cleared by the rollup recount (ingest.rollups.flush_pending_rollups).
-    rollup_pending: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+
+
+class RollupQueue(Base):
+    """Runs awaiting their rollup recount (migration 0009): ingestion inserts the runs it changed, the recount
+    (ingest.rollups.flush_pending_rollups) deletes those it counted. A table of its own, not a run column:
+    clearing a mark is then a delete of a narrow row, not a new version of the wide run row. No foreign key:
+    retention deletes runs whatever their marks (a mark left behind is dropped by the recount)."""
+
+    __tablename__ = "flowlytics_rollup_queue"
+
+    run_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
 
 
 class RunDataset(Base):

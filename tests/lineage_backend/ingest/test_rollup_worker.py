@@ -6,6 +6,7 @@ marks of the runs it deletes without subtracting, and with the switch off nothin
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, inspect, select, text, update
 
 from lineage_backend.app import create_app
 from lineage_backend.db import Database
@@ -23,7 +24,7 @@ from lineage_backend.ingest.parse import parse_event
 from lineage_backend.ingest.rollup_worker import RollupMaintainer
 from lineage_backend.ingest.rollups import any_pending, flush_pending_rollups, rebuild_rollups
 from lineage_backend.services.retention import clean
-from lineage_backend.store.models import Run, RunFact
+from lineage_backend.store.models import RollupQueue, Run, RunFact
 from tests.conftest import INGEST, READ, make_settings
 from tests.lineage_backend.events import run_event
 from tests.lineage_backend.ingest.test_rollups import (
@@ -38,10 +39,11 @@ from tests.lineage_backend.ingest.test_rollups import (
 )
 
 HANG_GUARD_SECONDS = 120.0
+QUEUE_KEY = "flowlytics_rollup_queue USING COVERING INDEX sqlite_autoindex_flowlytics_rollup_queue_1"
 
 
 def pending(database: Database) -> int:
-    query = select(func.count()).select_from(Run).where(Run.rollup_pending.is_(True))
+    query = select(func.count()).select_from(RollupQueue)
     return int(database.read(lambda s: s.execute(query).scalar_one()))
 
 
@@ -277,6 +279,124 @@ def test_retention_drops_the_marks_of_deleted_runs_and_subtracts_nothing(databas
     assert database.read(lambda s: s.execute(select(RunFact)).first()) is None
 
 
+def _queued(database: Database) -> set[str]:
+    return set(database.read(lambda s: s.execute(select(RollupQueue.run_uuid)).scalars().all()))
+
+
+def test_marks_whose_run_is_gone_are_dropped_by_the_recount(database: Database) -> None:
+    """A mark can outlive its run (retention skipped a mark a recount held): the recount drops it, counts
+    the others, and a read about that run alone drops it too."""
+    events = [run_event("START", run_id=str(uuid.uuid4()), job="solo", seconds=i) for i in range(3)]
+    store_only(database, events)
+    ghosts = [str(uuid.uuid4()) for _ in range(2)]
+    database.run(lambda s: s.execute(RollupQueue.__table__.insert(), [{"run_uuid": g} for g in ghosts]))
+    assert pending(database) == 5
+    assert database.run(lambda s: flush_pending_rollups(session=s, cost_rates=RATES, run_uuids=ghosts[:1])) == 1
+    assert _queued(database) == {e["run"]["runId"] for e in events} | {ghosts[1]}
+    assert flush(database) == 4  # 3 runs recounted, 1 mark dropped
+    assert pending(database) == 0 and states(database) == {"RUNNING": 3}
+
+
+def _hold_marks(database: Database, run_uuids: list[str]) -> Any:
+    """A session holding queue rows as a recount that claimed them and skipped their (locked) runs does."""
+    session = database.session_factory()
+    locked = session.execute(
+        select(RollupQueue.run_uuid).where(RollupQueue.run_uuid.in_(run_uuids)).with_for_update()
+    ).all()
+    assert len(locked) == len(run_uuids)
+    return session
+
+
+def _within_guard(work: Any) -> None:
+    """Run `work` in a thread: it must finish without waiting for a lock (else the test would hang)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(30)
+    assert not thread.is_alive(), "waited for a lock it should not wait for"
+    assert not errors, errors
+
+
+def test_retention_and_ingest_never_wait_for_a_mark_a_recount_holds(database: Database) -> None:
+    only_postgresql(database)
+    runs = [str(uuid.uuid4()) for _ in range(2)]
+    store_only(database, [run_event("START", run_id=r, job="solo", seconds=i) for i, r in enumerate(runs)])
+    # The events are of 2024: only runs[0] is old enough for this cutoff.
+    database.run(lambda s: s.execute(update(Run).where(Run.run_uuid == runs[0]).values(sort_time=datetime(2000, 1, 1))))
+    age = datetime.now(timezone.utc) - datetime(2020, 1, 1, tzinfo=timezone.utc)
+    holder = _hold_marks(database, runs)
+    try:
+        # An ingest marks a run whose mark is held: ON CONFLICT DO NOTHING takes no lock on the held row.
+        _within_guard(lambda: store_only(database, [run_event("COMPLETE", run_id=runs[1], job="solo", seconds=60)]))
+        # Retention deletes a run whose mark is held: the mark is left behind.
+        _within_guard(lambda: clean(database, age))
+        holder.commit()
+    finally:
+        holder.close()
+    assert _queued(database) == set(runs)
+    assert flush(database) == 2  # runs[0]'s mark dropped, runs[1] recounted
+    assert pending(database) == 0 and states(database) == {"COMPLETED": 1}
+
+
+def test_migration_0009_moves_the_marks_to_the_queue_and_back(database: Database) -> None:
+    from alembic import command
+
+    from lineage_backend.store.migrate import alembic_config, upgrade
+
+    counted = workload(random.Random(13), dags=1, runs_per_dag=2)
+    ingest(database, counted, chunk=10)
+    marked_events = workload(random.Random(14), dags=1, runs_per_dag=2)
+    store_only(database, marked_events)
+    marked = _queued(database)
+    assert marked == {e["run"]["runId"] for e in marked_events}
+    config = alembic_config(database.engine.url.render_as_string(hide_password=False))
+    column = text("SELECT run_uuid FROM flowlytics_run WHERE rollup_pending")
+    try:
+        with database.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0008")
+        assert set(database.read(lambda s: s.execute(column).scalars().all())) == marked
+        # A mark set under 0008 (by its ingest's UPDATE) moves to the queue with the others.
+        more = str(uuid.uuid4())
+        store_only(database, [run_event("START", run_id=more, job="solo", seconds=5)], rollups=False)
+        database.run(
+            lambda s: s.execute(
+                text("UPDATE flowlytics_run SET rollup_pending = true WHERE run_uuid = :r"), {"r": more}
+            )
+        )
+    finally:
+        upgrade(database.engine)
+    assert _queued(database) == marked | {more}
+    columns = database.read(lambda s: {c["name"] for c in inspect(s.connection()).get_columns("flowlytics_run")})
+    assert "rollup_pending" not in columns
+    assert flush(database) == len(marked) + 1
+    # Every mark came through: the rollups are what a recount from scratch makes of the runs.
+    after = stored(database)
+    database.run(lambda s: rebuild_rollups(session=s, cost_rates=RATES))
+    assert after == stored(database) and states(database)["RUNNING"] >= 1
+
+
+def test_the_migrations_build_the_tables_the_models_declare(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from lineage_backend.store.models import metadata
+
+    def ours(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return type_ != "table" or name in metadata.tables
+
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_object": ours})
+        assert compare_metadata(context, metadata) == []
+
+
 def test_a_rebuild_clears_the_marks_and_counts_everything(database: Database) -> None:
     events = workload(random.Random(8), dags=2, runs_per_dag=3)
     store_only(database, events)
@@ -392,15 +512,19 @@ def test_a_dag_runs_rows_and_dq_errors_are_its_tasks_as_batch_health_counts_them
     assert stored(database) == before
 
 
-def test_the_probe_and_the_claim_use_the_partial_index_on_sqlite(sqlite_database: Database) -> None:
-    """SQLite uses a partial index only for the WHERE term it was declared with (`rollup_pending`, not
-    `rollup_pending = 1`): without it, every barrier probe and every claim scans the whole run table (1M runs:
-    160 to 400 ms per analytics request)."""
-    store_only(sqlite_database, workload(random.Random(5), dags=2)[:20])
+def test_the_probe_and_the_claim_use_the_queues_key_and_never_scan_the_runs_on_sqlite(
+    sqlite_database: Database,
+) -> None:
+    """The barrier probes the queue before every analytics read, and the recount claims from it: both must
+    go by the queue's primary key and reach runs by theirs, never scan the run table (1M runs: 160 to 400 ms
+    per analytics request, as a partial index that SQLite did not use once cost)."""
+    events = workload(random.Random(5), dags=2)[:20]
+    store_only(sqlite_database, events)
+    some_run = events[0]["run"]["runId"]
     statements: list[tuple[str, Any]] = []
 
     def capture(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
-        if "rollup_pending" in statement and not executemany:
+        if statement.lstrip().upper().startswith("SELECT") and not executemany:
             statements.append((statement, parameters))
 
     from sqlalchemy import event
@@ -408,14 +532,31 @@ def test_the_probe_and_the_claim_use_the_partial_index_on_sqlite(sqlite_database
     event.listen(sqlite_database.engine, "before_cursor_execute", capture)
     try:
         assert sqlite_database.read(lambda s: any_pending(session=s))
-        sqlite_database.run(lambda s: flush_pending_rollups(session=s, cost_rates=RATES))
+        assert sqlite_database.read(lambda s: any_pending(session=s, run_uuids=[some_run]))
+        assert sqlite_database.run(lambda s: flush_pending_rollups(session=s, cost_rates=RATES)) > 0
     finally:
         event.remove(sqlite_database.engine, "before_cursor_execute", capture)
-    probes = [(sql, params) for sql, params in statements if "WHERE flowlytics_run.rollup_pending" in sql]
-    assert len(probes) >= 2, statements  # the probe and the claim
+    queue = [(sql, params) for sql, params in statements if "FROM flowlytics_rollup_queue" in sql]
+    probes = [(sql, params) for sql, params in queue if "ORDER BY" not in sql]
+    claims = [(sql, params) for sql, params in queue if "ORDER BY" in sql]
+    assert len(probes) == 2 and len(claims) == 1, queue
     with sqlite_database.engine.connect() as connection:
-        for sql, params in probes:
-            if not sql.lstrip().upper().startswith("SELECT"):
-                continue
-            plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
-            assert "ix_flowlytics_run_rollup_pending" in plan, (sql, plan)
+
+        def plan(sql: str, params: Any) -> list[str]:
+            return [str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)]
+
+        assert plan(*probes[0]) in (["SCAN flowlytics_rollup_queue"], [f"SCAN {QUEUE_KEY}"]), plan(*probes[0])
+        assert plan(*probes[1]) == [f"SEARCH {QUEUE_KEY} (run_uuid=?)"], plan(*probes[1])
+        # Claimed in key order, without a sort.
+        assert plan(*claims[0]) == [f"SCAN {QUEUE_KEY}"], plan(*claims[0])
+        # Nothing of the recount (the claim's runs, the batch tops, a DAG run's tasks) scans the run table.
+        for sql, params in statements:
+            steps = plan(sql, params)
+            assert not any(re.match(r"SCAN flowlytics_run\b(?!_)", step) for step in steps), (sql, steps)
+        reads = [plan(sql, params) for sql, params in statements if "WHERE flowlytics_run.run_uuid IN" in sql]
+        assert reads and all(
+            any(
+                step.startswith("SEARCH flowlytics_run USING INDEX sqlite_autoindex_flowlytics_run_1") for step in steps
+            )
+            for steps in reads
+        ), reads
