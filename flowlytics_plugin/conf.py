@@ -118,7 +118,7 @@ def settings() -> Settings:
         cost_rates=cost_rates(),
         cost_budgets=cost_budgets(),
         analytics_rollups=_get("analytics_rollups", "true").strip().lower() not in ("0", "false", "no", "off"),
-        rollup_flush_seconds=float(_get("rollup_flush_seconds", "1")),
+        rollup_flush_seconds=float(_get("rollup_flush_seconds", "3")),
     )
 
 

@@ -105,7 +105,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "float",
                         "example": None,
-                        "default": "1",
+                        "default": "3",
                     },
                     "db_url": {
                         "description": "Database for Flowlytics' tables; empty means Airflow's metadata DB.",

@@ -70,7 +70,7 @@ class Settings:
     analytics_rollups: bool = True
     # Ingestion marks the runs it changed; a thread of every API process recounts them this often (and every
     # analytics read first recounts what is still marked, so answers stay exact).
-    rollup_flush_seconds: float = 1.0
+    rollup_flush_seconds: float = 3.0
 
     @classmethod
     def from_env(cls, db_url: str | None = None) -> Settings:
@@ -99,5 +99,5 @@ class Settings:
             cost_rates=parse_cost_rates(os.environ.get("FLOWLYTICS_COST_RATES")),
             cost_budgets=parse_cost_budgets(os.environ.get("FLOWLYTICS_COST_BUDGETS")),
             analytics_rollups=_flag(os.environ.get("FLOWLYTICS_ANALYTICS_ROLLUPS", "1")),
-            rollup_flush_seconds=float(os.environ.get("FLOWLYTICS_ROLLUP_FLUSH_SECONDS", 1.0)),
+            rollup_flush_seconds=float(os.environ.get("FLOWLYTICS_ROLLUP_FLUSH_SECONDS", 3.0)),
         )

@@ -28,7 +28,7 @@ class RollupMaintainer:
         *,
         cost_rates: CostRates,
         enabled: bool = True,
-        interval_seconds: float = 1.0,
+        interval_seconds: float = 3.0,
         batch: int = FLUSH_LIMIT,
     ) -> None:
         if interval_seconds <= 0:
