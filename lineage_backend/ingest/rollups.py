@@ -170,9 +170,10 @@ def _id_in(column: Any, ids: Sequence[Any], *, session: Session) -> ColumnElemen
     """`column IN ids` with the ids as one parameter (an array on PostgreSQL, a JSON array on SQLite), so that the
     statement's text does not change with the list's length: SQLAlchemy compiles it once, and psycopg and
     PostgreSQL parse and plan it once (prepared), where an IN list of 400 parameters was parsed anew each time."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
-    ids_json: Any = bindparam(None, orjson.dumps(list(ids)).decode())
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, _ids(dialect, ids), type_=ARRAY(column.type)))
+    ids_json: Any = bindparam(None, _ids(dialect, ids))
     return column.in_(select(literal_column("value")).select_from(func.json_each(ids_json)).scalar_subquery())
 
 
@@ -514,6 +515,9 @@ def _lock_runs(run_uuids: Sequence[str], *, wait: bool, session: Session) -> dic
     return runs
 
 
+_ZEROS = tuple(0.0 if name in FLOAT_MEASURES else 0 for name in FIGURES)
+
+
 def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: int) -> None:
     """Add (sign 1) or take back (-1) a run's contribution (facts.rollup_keys, facts.figures) into `deltas`."""
     values = figures(fact)
@@ -532,9 +536,6 @@ def _accumulate(deltas: dict[RollupKey, dict[str, Any]], fact: RunFact, sign: in
                 sketch[bucket] = count
             else:
                 del sketch[bucket]
-
-
-_ZEROS = tuple(0.0 if name in FLOAT_MEASURES else 0 for name in FIGURES)
 
 
 def _upsert_facts(rows: list[Any], *, session: Session) -> None:

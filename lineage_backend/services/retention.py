@@ -2,7 +2,8 @@
 
 Lineage (jobs, datasets, edges), people's metadata, the audit log and the run-analytics rollups are kept
 (a deleted run's facts go with it; what it counted into the rollups stays). A run still queued for its
-rollup recount loses its mark with its row: nothing is subtracted, what it counted last stays.
+rollup recount loses its mark with its row (a mark a recount holds is left to it, which drops it on finding
+the run gone): nothing is subtracted, what it counted last stays.
 """
 
 from __future__ import annotations
