@@ -1,7 +1,9 @@
-"""Where detection's cost goes while batches are ingested (issue 12's ingest target), in one process, no HTTP.
+"""Where detection's cost goes while batches (or, with --single, single events) are ingested (issue 12's ingest
+target), in one process, no HTTP.
 
     .venv/bin/python benchmarks/detection_batch_profile.py                   # PostgreSQL, 6 rounds of 8 s
     .venv/bin/python benchmarks/detection_batch_profile.py --rounds 8 --seconds 6 --code 741d184
+    .venv/bin/python benchmarks/detection_batch_profile.py --single --threads 4   # single-event posts
 
 One process stands for one server worker: `--threads` ingest threads post 100-event batches of the benchmark's
 workload (benchlib.EventStream) back to back through `ingest_batch` (rollups off, as the `detection` variant) and
@@ -64,6 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="ingest threads (concurrent requests per worker)")
     parser.add_argument("--history", type=int, default=4000, help="events ingested (and judged) first")
     parser.add_argument("--code", metavar="REV", help="measure lineage_backend/ as committed at REV")
+    parser.add_argument(
+        "--single",
+        action="store_true",
+        help="post one event per call through ingest_one (the single-event route's group commit) instead of "
+        "100-event batches",
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="flowlytics-detbatch-"))
     if args.code:
@@ -74,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from lineage_backend.alerting.engine import AlertEngine, EngineSettings
     from lineage_backend.db import Database
-    from lineage_backend.ingest.service import ingest_batch
+    from lineage_backend.ingest.service import ingest_batch, ingest_one
     from lineage_backend.store.migrate import upgrade
 
     pg = PostgresCluster().start()
@@ -111,8 +119,12 @@ def main(argv: list[str] | None = None) -> int:
             if on:
                 engine.start()
             # Bodies made before the window: generating them is the clients' work, not the server's.
-            per_thread = max(40, int(args.seconds * 15))
-            bodies = [[body(i) for _ in range(per_thread)] for i in range(args.threads)]
+            if args.single:  # one event per post; enough for the round at well over the expected rate
+                per_thread = max(4000, int(args.seconds * 1500))
+                bodies = [[next(streams[i]).encode() for _ in range(per_thread)] for i in range(args.threads)]
+            else:
+                per_thread = max(40, int(args.seconds * 15))
+                bodies = [[body(i) for _ in range(per_thread)] for i in range(args.threads)]
             stop = threading.Event()
             counts = [0] * args.threads
             thread_cpu = [0.0] * args.threads
@@ -130,9 +142,13 @@ def main(argv: list[str] | None = None) -> int:
                     if stop.is_set():
                         break
                     document = orjson.loads(raw)
-                    ingest_batch(database, document, max_events=10_000, rollups=False)
+                    if args.single:
+                        ingest_one(database, document, rollups=False, body=raw)
+                        counts[i] += 1
+                    else:
+                        ingest_batch(database, document, max_events=10_000, rollups=False)
+                        counts[i] += len(document)
                     engine.observe(document)
-                    counts[i] += len(document)
                 thread_cpu[i] = time.thread_time() - began
 
             threads = [threading.Thread(target=ingest, args=(i,)) for i in range(args.threads)]
